@@ -1,0 +1,72 @@
+"""cfsync from Python: each function wires config -> client -> engine -> store for one feature.
+
+The CLI is a thin layer over these; scripts and tests call them directly.
+
+    from cfsync.app import sync
+    from cfsync.config import load_config
+    summary = asyncio.run(sync(load_config(Path("cfsync.toml"), os.environ)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+
+from .client.http import ApiClient
+from .config import Config
+from .engine.ports import Reporter, RunSummary
+from .engine.sync import Syncer, SyncPlan
+from .errors import ConfigError
+from .resources.catalog import UnknownResourceError, resolve
+from .store.store import Store
+
+__all__ = ["open_store", "plan", "sync"]
+
+
+def plan(
+    config: Config,
+    resources: Sequence[str] = (),
+    workspaces: Sequence[int] = (),
+    *,
+    full_refresh: bool = False,
+) -> SyncPlan:
+    """What a sync will do: flags override the config's [sync] table."""
+    try:
+        chosen = resolve(list(resources) or list(config.sync.resources))
+    except UnknownResourceError as exc:
+        raise ConfigError(f"unknown resource {exc.name!r} (see `cfsync resources`)") from None
+    return SyncPlan(
+        resources=chosen,
+        workspaces=frozenset(workspaces or config.sync.workspaces),
+        full_refresh=full_refresh,
+    )
+
+
+def open_store(config: Config, *, migrate: bool = True) -> Store:
+    store = Store.open(config.database.url)
+    if migrate:
+        store.migrate()
+    return store
+
+
+async def sync(
+    config: Config,
+    resources: Sequence[str] = (),
+    workspaces: Sequence[int] = (),
+    *,
+    full_refresh: bool = False,
+    reporter: Reporter | None = None,
+) -> RunSummary:
+    """Migrate the database, then sync every account of the config. Raises CfsyncError subclasses."""
+    sync_plan = plan(config, resources, workspaces, full_refresh=full_refresh)
+    for account in config.accounts:
+        account.require_key()
+    store = open_store(config)
+    try:
+        async with AsyncExitStack() as stack:
+            clients = {
+                account.name: await stack.enter_async_context(ApiClient(account)) for account in config.accounts
+            }
+            return await Syncer(store, clients, reporter=reporter).run(sync_plan)
+    finally:
+        store.close()

@@ -1,0 +1,164 @@
+"""The HTTP client: one aiohttp session per account, a shared rate limit and in-flight cap, retries.
+
+Direct and Maton modes differ only in base URL, key and the optional `Maton-Connection` header; both send
+`{base_url}/api/v2/{path}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+
+from .. import __version__
+from ..config import AccountConfig
+from ..errors import ApiProtocolError, RetriableApiError
+from .retry import Outcome, backoff_delay, classify, fatal_error
+
+__all__ = ["USER_AGENT", "ApiClient", "Page", "RequestStats"]
+
+USER_AGENT = f"cfsync/{__version__} (+https://github.com/cfsync/cfsync) aiohttp/{aiohttp.__version__}"
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0  # HTTP attempts sent, retries included
+    retries: int = 0
+    rate_limited: int = 0  # 429 answers
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    pagination_next: str | None
+
+
+class ApiClient:
+    """Talks to one ClickFunnels account. Use as `async with ApiClient(account) as client:`."""
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        *,
+        limiter: AsyncLimiter | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.account = account
+        self.stats = RequestStats()
+        self._base = f"{account.base_url}/api/v2"
+        self._headers = {
+            "Authorization": f"Bearer {account.require_key().value}",
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+        if account.mode == "maton" and account.connection:
+            self._headers["Maton-Connection"] = account.connection
+        # One request per 1/rps seconds, never a burst: ClickFunnels asks for ~100 ms between requests.
+        self._limiter = limiter or AsyncLimiter(1, 1 / account.requests_per_second)
+        self._in_flight = asyncio.Semaphore(account.max_in_flight)
+        self._sleep = sleep
+        self._rand = rand
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"ApiClient(account={self.account.name!r}, base_url={self.account.base_url!r})"
+
+    async def __aenter__(self) -> ApiClient:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.account.timeout_seconds),
+            connector=aiohttp.TCPConnector(limit=self.account.max_in_flight),
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: Any = None
+    ) -> tuple[Any, Mapping[str, str]]:
+        """Send one API call with retries; the parsed JSON answer (None when empty) and its headers."""
+        status, headers, raw = await self._send_with_retries(method, path, params, body)
+        if not raw.strip():
+            return None, headers
+        try:
+            return json.loads(raw), headers
+        except ValueError:
+            raise ApiProtocolError(
+                f"the answer is not JSON: {raw[:80]!r}", status=status, method=method, url=path
+            ) from None
+
+    async def list_page(
+        self, path: str, *, after: str | None = None, params: Mapping[str, str] | None = None
+    ) -> Page:
+        query = dict(params or {})
+        if after is not None:
+            query["after"] = after
+        items, headers = await self.request("GET", path, params=query)
+        if not isinstance(items, list):
+            raise ApiProtocolError(
+                f"a list endpoint answered {type(items).__name__}, not a JSON array", method="GET", url=path
+            )
+        return Page(items=items, pagination_next=headers.get("Pagination-Next"))
+
+    async def _send_with_retries(
+        self, method: str, path: str, params: Mapping[str, str] | None, body: Any
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        if self._session is None:
+            raise RuntimeError("ApiClient used outside `async with`")
+        url = self._base + path
+        attempts = self.account.max_retries + 1
+        reason = ""
+        for attempt in range(attempts):
+            if attempt:
+                self.stats.retries += 1
+                await self._sleep(backoff_delay(attempt - 1, rand=self._rand))
+            async with self._in_flight:
+                await self._limiter.acquire()
+                self.stats.requests += 1
+                try:
+                    async with self._session.request(
+                        method, url, params=params, json=body, headers=self._headers
+                    ) as response:
+                        raw = await response.read()
+                        status, headers = response.status, response.headers
+                except Exception as exc:
+                    if classify(exc=exc) is Outcome.FATAL:
+                        raise
+                    reason = f"{type(exc).__name__} {exc}".strip()
+                    continue
+            outcome = classify(status)
+            if outcome is Outcome.OK:
+                return status, headers, raw
+            if outcome is Outcome.FATAL:
+                raise fatal_error(status, _error_text(raw, response.reason), method=method, url=path)
+            if status == 429:
+                self.stats.rate_limited += 1
+            # 5xx bodies are often HTML from a proxy: retry on the status alone, never parse them.
+            reason = f"HTTP {status}"
+        raise RetriableApiError(f"gave up after {attempts} attempts, last: {reason}", method=method, url=path)
+
+
+def _error_text(raw: bytes, reason: str | None) -> str:
+    """The API's own `error` (or 422 `errors`) text, else the HTTP reason phrase."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        if isinstance(data.get("error"), str):
+            return data["error"][:300]
+        if data.get("errors") is not None:
+            return json.dumps(data["errors"], separators=(",", ":"))[:300]
+    return reason or "no reason given"

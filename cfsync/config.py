@@ -1,0 +1,215 @@
+"""Configuration: one TOML file plus a few environment variables, read once into frozen dataclasses.
+
+Everything is validated here, so the rest of cfsync never meets a wrong type: an unknown key, a wrong type
+or a missing value is a ConfigError naming the key (exit code 2). Secrets are read from the environment
+variable the file names and never printed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "MATON_BASE_URL",
+    "AccountConfig",
+    "Config",
+    "DatabaseConfig",
+    "Secret",
+    "SyncConfig",
+    "load_config",
+    "parse_config",
+]
+
+DEFAULT_CONFIG_PATH = Path("cfsync.toml")
+MATON_BASE_URL = "https://api.maton.ai/clickfunnels"
+DEFAULT_KEY_ENV = {"maton": "MATON_API_KEY", "direct": "CLICKFUNNELS_API_TOKEN"}
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that never shows in a repr, a log line or an error message."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """How to reach one ClickFunnels account: the `[api]` table."""
+
+    name: str
+    mode: str
+    base_url: str
+    api_key_env: str
+    api_key: Secret | None
+    connection: str
+    requests_per_second: float
+    max_in_flight: int
+    timeout_seconds: float
+    max_retries: int
+
+    def require_key(self) -> Secret:
+        if self.api_key is None:
+            raise ConfigError(
+                f"config: environment variable {self.api_key_env} (api.api_key_env) is not set or empty"
+            )
+        return self.api_key
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    resources: tuple[str, ...]
+    workspaces: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    accounts: tuple[AccountConfig, ...]
+    database: DatabaseConfig
+    sync: SyncConfig
+    source: str = "<defaults>"
+
+    @property
+    def api(self) -> AccountConfig:
+        return self.accounts[0]
+
+
+# (type, default) per key; `None` as default means "computed" (see _api_section).
+_SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
+    "api": {
+        "mode": (str, "maton"),
+        "base_url": (str, None),
+        "api_key_env": (str, None),
+        "connection": (str, ""),
+        "requests_per_second": ((int, float), 10),
+        "max_in_flight": (int, 8),
+        "timeout_seconds": ((int, float), 60),
+        "max_retries": (int, 6),
+    },
+    "database": {"url": (str, "sqlite:///cfsync.db")},
+    "sync": {"resources": (list, ["all"]), "workspaces": (list, [])},
+}
+
+_TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", (int, float): "a number"}
+
+
+def load_config(
+    path: Path | None = None, environ: Mapping[str, str] | None = None, *, explicit: bool = False
+) -> Config:
+    """Read the config file (if any) and the environment.
+
+    `path` defaults to $CFSYNC_CONFIG, then ./cfsync.toml. A file that was asked for (`explicit`, or named
+    by CFSYNC_CONFIG) must exist; the default file may be absent, and then every key takes its default.
+    """
+    env = dict(environ) if environ is not None else {}
+    if path is None and env.get("CFSYNC_CONFIG"):
+        path, explicit = Path(env["CFSYNC_CONFIG"]), True
+    path = path or DEFAULT_CONFIG_PATH
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"config: cannot read {path}: {exc.strerror}") from None
+    elif explicit:
+        raise ConfigError(f"config: file {path} not found (create one with `cfsync init`)")
+    return parse_config(data, env, source=str(path) if path.exists() else "<defaults>")
+
+
+def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source: str = "<data>") -> Config:
+    for section in data:
+        if section not in _SPEC:
+            raise ConfigError(f"config: unknown section [{section}] in {source}")
+        if not isinstance(data[section], dict):
+            raise ConfigError(f"config: [{section}] must be a table")
+    values = {name: _section(name, data.get(name, {})) for name in _SPEC}
+    account = _account("default", values["api"], environ)
+    url = environ.get("CFSYNC_DATABASE_URL") or values["database"]["url"]
+    if not url.strip():
+        raise ConfigError("config: database.url is empty")
+    return Config(
+        accounts=(account,),
+        database=DatabaseConfig(url=url),
+        sync=SyncConfig(
+            resources=tuple(_items("sync.resources", values["sync"]["resources"], str)),
+            workspaces=tuple(_items("sync.workspaces", values["sync"]["workspaces"], int)),
+        ),
+        source=source,
+    )
+
+
+def _section(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
+    spec = _SPEC[name]
+    out = {}
+    for key in table:
+        if key not in spec:
+            raise ConfigError(f"config: unknown key {name}.{key} (known: {', '.join(spec)})")
+    for key, (kind, default) in spec.items():
+        value = table.get(key, default)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+            raise ConfigError(
+                f"config: {name}.{key} must be {_TYPE_NAMES[kind]}, got {type(value).__name__} {value!r}"
+            )
+        out[key] = value
+    return out
+
+
+def _items(key: str, values: list[Any], kind: type) -> list[Any]:
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, kind):
+            raise ConfigError(f"config: {key} must hold only {kind.__name__} values, got {v!r}")
+    return values
+
+
+def _account(name: str, api: dict[str, Any], environ: Mapping[str, str]) -> AccountConfig:
+    mode = api["mode"]
+    if mode not in DEFAULT_KEY_ENV:
+        raise ConfigError(f'config: api.mode must be "maton" or "direct", got {mode!r}')
+    base_url = api["base_url"]
+    if base_url is None:
+        if mode == "direct":
+            raise ConfigError(
+                'config: api.base_url is missing (direct mode needs "https://{subdomain}.myclickfunnels.com")'
+            )
+        base_url = MATON_BASE_URL
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        raise ConfigError(f"config: api.base_url must be an http(s) URL without a query, got {base_url!r}")
+    for key, minimum in (("requests_per_second", 0), ("timeout_seconds", 0), ("max_in_flight", 0)):
+        if api[key] <= minimum:
+            raise ConfigError(f"config: api.{key} must be greater than {minimum}, got {api[key]!r}")
+    if api["max_retries"] < 0:
+        raise ConfigError(f"config: api.max_retries must be 0 or more, got {api['max_retries']!r}")
+    key_env = api["api_key_env"] or DEFAULT_KEY_ENV[mode]
+    key = environ.get(key_env, "").strip()
+    return AccountConfig(
+        name=name,
+        mode=mode,
+        base_url=base_url.rstrip("/"),
+        api_key_env=key_env,
+        api_key=Secret(key) if key else None,
+        connection=api["connection"],
+        requests_per_second=float(api["requests_per_second"]),
+        max_in_flight=api["max_in_flight"],
+        timeout_seconds=float(api["timeout_seconds"]),
+        max_retries=api["max_retries"],
+    )

@@ -1,0 +1,18 @@
+"""Partitions, concurrency, checkpoints: the sync itself, with no SQL and no HTTP details."""
+
+from .ports import PageWrite, Partition, PartitionKey, Reject, Reporter, RunSummary, StorePort, WriteResult
+from .sync import NullReporter, Syncer, SyncPlan
+
+__all__ = [
+    "NullReporter",
+    "PageWrite",
+    "Partition",
+    "PartitionKey",
+    "Reject",
+    "Reporter",
+    "RunSummary",
+    "StorePort",
+    "SyncPlan",
+    "Syncer",
+    "WriteResult",
+]

@@ -1,0 +1,106 @@
+"""Every error cfsync raises on purpose, named for what the caller does next.
+
+The CLI turns a CfsyncError into one line and `exit_code`; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApiError",
+    "ApiProtocolError",
+    "AuthError",
+    "BadRequestError",
+    "CfsyncError",
+    "ConfigError",
+    "ConflictError",
+    "FatalApiError",
+    "ForbiddenError",
+    "NotFoundError",
+    "PaginationError",
+    "RecordError",
+    "RetriableApiError",
+    "StoreError",
+    "ValidationError",
+]
+
+
+class CfsyncError(Exception):
+    """Root of every expected failure. `exit_code` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(CfsyncError):
+    """Bad or missing configuration: a file, a key, a flag or an environment variable."""
+
+    exit_code = 2
+
+
+class StoreError(CfsyncError):
+    """The database cannot be opened, migrated or written."""
+
+
+class RecordError(CfsyncError):
+    """A record from the API does not fit its table (no id, a value of the wrong type)."""
+
+
+class ApiError(CfsyncError):
+    """An answer from the API that is not what was asked for.
+
+    `message` is the API's own `error` text when it gave one; the request's URL is kept without its
+    query-string secrets (there are none: keys travel in headers only).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, method: str = "", url: str = "") -> None:
+        self.message = message
+        self.status = status
+        self.method = method
+        self.url = url
+        where = f" ({method} {url})" if method else ""
+        code = f"HTTP {status}: " if status else ""
+        super().__init__(f"{code}{message}{where}")
+
+
+class RetriableApiError(ApiError):
+    """429, 5xx, timeouts and connection failures: worth another try after a pause.
+
+    Raised to the caller only once the retries are spent.
+    """
+
+
+class ApiProtocolError(ApiError):
+    """A 2xx answer whose body or headers do not make sense (not JSON, not a list...)."""
+
+
+class PaginationError(ApiProtocolError):
+    """The API handed back a cursor it had already given: following it would loop forever."""
+
+
+class FatalApiError(ApiError):
+    """A refusal that another try will not change."""
+
+
+class BadRequestError(FatalApiError):
+    """400: malformed request or unknown filter key."""
+
+
+class AuthError(FatalApiError):
+    """401: the key is missing or invalid."""
+
+    exit_code = 3
+
+
+class ForbiddenError(FatalApiError):
+    """403: not in this account's plan, or blocked in front of the API."""
+
+
+class NotFoundError(FatalApiError):
+    """404: the record or its parent is gone."""
+
+
+class ConflictError(FatalApiError):
+    """409: the record is already in the asked-for state."""
+
+
+class ValidationError(FatalApiError):
+    """422: the API refused the values."""

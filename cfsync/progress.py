@@ -1,0 +1,131 @@
+"""How a run shows itself: a live table on a terminal, a few logfmt lines under cron."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from .engine.ports import Partition, RunSummary, WriteResult
+
+__all__ = ["LogReporter", "RichReporter", "logfmt", "summary_line"]
+
+log = logging.getLogger("cfsync.sync")
+
+
+def logfmt(**fields: Any) -> str:
+    """`key=value` pairs, quoting values with spaces: one line that grep and log shippers both read."""
+    parts = []
+    for key, value in fields.items():
+        text = str(value)
+        if not text or any(c in text for c in ' "='):
+            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        parts.append(f"{key}={text}")
+    return " ".join(parts)
+
+
+def summary_line(summary: RunSummary) -> str:
+    rows = summary.rows.values()
+    return logfmt(
+        event="run_finished",
+        run=summary.run_id,
+        status=summary.status,
+        partitions=summary.partitions,
+        failed=len(summary.failures),
+        requests=summary.requests,
+        retries=summary.retries,
+        rate_limited=summary.rate_limited,
+        inserted=sum(r.inserted for r in rows),
+        updated=sum(r.updated for r in rows),
+        rejected=sum(r.rejected for r in rows),
+    )
+
+
+class LogReporter:
+    """Quiet structured logs: start, failures, a heartbeat every `every` seconds, the summary."""
+
+    def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every = every
+        self.clock = clock
+        self._next = clock() + every
+        self._rows = 0
+        self._done = 0
+
+    def run_started(self, run_id: int, resources: Sequence[str]) -> None:
+        log.info(logfmt(event="run_started", run=run_id, resources=",".join(resources)))
+
+    def partition_started(self, partition: Partition) -> None:
+        log.debug(logfmt(event="partition_started", partition=partition.key))
+
+    def page_written(self, partition: Partition, result: WriteResult) -> None:
+        self._rows += result.inserted + result.updated
+        if self.clock() >= self._next:
+            self._next = self.clock() + self.every
+            log.info(logfmt(event="progress", rows=self._rows, partitions_done=self._done))
+
+    def partition_finished(self, partition: Partition, error: str | None) -> None:
+        self._done += 1
+        if error:
+            log.warning(logfmt(event="partition_failed", partition=partition.key, error=error))
+        else:
+            log.debug(logfmt(event="partition_finished", partition=partition.key))
+
+    def run_finished(self, summary: RunSummary) -> None:
+        log.info(summary_line(summary))
+
+
+class RichReporter:
+    """One line per resource: partitions done, rows written, with a spinner while it runs."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self._progress = Progress(
+            SpinnerColumn(finished_text="[green]✓"),
+            TextColumn("{task.description:<36}"),
+            TextColumn("{task.fields[done]:>5}/{task.fields[total]:<5} partitions"),
+            TextColumn("{task.fields[rows]:>10,} rows"),
+            TextColumn("[red]{task.fields[failed]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._counts: dict[str, dict[str, int]] = {}
+
+    def run_started(self, run_id: int, resources: Sequence[str]) -> None:
+        self._progress.start()
+        for name in resources:
+            self._counts[name] = {"done": 0, "total": 0, "rows": 0, "failed": 0}
+            self._tasks[name] = self._progress.add_task(name, total=None, **self._fields(name))
+
+    def _fields(self, name: str) -> dict[str, Any]:
+        c = self._counts[name]
+        return {**c, "failed": f"{c['failed']} failed" if c["failed"] else ""}
+
+    def _update(self, name: str) -> None:
+        self._progress.update(self._tasks[name], **self._fields(name))
+
+    def partition_started(self, partition: Partition) -> None:
+        self._counts[partition.resource.name]["total"] += 1
+        self._update(partition.resource.name)
+
+    def page_written(self, partition: Partition, result: WriteResult) -> None:
+        self._counts[partition.resource.name]["rows"] += result.inserted + result.updated
+        self._update(partition.resource.name)
+
+    def partition_finished(self, partition: Partition, error: str | None) -> None:
+        counts = self._counts[partition.resource.name]
+        counts["done"] += 1
+        counts["failed"] += bool(error)
+        self._update(partition.resource.name)
+
+    def run_finished(self, summary: RunSummary) -> None:
+        for name, task in self._tasks.items():
+            self._progress.update(task, total=1, completed=1, **self._fields(name))
+        self._progress.stop()
+        for partition, error in summary.failures:
+            self.console.print(f"[red]failed[/red] {partition}: {error}", highlight=False)

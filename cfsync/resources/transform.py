@@ -1,0 +1,157 @@
+"""Turn one API record into typed rows: its own row and the rows of its embedded arrays.
+
+Pure functions over the catalog; the sync and the webhook receiver share them. A value that does not fit its
+column raises RecordError naming the field, and the caller keeps the record aside instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..errors import RecordError
+from .catalog import BOOLEAN, DECIMAL, ID, INTEGER, JSON, TEXT, TIMESTAMP, Column, Resource
+
+__all__ = ["RecordRows", "Scope", "coerce", "to_rows"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a record was listed: ids the API object may lack but its row must carry."""
+
+    account: str
+    workspace_id: int | None
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class RecordRows:
+    row: dict[str, Any]
+    children: dict[str, list[dict[str, Any]]]  # child table name -> rows
+
+
+def to_rows(resource: Resource, record: Any, scope: Scope, synced_at: datetime) -> RecordRows:
+    if not isinstance(record, Mapping):
+        raise RecordError(f"{resource.name}: expected an object, got {type(record).__name__}")
+    record_id = coerce(ID, record.get("id"), "id")
+    if record_id is None:
+        raise RecordError(f"{resource.name}: record has no id")
+    row = _typed(resource.columns, record, resource.name)
+    row.update(_scope_columns(resource, record, scope, row))
+    row.update(_raw=dict(record), _synced_at=synced_at, _deleted_at=None)
+    children: dict[str, list[dict[str, Any]]] = {}
+    for child in resource.children:
+        items = record.get(child.field)
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise RecordError(f"{resource.name} {record_id}: {child.field} must be a list")
+        rows = []
+        for index, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise RecordError(f"{resource.name} {record_id}: {child.field}[{index}] must be an object")
+            child_row = _typed(child.columns, item, child.name, ids_are_keys=False)
+            child_row[child.parent_key] = record_id
+            child_row["_position"] = index
+            if "workspace_id" in row:
+                child_row["workspace_id"] = row["workspace_id"]
+            child_row.update(_raw=dict(item), _synced_at=synced_at, _deleted_at=None)
+            rows.append(child_row)
+        children[child.name] = rows
+    return RecordRows(row=row, children=children)
+
+
+def _scope_columns(resource: Resource, record: Mapping[str, Any], scope: Scope, row: dict[str, Any]) -> dict:
+    """Fill the ids that place the row where the API object lacks them (or leaves them null)."""
+    out: dict[str, Any] = {"_account": scope.account} if "_account" in resource.extra_columns else {}
+    if resource.parent_param and row.get(resource.parent_param) is None:
+        out[resource.parent_param] = scope.parent_id
+    if resource.workspace_scoped and row.get("workspace_id") is None:
+        out["workspace_id"] = scope.workspace_id
+    return out
+
+
+def _typed(
+    columns: tuple[Column, ...], record: Mapping[str, Any], where: str, *, ids_are_keys: bool = True
+) -> dict[str, Any]:
+    row = {}
+    for col in columns:
+        kind = col.kind if ids_are_keys or col.kind != ID else INTEGER
+        row[col.name] = coerce(kind, record.get(col.name), f"{where}.{col.name}")
+    return row
+
+
+def coerce(kind: str, value: Any, field: str) -> Any:
+    """The column value for an API value, or RecordError."""
+    if value is None or kind == JSON:
+        return value
+    try:
+        return _COERCE[kind](value)
+    except (TypeError, ValueError, InvalidOperation, ArithmeticError):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise RecordError(f"{field}: {shown} is not {_KIND_NAMES[kind]}") from None
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise ValueError
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise TypeError
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        raise TypeError
+    return value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        raise TypeError
+    if not value.strip():
+        return None
+    parsed = datetime.fromisoformat(value.strip())
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError
+    if isinstance(value, str) and not value.strip():
+        return None
+    result = Decimal(str(value).strip())
+    if not result.is_finite():
+        raise ValueError
+    return result
+
+
+_COERCE = {
+    ID: _integer,
+    INTEGER: _integer,
+    BOOLEAN: _boolean,
+    TEXT: _text,
+    TIMESTAMP: _timestamp,
+    DECIMAL: _decimal,
+}
+_KIND_NAMES = {
+    ID: "an integer id",
+    INTEGER: "an integer",
+    BOOLEAN: "a boolean",
+    TEXT: "text",
+    TIMESTAMP: "an ISO-8601 timestamp",
+    DECIMAL: "a decimal number",
+}

@@ -1,0 +1,68 @@
+"""Schema migrations with alembic, run from inside cfsync (`cfsync db upgrade`, and before every sync)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import StoreError
+
+__all__ = ["current_revision", "head_revision", "migrations_dir", "new_revision", "upgrade"]
+
+# Any constant: PostgreSQL advisory lock key that serialises concurrent `db upgrade`s.
+_MIGRATION_LOCK = 0x0CF5_0001
+
+
+def migrations_dir() -> Path:
+    """`cfsync/migrations` inside an installed wheel, `migrations/` beside the package in a checkout."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "migrations", package.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise StoreError("cfsync is installed without its migrations directory")
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            command.upgrade(_config(connection), revision)
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"cannot migrate the database: {exc.orig}") from None
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def new_revision(message: str) -> None:
+    """Developer tool: autogenerate a revision from the schema against a scratch SQLite at head."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = sa.create_engine(f"sqlite:///{tmp}/scratch.db")
+        upgrade(engine)
+        number = len(list((migrations_dir() / "versions").glob("[0-9]*.py"))) + 1
+        with engine.begin() as connection:
+            command.revision(_config(connection), message=message, autogenerate=True, rev_id=f"{number:04d}")
+

@@ -1,0 +1,48 @@
+"""Read-only views for `cfsync status` and the demo: partitions, recent runs, row counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ..resources.catalog import CATALOG
+from .schema import metadata, rejects, sync_runs, sync_state
+
+__all__ = ["partitions", "recent_runs", "reject_count", "row_counts"]
+
+
+def _plain(row: sa.Row[Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row._mapping.items()}
+
+
+def partitions(engine: Engine) -> list[dict[str, Any]]:
+    query = sa.select(sync_state).order_by(
+        sync_state.c.account, sync_state.c.resource, sync_state.c.workspace_id, sync_state.c.parent_id
+    )
+    with engine.connect() as conn:
+        return [_plain(row) for row in conn.execute(query)]
+
+
+def recent_runs(engine: Engine, limit: int = 10) -> list[dict[str, Any]]:
+    query = sa.select(sync_runs).order_by(sync_runs.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        return [_plain(row) for row in conn.execute(query)]
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Live rows per resource table and per child table, in catalog order."""
+    counts = {}
+    with engine.connect() as conn:
+        for resource in CATALOG.values():
+            for name in (resource.name, *(c.name for c in resource.children)):
+                table = metadata.tables[name]
+                query = sa.select(sa.func.count()).select_from(table).where(table.c._deleted_at.is_(None))
+                counts[name] = conn.scalar(query) or 0
+    return counts
+
+
+def reject_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(rejects)) or 0

@@ -1,0 +1,162 @@
+"""The database schema, built from the catalog: one table per resource, one per embedded array, and the
+tables that hold the sync's own state. Migrations are generated from this metadata and a test checks that
+they stay equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..resources.catalog import (
+    BOOLEAN,
+    CATALOG,
+    DECIMAL,
+    ID,
+    INTEGER,
+    JSON,
+    TEXT,
+    TIMESTAMP,
+    Column,
+    Resource,
+)
+from .types import Json, Money, UtcDateTime
+
+__all__ = ["META_TABLES", "metadata", "rejects", "sync_runs", "sync_state"]
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite makes an INTEGER PRIMARY KEY the rowid: the fastest key it has. PostgreSQL ids need 64 bits.
+_Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _sql_type(kind: str) -> Any:
+    return {
+        ID: sa.BigInteger(),
+        INTEGER: sa.BigInteger(),
+        BOOLEAN: sa.Boolean(create_constraint=False),
+        TEXT: sa.Text(),
+        TIMESTAMP: UtcDateTime(),
+        DECIMAL: Money(),
+        JSON: Json,
+    }[kind]
+
+
+def _meta_columns() -> list[sa.Column]:
+    return [
+        sa.Column("_raw", Json, nullable=False, comment="the record as the API sent it"),
+        sa.Column("_synced_at", UtcDateTime(), nullable=False, comment="when cfsync last wrote this row"),
+        sa.Column("_deleted_at", UtcDateTime(), comment="when cfsync saw the record gone"),
+    ]
+
+
+def _comment(col: Column) -> str:
+    return f"{col.source} ({col.api_type})"
+
+
+def _resource_table(resource: Resource) -> sa.Table:
+    columns: list[sa.Column] = []
+    for col in resource.columns:
+        if col.kind == ID:
+            columns.append(sa.Column("id", _Id, primary_key=True, autoincrement=False, comment=_comment(col)))
+        else:
+            columns.append(sa.Column(col.name, _sql_type(col.kind), comment=_comment(col)))
+    for name in resource.extra_columns:
+        kind = sa.Text() if name == "_account" else sa.BigInteger()
+        columns.append(sa.Column(name, kind, comment="added by cfsync from the list it came from"))
+    indexed = {c for c in ("workspace_id", resource.parent_param, "_account") if c}
+    return sa.Table(
+        resource.name,
+        metadata,
+        *columns,
+        *_meta_columns(),
+        *(sa.Index(None, name) for name in sorted(indexed) if name in {c.name for c in columns}),
+        comment=f"GET {resource.path}",
+    )
+
+
+def _child_tables(resource: Resource) -> list[sa.Table]:
+    tables = []
+    for child in resource.children:
+        columns: list[sa.Column] = [
+            sa.Column(child.parent_key, sa.BigInteger(), primary_key=True, comment=f"{resource.name}.id"),
+            sa.Column("_position", sa.Integer(), primary_key=True, comment=f"position in {child.field}[]"),
+        ]
+        for col in child.columns:
+            if col.name != child.parent_key:
+                kind = INTEGER if col.kind == ID else col.kind
+                columns.append(sa.Column(col.name, _sql_type(kind), comment=_comment(col)))
+        if resource.workspace_scoped and "workspace_id" not in {c.name for c in columns}:
+            columns.append(sa.Column("workspace_id", sa.BigInteger(), comment="added by cfsync"))
+        tables.append(
+            sa.Table(
+                child.name, metadata, *columns, *_meta_columns(), comment=f"{resource.name}.{child.field}[]"
+            )
+        )
+    return tables
+
+
+for _resource in CATALOG.values():
+    _resource_table(_resource)
+    _child_tables(_resource)
+
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("account", sa.Text(), primary_key=True),
+    sa.Column("resource", sa.Text(), primary_key=True),
+    sa.Column("workspace_id", sa.BigInteger(), primary_key=True, comment="0 when not in a workspace"),
+    sa.Column("parent_id", sa.BigInteger(), primary_key=True, comment="id in the list's path; 0 for none"),
+    sa.Column("cursor", sa.Text(), comment="`after` value: the last id stored"),
+    sa.Column("rows", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("status", sa.Text(), nullable=False, server_default="new"),
+    sa.Column("run_id", sa.Integer()),
+    sa.Column("last_success_at", UtcDateTime()),
+    sa.Column("last_error", sa.Text()),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    comment="one row per partition: (account, workspace, resource, parent)",
+)
+
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("status", sa.Text(), nullable=False, comment="running, succeeded, partial, failed"),
+    sa.Column("full_refresh", sa.Boolean(create_constraint=False), nullable=False),
+    sa.Column("resources", Json, nullable=False),
+    sa.Column("requests", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("retries", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("rate_limited", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("partitions", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("failed_partitions", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rows", Json, nullable=False, comment="{resource: {inserted, updated, rejected}}"),
+    sa.Column("errors", Json, nullable=False, comment="[{partition, error}]"),
+    sa.Column("pid", sa.Integer()),
+    sa.Column("host", sa.Text()),
+)
+
+rejects = sa.Table(
+    "_rejects",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer()),
+    sa.Column("account", sa.Text(), nullable=False),
+    sa.Column("resource", sa.Text(), nullable=False),
+    sa.Column("workspace_id", sa.BigInteger()),
+    sa.Column("record_id", sa.Text(), comment="the record's id as sent, when it had one"),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("raw", Json, comment="the record as the API sent it"),
+    sa.Column("rejected_at", UtcDateTime(), nullable=False),
+    comment="records that did not fit their table; the sync went on without them",
+)
+
+META_TABLES = ("sync_state", "sync_runs", "_rejects")

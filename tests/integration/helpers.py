@@ -1,0 +1,66 @@
+"""Helpers for sync tests: a config pointing at a sandbox, and both sides' data as comparable snapshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from cfsync.config import Config, parse_config
+from cfsync.resources.catalog import Resource, ordered
+from cfsync.sandbox import Sandbox
+from cfsync.store.schema import metadata
+
+TOKEN_ENV = "CFSYNC_TEST_TOKEN"
+
+
+def config_for(url: str, token: str, db_url: str, **api: Any) -> Config:
+    settings = {"mode": "direct", "base_url": url, "api_key_env": TOKEN_ENV, "requests_per_second": 1000, **api}
+    return parse_config({"api": settings, "database": {"url": db_url}}, {TOKEN_ENV: token})
+
+
+def sandbox_partitions(sb: Sandbox, account: int = 0) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """Every list the sync walks, keyed (resource, parent id), with the records it serves: computed from the
+    sandbox's own state, the way a reader of the API docs would, not from cfsync's engine."""
+    out: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for resource in ordered():
+        if resource.parent is None:
+            out[(resource.name, 0)] = sb.records(resource.name, account=account)
+            continue
+        parents = [r["id"] for (name, _), records in out.items() if name == resource.parent for r in records]
+        for parent_id in parents:
+            out[(resource.name, parent_id)] = sb.records(resource.name, parent_id=parent_id)
+    return out
+
+
+def sandbox_snapshot(sb: Sandbox, account: int = 0) -> dict[str, dict[int, dict[str, Any]]]:
+    snapshot: dict[str, dict[int, dict[str, Any]]] = {r.name: {} for r in ordered()}
+    for (name, _), records in sandbox_partitions(sb, account).items():
+        for record in records:
+            snapshot[name][record["id"]] = record
+    return snapshot
+
+
+def db_snapshot(engine: sa.Engine, *, live_only: bool = True) -> dict[str, dict[int, dict[str, Any]]]:
+    """{table: {id: _raw}} for every resource table."""
+    snapshot = {}
+    with engine.connect() as conn:
+        for resource in ordered():
+            table = metadata.tables[resource.name]
+            query = sa.select(table.c.id, table.c._raw)
+            if live_only:
+                query = query.where(table.c._deleted_at.is_(None))
+            snapshot[resource.name] = {row.id: row._raw for row in conn.execute(query)}
+    return snapshot
+
+
+def dump_tables(engine: sa.Engine, resources: tuple[Resource, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every resource and child table, every column included, in key order."""
+    out = {}
+    with engine.connect() as conn:
+        for resource in resources or ordered():
+            for name in (resource.name, *(c.name for c in resource.children)):
+                table = metadata.tables[name]
+                rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+                out[name] = [tuple(r) for r in rows]
+    return out

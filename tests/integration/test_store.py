@@ -1,0 +1,131 @@
+"""The store on SQLite and PostgreSQL: migrations, idempotent upserts, page + cursor atomicity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from cfsync.engine.ports import PageWrite, Partition, PartitionKey, Reject, RunSummary, WriteResult
+from cfsync.resources.catalog import CATALOG
+from cfsync.resources.transform import to_rows
+from cfsync.store import Store, current_revision, head_revision, metadata
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+CONTACTS = Partition(PartitionKey("default", "contacts", 5, 5), CATALOG["contacts"])
+
+
+def contact(i: int, name: str = "Ann", tags: int = 1) -> dict:
+    return {
+        "id": i,
+        "workspace_id": 5,
+        "first_name": name,
+        "email_address": f"c{i}@example.com",
+        "updated_at": "2024-01-01T00:00:00.000Z",
+        "tags": [{"id": 100 + t, "name": f"t{t}", "color": "red"} for t in range(tags)],
+    }
+
+
+def page(records: list[dict], cursor: str | None, at: datetime = T0, rejects=()) -> PageWrite:
+    rows = [to_rows(CONTACTS.resource, r, CONTACTS.scope, at) for r in records]
+    return PageWrite(CONTACTS, rows, list(rejects), cursor, run_id=1, written_at=at)
+
+
+@pytest.fixture
+def store(db_url):
+    store = Store.open(db_url)
+    store.migrate()
+    yield store
+    store.close()
+
+
+def table_rows(store: Store, name: str) -> list[dict]:
+    table = metadata.tables[name]
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(table).order_by(*table.primary_key.columns))]
+
+
+def test_migrations_at_head_equal_the_models(store):
+    assert current_revision(store.engine) == head_revision()
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_upgrade_twice_is_harmless(store):
+    store.migrate()
+    assert current_revision(store.engine) == head_revision()
+
+
+def test_same_page_twice_changes_nothing(store):
+    first = store.write_page(page([contact(1), contact(2, tags=2)], "2"))
+    assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)
+    before = table_rows(store, "contacts"), table_rows(store, "contacts__tags")
+    second = store.write_page(page([contact(1), contact(2, tags=2)], "2", at=T0 + timedelta(hours=1)))
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 2)
+    assert (table_rows(store, "contacts"), table_rows(store, "contacts__tags")) == before
+    assert before[0][0]["_synced_at"] == T0
+    assert len(before[1]) == 3
+
+
+def test_changed_record_is_updated_and_its_children_replaced(store):
+    store.write_page(page([contact(1, tags=3)], "1"))
+    result = store.write_page(page([contact(1, name="Bea", tags=1)], "1", at=T0 + timedelta(minutes=5)))
+    assert (result.inserted, result.updated) == (0, 1)
+    [row] = table_rows(store, "contacts")
+    assert row["first_name"] == "Bea"
+    assert row["_synced_at"] == T0 + timedelta(minutes=5)
+    assert [t["name"] for t in table_rows(store, "contacts__tags")] == ["t0"]
+
+
+def test_page_and_cursor_commit_together(store):
+    store.write_page(page([contact(1)], "1"))
+    assert store.cursor(CONTACTS.key) == "1"
+    broken = page([contact(2), contact(3)], "3")
+    broken.records[1].row["_raw"] = None  # NOT NULL: the database refuses the second row
+    with pytest.raises(sa.exc.IntegrityError):
+        store.write_page(broken)
+    assert store.cursor(CONTACTS.key) == "1"
+    assert [r["id"] for r in table_rows(store, "contacts")] == [1]
+
+
+def test_rejects_are_kept_with_their_reason(store):
+    bad = {"id": "oops", "first_name": "X"}
+    result = store.write_page(page([contact(1)], "1", rejects=[Reject("oops", "id: 'oops' is not an integer", bad)]))
+    assert result.rejected == 1
+    [row] = table_rows(store, "_rejects")
+    assert row["raw"] == bad
+    assert row["resource"] == "contacts"
+    assert row["reason"].startswith("id:")
+
+
+def test_partition_state_and_parent_ids(store):
+    courses = Partition(PartitionKey("default", "courses", 5, 5), CATALOG["courses"])
+    rows = [to_rows(courses.resource, {"id": i, "title": "c"}, courses.scope, T0) for i in (30, 31)]
+    store.write_page(PageWrite(courses, rows, [], "31", 1, T0))
+    other = Partition(PartitionKey("default", "courses", 6, 6), CATALOG["courses"])
+    store.write_page(PageWrite(other, [to_rows(other.resource, {"id": 40}, other.scope, T0)], [], "40", 1, T0))
+    assert store.parent_ids(courses) == [30, 31]
+    store.finish_partition(courses.key, 1, None)
+    store.finish_partition(other.key, 1, "HTTP 403: plan")
+    states = {(r["workspace_id"], r["status"], r["rows"], r["cursor"]) for r in table_rows(store, "sync_state")}
+    assert states == {(5, "ok", 2, "31"), (6, "failed", 1, "40")}
+    store.reset_cursors("default", ["courses"])
+    assert store.cursor(courses.key) is None
+
+
+def test_runs_are_recorded(store):
+    run_id = store.start_run(["contacts"], full_refresh=False)
+    summary = RunSummary(run_id=run_id, status="partial", requests=7, partitions=2,
+                         failures=[("default/contacts workspace=5", "HTTP 403: no")],
+                         rows={"contacts": WriteResult(inserted=3)})
+    store.finish_run(summary)
+    [run] = table_rows(store, "sync_runs")
+    assert run["status"] == "partial"
+    assert run["requests"] == 7
+    assert run["failed_partitions"] == 1
+    assert run["rows"]["contacts"]["inserted"] == 3
+    assert run["finished_at"] is not None

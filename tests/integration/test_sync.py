@@ -1,0 +1,179 @@
+"""End to end on SQLite and PostgreSQL: the sandbox over a real socket, the sync, the database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from cfsync import app
+from cfsync.resources.catalog import CATALOG
+from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
+from cfsync.store import Store
+from cfsync.store.schema import metadata, sync_runs, sync_state
+
+from .helpers import config_for, db_snapshot, dump_tables, sandbox_partitions, sandbox_snapshot
+
+COUNTS = {"contacts": 45, "orders": 25, "courses": 3, "courses_enrollments": 21, "forms": 2, "forms_submissions": 4}
+
+
+@pytest.fixture
+def sb() -> Sandbox:
+    return Sandbox(SandboxConfig(seed=11, workspaces=2, counts=COUNTS))
+
+
+@pytest.fixture
+async def server(sb):
+    async with SandboxServer(sb, host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def config(sb, server, db_url):
+    return config_for(server.url, sb.api_token(0), db_url)
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = Store.open(db_url).engine
+    yield engine
+    engine.dispose()
+
+
+def list_requests(sb: Sandbox) -> list[str]:
+    return [r.api_path for r in sb.requests if r.method == "GET"]
+
+
+async def test_full_sync_equals_the_sandbox_row_for_row(sb, config, engine):
+    summary = await app.sync(config)
+    assert summary.status == "succeeded", summary.failures
+    expected = sandbox_snapshot(sb)
+    assert all(expected[name] for name in CATALOG), "every resource has data in the sandbox"
+    assert db_snapshot(engine) == expected
+
+    # Typed columns, checked against the records themselves (not against cfsync's transform).
+    contacts, orders, line_items, tags = (metadata.tables[n] for n in
+                                          ("contacts", "orders", "orders__line_items", "contacts__tags"))
+    with engine.connect() as conn:
+        for record in expected["orders"].values():
+            row = conn.execute(sa.select(orders).where(orders.c.id == record["id"])).one()
+            assert row.total_amount == (Decimal(record["total_amount"]) if record["total_amount"] else None)
+            assert row.contact_id == record["contact_id"]
+            assert row.created_at == datetime.fromisoformat(record["created_at"])
+            assert row.created_at.utcoffset().total_seconds() == 0
+            assert row.contact == record["contact"]
+            items = conn.execute(sa.select(line_items.c.id, line_items.c.quantity).where(
+                line_items.c.order_id == record["id"]).order_by(line_items.c._position)).all()
+            assert [tuple(i) for i in items] == [(li["id"], li["quantity"]) for li in record["line_items"]]
+        tag_rows = conn.execute(sa.select(sa.func.count()).select_from(tags)).scalar()
+        assert tag_rows == sum(len(c["tags"]) for c in expected["contacts"].values())
+        emails = dict(conn.execute(sa.select(contacts.c.id, contacts.c.email_address)).all())
+        assert emails == {i: c["email_address"] for i, c in expected["contacts"].items()}
+        # Courses carry no workspace_id in the API: the sync adds it from the list they came from.
+        courses = metadata.tables["courses"]
+        by_workspace = Counter(conn.execute(sa.select(courses.c.workspace_id)).scalars())
+        assert by_workspace == {ws: COUNTS["courses"] for ws in sb.workspace_ids(0)}
+        enrollments = metadata.tables["courses_enrollments"]
+        assert conn.execute(sa.select(sa.func.count()).where(enrollments.c.workspace_id.is_(None))).scalar() == 0
+
+
+async def test_rerun_with_nothing_new_makes_one_request_per_partition(sb, config, engine):
+    first = await app.sync(config)
+    before = dump_tables(engine)
+    with engine.connect() as conn:
+        states = {(r.resource, r.parent_id): r.cursor for r in conn.execute(sa.select(sync_state))}
+    sb.requests.clear()
+
+    second = await app.sync(config)
+
+    assert second.status == "succeeded"
+    partitions = sandbox_partitions(sb)
+    assert second.partitions == first.partitions == len(partitions) == len(states)
+    requests = list_requests(sb)
+    assert len(requests) == len(partitions)
+    assert Counter(requests) == Counter(CATALOG[name].list_path(pid or None) for name, pid in partitions)
+    # Every request continued after the saved cursor, and got nothing back.
+    assert all(r.query.get("after") for r in sb.requests)
+    assert all(r.status == 200 for r in sb.requests)
+    assert dump_tables(engine) == before
+    assert sum(r.inserted + r.updated for r in second.rows.values()) == 0
+
+
+async def test_records_created_between_runs_appear(sb, config, engine):
+    await app.sync(config)
+    ws = sb.workspace_ids(0)[1]
+    new_contact = sb.create("contacts", {"email_address": "new.person@example.com", "first_name": "New"},
+                            workspace_id=ws)
+    course_id = sb.records("courses", workspace_id=ws)[0]["id"]
+    new_enrollment = sb.create("courses_enrollments", {"contact_id": new_contact["id"]}, parent_id=course_id)
+    new_course = sb.create("courses", {"title": "Brand new course"}, workspace_id=ws)
+    first_enrollment = sb.create("courses_enrollments", {"contact_id": new_contact["id"]},
+                                 parent_id=new_course["id"])
+
+    summary = await app.sync(config)
+
+    assert summary.status == "succeeded"
+    assert summary.rows["contacts"].inserted == 1
+    assert summary.rows["courses_enrollments"].inserted == 2
+    snapshot = db_snapshot(engine)
+    assert snapshot == sandbox_snapshot(sb)
+    assert snapshot["contacts"][new_contact["id"]]["first_name"] == "New"
+    assert {new_enrollment["id"], first_enrollment["id"]} <= set(snapshot["courses_enrollments"])
+
+
+async def test_full_refresh_walks_everything_again(sb, config, engine):
+    first = await app.sync(config)
+    sb.requests.clear()
+    again = await app.sync(config, full_refresh=True)
+    assert again.requests == first.requests
+    assert not any(r.query.get("after") for r in list(sb.requests)[:1])
+    assert sum(r.unchanged for r in again.rows.values()) == sum(r.inserted for r in first.rows.values())
+    assert db_snapshot(engine) == sandbox_snapshot(sb)
+
+
+async def test_resource_and_workspace_selection(sb, config, engine):
+    ws = sb.workspace_ids(0)[0]
+    summary = await app.sync(config, ["courses_enrollments"], [ws])
+    assert set(summary.rows) == {"teams", "workspaces", "courses", "courses_enrollments"}
+    snapshot = db_snapshot(engine)
+    assert snapshot["contacts"] == {}
+    expected = sandbox_snapshot(sb)
+    assert set(snapshot["courses"]) == {i for i, c in expected["courses"].items()
+                                        if c["id"] in {r["id"] for r in sb.records("courses", workspace_id=ws)}}
+
+
+async def test_a_failing_partition_does_not_stop_the_others(sb, config, engine):
+    sb.faults.forbid(r"/images$")
+    summary = await app.sync(config)
+    assert summary.status == "partial"
+    assert len(summary.failures) == 2  # one images partition per workspace
+    assert all("HTTP 403" in error for _, error in summary.failures)
+    snapshot = db_snapshot(engine)
+    assert snapshot["images"] == {}
+    assert snapshot["contacts"] == sandbox_snapshot(sb)["contacts"]
+    with engine.connect() as conn:
+        run = conn.execute(sa.select(sync_runs)).one()
+        failed = conn.execute(sa.select(sync_state).where(sync_state.c.status == "failed")).all()
+    assert (run.status, run.failed_partitions) == ("partial", 2)
+    assert {f.resource for f in failed} == {"images"}
+    assert all("403" in f.last_error for f in failed)
+
+    sb.faults.clear()
+    assert (await app.sync(config)).status == "succeeded"
+    assert db_snapshot(engine) == sandbox_snapshot(sb)
+
+
+async def test_transient_errors_are_retried(sb, config, engine):
+    sb.faults.fail_next("502", times=2, path="/contacts")
+    sb.faults.fail_next("429", times=1, path="/orders")
+    sb.faults.fail_next("reset", times=1, path="/products")
+    summary = await app.sync(config)
+    assert summary.status == "succeeded"
+    assert sorted(r.status for r in sb.requests if r.status != 200) == [0, 429, 502, 502]
+    # aiohttp itself resends an idempotent request once when a reused connection was reset.
+    assert summary.retries in (3, 4)
+    assert summary.rate_limited == 1
+    assert db_snapshot(engine) == sandbox_snapshot(sb)

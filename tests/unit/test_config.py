@@ -1,0 +1,96 @@
+from pathlib import Path
+
+import pytest
+
+from cfsync.config import MATON_BASE_URL, Secret, load_config, parse_config
+from cfsync.errors import ConfigError
+
+
+def test_defaults_without_a_file(tmp_path):
+    config = load_config(tmp_path / "absent.toml", {"MATON_API_KEY": "k"})
+    assert config.api.mode == "maton"
+    assert config.api.base_url == MATON_BASE_URL
+    assert config.api.api_key == Secret("k")
+    assert config.api.requests_per_second == 10
+    assert config.database.url == "sqlite:///cfsync.db"
+    assert config.sync.resources == ("all",)
+    assert config.sync.workspaces == ()
+
+
+def test_example_file_loads():
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    config = load_config(example, {}, explicit=True)
+    assert config.api.api_key_env == "MATON_API_KEY"
+    assert config.api.api_key is None
+
+
+def test_full_file_and_environment(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[api]\nmode = "direct"\nbase_url = "https://acme.myclickfunnels.com/"\napi_key_env = "CF_TOKEN"\n'
+        "requests_per_second = 2.5\nmax_in_flight = 3\ntimeout_seconds = 5\n"
+        '[database]\nurl = "sqlite:///x.db"\n[sync]\nresources = ["contacts"]\nworkspaces = [7, 8]\n'
+    )
+    config = load_config(path, {"CF_TOKEN": "secret-token", "CFSYNC_DATABASE_URL": "sqlite:///y.db"})
+    assert config.api.base_url == "https://acme.myclickfunnels.com"
+    assert config.api.require_key().value == "secret-token"
+    assert config.api.requests_per_second == 2.5
+    assert config.database.url == "sqlite:///y.db"
+    assert config.sync.workspaces == (7, 8)
+
+
+def test_cfsync_config_variable_names_the_file(tmp_path):
+    path = tmp_path / "other.toml"
+    path.write_text('[database]\nurl = "sqlite:///other.db"\n')
+    assert load_config(None, {"CFSYNC_CONFIG": str(path)}).database.url == "sqlite:///other.db"
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(None, {"CFSYNC_CONFIG": str(tmp_path / "missing.toml")})
+
+
+def test_explicit_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"file .*nope.toml not found"):
+        load_config(tmp_path / "nope.toml", {}, explicit=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"api": {"mod": "maton"}}, "unknown key api.mod"),
+        ({"apis": {}}, r"unknown section \[apis\]"),
+        ({"api": {"requests_per_second": "fast"}}, "api.requests_per_second must be a number, got str"),
+        ({"api": {"max_in_flight": 2.5}}, "api.max_in_flight must be an integer"),
+        ({"api": {"max_in_flight": True}}, "api.max_in_flight must be an integer"),
+        ({"api": {"mode": "proxy"}}, "api.mode must be"),
+        ({"api": {"mode": "direct"}}, "api.base_url is missing"),
+        ({"api": {"base_url": "ftp://x"}}, "api.base_url must be an http"),
+        ({"api": {"requests_per_second": 0}}, "api.requests_per_second must be greater than 0"),
+        ({"database": {"url": 5}}, "database.url must be a string"),
+        ({"sync": {"workspaces": ["a"]}}, "sync.workspaces must hold only int values"),
+        ({"sync": {"resources": "contacts"}}, "sync.resources must be a list"),
+        ({"api": "x"}, r"\[api\] must be a table"),
+    ],
+)
+def test_bad_values_name_the_key(data, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        parse_config(data, {})
+    assert info.value.exit_code == 2
+    assert "\n" not in str(info.value)
+
+
+def test_invalid_toml(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[api\nmode=")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path, {})
+
+
+def test_missing_key_variable_is_reported_when_needed():
+    config = parse_config({"api": {"api_key_env": "MY_KEY"}}, {})
+    with pytest.raises(ConfigError, match="environment variable MY_KEY"):
+        config.api.require_key()
+
+
+def test_secret_never_shows():
+    config = parse_config({}, {"MATON_API_KEY": "sk-very-secret"})
+    assert "sk-very-secret" not in repr(config)
+    assert "sk-very-secret" not in str(config.api.api_key)
