@@ -65,7 +65,8 @@ async def sync(
     try:
         async with AsyncExitStack() as stack:
             clients = {
-                account.name: await stack.enter_async_context(ApiClient(account)) for account in config.accounts
+                account.name: await stack.enter_async_context(ApiClient(account))
+                for account in config.accounts
             }
             return await Syncer(store, clients, reporter=reporter).run(sync_plan)
     finally:

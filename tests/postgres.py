@@ -55,7 +55,17 @@ def throwaway_server(bin_dir: Path) -> Iterator[str]:
         subprocess.run(args, check=True, capture_output=True, cwd=root, **run_as)  # type: ignore[call-overload]
 
     try:
-        run(str(bin_dir / "initdb"), "-D", str(data), "-U", "cfsync", "--auth=trust", "-E", "UTF8", "--no-sync")
+        run(
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "cfsync",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start")
     except subprocess.CalledProcessError as exc:

@@ -65,4 +65,3 @@ def new_revision(message: str) -> None:
         number = len(list((migrations_dir() / "versions").glob("[0-9]*.py"))) + 1
         with engine.begin() as connection:
             command.revision(_config(connection), message=message, autogenerate=True, rev_id=f"{number:04d}")
-

@@ -153,7 +153,14 @@ class Store:
         if "cursor" in values and values["cursor"] is None:
             del values["cursor"]
         stmt = self._insert(sync_state).values(
-            {**self._key(key), "rows": inserted, "status": "running", "run_id": run_id, "updated_at": now, **values}
+            {
+                **self._key(key),
+                "rows": inserted,
+                "status": "running",
+                "run_id": run_id,
+                "updated_at": now,
+                **values,
+            }
         )
         updates: dict[str, Any] = {"run_id": run_id, "updated_at": now, **values}
         if inserted:

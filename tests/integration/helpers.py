@@ -15,7 +15,13 @@ TOKEN_ENV = "CFSYNC_TEST_TOKEN"
 
 
 def config_for(url: str, token: str, db_url: str, **api: Any) -> Config:
-    settings = {"mode": "direct", "base_url": url, "api_key_env": TOKEN_ENV, "requests_per_second": 1000, **api}
+    settings = {
+        "mode": "direct",
+        "base_url": url,
+        "api_key_env": TOKEN_ENV,
+        "requests_per_second": 1000,
+        **api,
+    }
     return parse_config({"api": settings, "database": {"url": db_url}}, {TOKEN_ENV: token})
 
 

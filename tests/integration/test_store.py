@@ -51,7 +51,9 @@ def table_rows(store: Store, name: str) -> list[dict]:
 def test_migrations_at_head_equal_the_models(store):
     assert current_revision(store.engine) == head_revision()
     with store.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
         assert compare_metadata(context, metadata) == []
 
 
@@ -94,7 +96,9 @@ def test_page_and_cursor_commit_together(store):
 
 def test_rejects_are_kept_with_their_reason(store):
     bad = {"id": "oops", "first_name": "X"}
-    result = store.write_page(page([contact(1)], "1", rejects=[Reject("oops", "id: 'oops' is not an integer", bad)]))
+    result = store.write_page(
+        page([contact(1)], "1", rejects=[Reject("oops", "id: 'oops' is not an integer", bad)])
+    )
     assert result.rejected == 1
     [row] = table_rows(store, "_rejects")
     assert row["raw"] == bad
@@ -107,11 +111,15 @@ def test_partition_state_and_parent_ids(store):
     rows = [to_rows(courses.resource, {"id": i, "title": "c"}, courses.scope, T0) for i in (30, 31)]
     store.write_page(PageWrite(courses, rows, [], "31", 1, T0))
     other = Partition(PartitionKey("default", "courses", 6, 6), CATALOG["courses"])
-    store.write_page(PageWrite(other, [to_rows(other.resource, {"id": 40}, other.scope, T0)], [], "40", 1, T0))
+    store.write_page(
+        PageWrite(other, [to_rows(other.resource, {"id": 40}, other.scope, T0)], [], "40", 1, T0)
+    )
     assert store.parent_ids(courses) == [30, 31]
     store.finish_partition(courses.key, 1, None)
     store.finish_partition(other.key, 1, "HTTP 403: plan")
-    states = {(r["workspace_id"], r["status"], r["rows"], r["cursor"]) for r in table_rows(store, "sync_state")}
+    states = {
+        (r["workspace_id"], r["status"], r["rows"], r["cursor"]) for r in table_rows(store, "sync_state")
+    }
     assert states == {(5, "ok", 2, "31"), (6, "failed", 1, "40")}
     store.reset_cursors("default", ["courses"])
     assert store.cursor(courses.key) is None
@@ -119,9 +127,14 @@ def test_partition_state_and_parent_ids(store):
 
 def test_runs_are_recorded(store):
     run_id = store.start_run(["contacts"], full_refresh=False)
-    summary = RunSummary(run_id=run_id, status="partial", requests=7, partitions=2,
-                         failures=[("default/contacts workspace=5", "HTTP 403: no")],
-                         rows={"contacts": WriteResult(inserted=3)})
+    summary = RunSummary(
+        run_id=run_id,
+        status="partial",
+        requests=7,
+        partitions=2,
+        failures=[("default/contacts workspace=5", "HTTP 403: no")],
+        rows={"contacts": WriteResult(inserted=3)},
+    )
     store.finish_run(summary)
     [run] = table_rows(store, "sync_runs")
     assert run["status"] == "partial"

@@ -17,7 +17,14 @@ from cfsync.store.schema import metadata, sync_runs, sync_state
 
 from .helpers import config_for, db_snapshot, dump_tables, sandbox_partitions, sandbox_snapshot
 
-COUNTS = {"contacts": 45, "orders": 25, "courses": 3, "courses_enrollments": 21, "forms": 2, "forms_submissions": 4}
+COUNTS = {
+    "contacts": 45,
+    "orders": 25,
+    "courses": 3,
+    "courses_enrollments": 21,
+    "forms": 2,
+    "forms_submissions": 4,
+}
 
 
 @pytest.fixture
@@ -55,8 +62,9 @@ async def test_full_sync_equals_the_sandbox_row_for_row(sb, config, engine):
     assert db_snapshot(engine) == expected
 
     # Typed columns, checked against the records themselves (not against cfsync's transform).
-    contacts, orders, line_items, tags = (metadata.tables[n] for n in
-                                          ("contacts", "orders", "orders__line_items", "contacts__tags"))
+    contacts, orders, line_items, tags = (
+        metadata.tables[n] for n in ("contacts", "orders", "orders__line_items", "contacts__tags")
+    )
     with engine.connect() as conn:
         for record in expected["orders"].values():
             row = conn.execute(sa.select(orders).where(orders.c.id == record["id"])).one()
@@ -65,8 +73,11 @@ async def test_full_sync_equals_the_sandbox_row_for_row(sb, config, engine):
             assert row.created_at == datetime.fromisoformat(record["created_at"])
             assert row.created_at.utcoffset().total_seconds() == 0
             assert row.contact == record["contact"]
-            items = conn.execute(sa.select(line_items.c.id, line_items.c.quantity).where(
-                line_items.c.order_id == record["id"]).order_by(line_items.c._position)).all()
+            items = conn.execute(
+                sa.select(line_items.c.id, line_items.c.quantity)
+                .where(line_items.c.order_id == record["id"])
+                .order_by(line_items.c._position)
+            ).all()
             assert [tuple(i) for i in items] == [(li["id"], li["quantity"]) for li in record["line_items"]]
         tag_rows = conn.execute(sa.select(sa.func.count()).select_from(tags)).scalar()
         assert tag_rows == sum(len(c["tags"]) for c in expected["contacts"].values())
@@ -77,7 +88,9 @@ async def test_full_sync_equals_the_sandbox_row_for_row(sb, config, engine):
         by_workspace = Counter(conn.execute(sa.select(courses.c.workspace_id)).scalars())
         assert by_workspace == {ws: COUNTS["courses"] for ws in sb.workspace_ids(0)}
         enrollments = metadata.tables["courses_enrollments"]
-        assert conn.execute(sa.select(sa.func.count()).where(enrollments.c.workspace_id.is_(None))).scalar() == 0
+        assert (
+            conn.execute(sa.select(sa.func.count()).where(enrollments.c.workspace_id.is_(None))).scalar() == 0
+        )
 
 
 async def test_rerun_with_nothing_new_makes_one_request_per_partition(sb, config, engine):
@@ -105,13 +118,15 @@ async def test_rerun_with_nothing_new_makes_one_request_per_partition(sb, config
 async def test_records_created_between_runs_appear(sb, config, engine):
     await app.sync(config)
     ws = sb.workspace_ids(0)[1]
-    new_contact = sb.create("contacts", {"email_address": "new.person@example.com", "first_name": "New"},
-                            workspace_id=ws)
+    new_contact = sb.create(
+        "contacts", {"email_address": "new.person@example.com", "first_name": "New"}, workspace_id=ws
+    )
     course_id = sb.records("courses", workspace_id=ws)[0]["id"]
     new_enrollment = sb.create("courses_enrollments", {"contact_id": new_contact["id"]}, parent_id=course_id)
     new_course = sb.create("courses", {"title": "Brand new course"}, workspace_id=ws)
-    first_enrollment = sb.create("courses_enrollments", {"contact_id": new_contact["id"]},
-                                 parent_id=new_course["id"])
+    first_enrollment = sb.create(
+        "courses_enrollments", {"contact_id": new_contact["id"]}, parent_id=new_course["id"]
+    )
 
     summary = await app.sync(config)
 
@@ -141,8 +156,11 @@ async def test_resource_and_workspace_selection(sb, config, engine):
     snapshot = db_snapshot(engine)
     assert snapshot["contacts"] == {}
     expected = sandbox_snapshot(sb)
-    assert set(snapshot["courses"]) == {i for i, c in expected["courses"].items()
-                                        if c["id"] in {r["id"] for r in sb.records("courses", workspace_id=ws)}}
+    assert set(snapshot["courses"]) == {
+        i
+        for i, c in expected["courses"].items()
+        if c["id"] in {r["id"] for r in sb.records("courses", workspace_id=ws)}
+    }
 
 
 async def test_a_failing_partition_does_not_stop_the_others(sb, config, engine):

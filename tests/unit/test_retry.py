@@ -1,5 +1,3 @@
-import asyncio
-
 import aiohttp
 import pytest
 
@@ -32,7 +30,7 @@ def test_fatal_statuses(status):
 
 @pytest.mark.parametrize(
     "exc",
-    [asyncio.TimeoutError(), aiohttp.ServerDisconnectedError(), aiohttp.ClientPayloadError("cut")],
+    [TimeoutError(), aiohttp.ServerDisconnectedError(), aiohttp.ClientPayloadError("cut")],
 )
 def test_network_failures_are_retried(exc):
     assert classify(exc=exc) is Outcome.RETRY
@@ -44,8 +42,15 @@ def test_other_exceptions_are_fatal():
 
 @pytest.mark.parametrize(
     ("status", "cls"),
-    [(400, BadRequestError), (401, AuthError), (403, ForbiddenError), (404, NotFoundError),
-     (409, ConflictError), (422, ValidationError), (418, FatalApiError)],
+    [
+        (400, BadRequestError),
+        (401, AuthError),
+        (403, ForbiddenError),
+        (404, NotFoundError),
+        (409, ConflictError),
+        (422, ValidationError),
+        (418, FatalApiError),
+    ],
 )
 def test_fatal_error_types(status, cls):
     err = fatal_error(status, "Not found: Record missing", method="GET", url="/contacts/1")

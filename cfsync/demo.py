@@ -1,0 +1,80 @@
+"""`cfsync demo`: start the sandbox on a free loopback port, sync it into SQLite, show what landed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from . import app
+from .config import Config, parse_config
+from .engine.ports import Reporter
+from .progress import summary_line
+from .sandbox import Sandbox, SandboxConfig, SandboxServer
+from .store import queries
+
+__all__ = ["DEMO_COUNTS", "EXAMPLE_QUERY", "run_demo"]
+
+DEMO_COUNTS = {"contacts": 1500, "orders": 600, "products": 40, "courses": 6, "courses_enrollments": 40}
+
+EXAMPLE_QUERY = """\
+SELECT c.email_address, COUNT(*) AS orders, SUM(o.total_amount) AS total
+FROM orders o JOIN contacts c ON c.id = o.contact_id
+GROUP BY c.email_address ORDER BY total DESC LIMIT 5"""
+
+_TOKEN_ENV = "CFSYNC_DEMO_TOKEN"
+
+
+def run_demo(db_path: Path, echo: Callable[[str], None], reporter: Reporter | None = None) -> int:
+    """Sync a fresh sandbox into `db_path` twice (the second run after 3 new contacts) and print what
+    landed. Returns the number of failed partitions (0 on success)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    config, failed = asyncio.run(_sync_a_sandbox(db_path, echo, reporter))
+    engine = app.open_store(config, migrate=False).engine
+    try:
+        echo(f"\nrows per table in {db_path}:")
+        for table, count in queries.row_counts(engine).items():
+            echo(f"  {table:<45} {count:>7}")
+        echo(f"\nan example query (sqlite3 {db_path}):\n{EXAMPLE_QUERY};")
+        with engine.connect() as conn:
+            for row in conn.execute(sa.text(EXAMPLE_QUERY)):
+                echo(f"  {row.email_address:<40} {row.orders:>3} orders  {row.total:>10.2f}")
+    finally:
+        engine.dispose()
+    return failed
+
+
+async def _sync_a_sandbox(
+    db_path: Path, echo: Callable[[str], None], reporter: Reporter | None
+) -> tuple[Config, int]:
+    sandbox = Sandbox(SandboxConfig(seed=1, workspaces=2, counts=DEMO_COUNTS))
+    async with SandboxServer(sandbox, host="127.0.0.1", port=0) as server:
+        echo(f"sandbox: a ClickFunnels stand-in at {server.url} (seed 1, 2 workspaces)")
+        config = parse_config(
+            {
+                "api": {
+                    "mode": "direct",
+                    "base_url": server.url,
+                    "api_key_env": _TOKEN_ENV,
+                    "requests_per_second": 200,
+                },
+                "database": {"url": f"sqlite:///{db_path}"},
+            },
+            {_TOKEN_ENV: sandbox.api_token(0)},
+        )
+        first = await app.sync(config, reporter=reporter)
+        echo(f"first sync:  {summary_line(first)}")
+        workspace = sandbox.workspace_ids(0)[0]
+        for n in range(3):
+            sandbox.create(
+                "contacts",
+                {"email_address": f"demo.new{n}@example.com", "first_name": f"New{n}"},
+                workspace_id=workspace,
+            )
+        echo("created 3 contacts in the sandbox")
+        second = await app.sync(config, reporter=reporter)
+        echo(f"second sync: {summary_line(second)}")
+    return config, len(first.failures) + len(second.failures)

@@ -1,0 +1,27 @@
+"""A local stand-in for the ClickFunnels v2 API (and the Maton gateway in front of it), built from the facts.
+
+`Sandbox` holds the data (generated on demand from a seed, plus an overlay of changes), the request log
+and the fault switches; `SandboxServer` / `serve_in_thread` / `serve_forever` put it on a socket.
+"""
+
+from cfsync.sandbox.config import DEFAULT_COUNTS, FAULT_KINDS, Fault, SandboxConfig
+from cfsync.sandbox.faults import Faults
+from cfsync.sandbox.query import PAGE_SIZE
+from cfsync.sandbox.sandbox import RequestRecord, Sandbox
+from cfsync.sandbox.server import SandboxServer, serve_forever, serve_in_thread
+from cfsync.sandbox.state import SandboxError
+
+__all__ = [
+    "DEFAULT_COUNTS",
+    "FAULT_KINDS",
+    "PAGE_SIZE",
+    "Fault",
+    "Faults",
+    "RequestRecord",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxError",
+    "SandboxServer",
+    "serve_forever",
+    "serve_in_thread",
+]

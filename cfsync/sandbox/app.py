@@ -1,0 +1,163 @@
+"""The aiohttp application: the edge (CDN, gateway, auth, faults) in front of the API routes."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from typing import Any
+
+from aiohttp import web
+
+from cfsync.sandbox.config import Fault
+from cfsync.sandbox.routes import Call, dispatch, json_response
+from cfsync.sandbox.sandbox import RequestRecord, Sandbox
+
+__all__ = ["SANDBOX_KEY", "make_app"]
+
+SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
+
+DIRECT_PREFIX = "/api/v2"
+MATON_PREFIX = "/clickfunnels/api/v2"
+_BAD_GATEWAY = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
+    "</center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+)
+_BLOCKED = (
+    "<html><head><title>Attention Required! | Cloudflare</title></head><body>Sorry, you have been "
+    "blocked</body></html>"
+)
+
+
+def make_app(sandbox: Sandbox) -> web.Application:
+    app = web.Application()
+    app[SANDBOX_KEY] = sandbox
+    app.router.add_route("*", "/{tail:.*}", _handle)
+    return app
+
+
+def _split(path: str) -> tuple[str, str]:
+    """(mode, API path) of a request path."""
+    for mode, prefix in (("maton", MATON_PREFIX), ("direct", DIRECT_PREFIX)):
+        if path == prefix or path.startswith(prefix + "/"):
+            return mode, path[len(prefix) :] or "/"
+    if path == "/connections" or path.startswith("/connections/"):
+        return "control", path
+    return "", path
+
+
+async def _handle(request: web.Request) -> web.StreamResponse:
+    sb = request.app[SANDBOX_KEY]
+    mode, api_path = _split(request.path)
+    rec = RequestRecord(
+        request.method, request.path, dict(request.query.items()), api_path, mode, client=request.remote
+    )
+    sb.requests.append(rec)
+    response = await _edge(sb, request, rec)
+    rec.status = response.status
+    return response
+
+
+async def _edge(sb: Sandbox, request: web.Request, rec: RequestRecord) -> web.StreamResponse:
+    if sb.faults.latency > 0:
+        await asyncio.sleep(sb.faults.latency)
+    # The CDN answers before anything behind it: no User-Agent, no API.
+    if not request.headers.get("User-Agent", "").strip():
+        return web.Response(status=403, text=_BLOCKED, content_type="text/html")
+    if not sb.faults.allow(request.remote or ""):
+        return json_response(429, {"error": "Too Many Requests"})
+    fault = sb.faults.take(request.method, rec.api_path)
+    if fault is not None:
+        response = await _fault(fault, request, rec)
+        if response is not None:
+            return response
+    if not rec.mode:
+        return json_response(404, {"error": "Not found"})
+    account = _authenticate(sb, request, rec)
+    if isinstance(account, web.Response):
+        return account
+    rec.account = account
+    if rec.mode == "control":
+        return _control(sb, request)
+    if sb.faults.forbidden(rec.api_path, account):
+        return json_response(403, {"error": "Your plan does not include access to this endpoint"})
+    match = sb.catalog.match(request.method, rec.api_path)
+    if match is None:
+        return json_response(404, {"error": "Not found"})
+    route, params = match
+    body = await request.read() if route.kind in ("create", "update", "action") else b""
+    call = Call(sb, route, params, account, request.query, request.url, body)
+    with sb.state.lock:
+        return dispatch(call)
+
+
+def _authenticate(sb: Sandbox, request: web.Request, rec: RequestRecord) -> int | web.Response:
+    auth = request.headers.get("Authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    invalid = json_response(401, {"error": "API key missing or invalid"})
+    if rec.mode == "direct":
+        account = sb.account_for_token(token)
+        return invalid if account is None else account
+    if token != sb.maton_key:
+        return invalid
+    if rec.mode == "control":
+        return 0
+    connection = request.headers.get("Maton-Connection", "").strip()
+    if not connection:
+        # Without a choice the gateway takes the oldest active connection.
+        connection = sb.connection_ids[0]
+    account = sb.account_for_connection(connection)
+    if account is None:
+        return json_response(400, {"error": f"Connection {connection} not found or not active"})
+    rec.connection_id = connection
+    return account
+
+
+def _control(sb: Sandbox, request: web.Request) -> web.Response:
+    """The gateway's connection registry, read-only."""
+    if request.method != "GET":
+        return json_response(405, {"error": "Method not allowed"})
+    connections = sb.connections()
+    tail = request.path.removeprefix("/connections").strip("/")
+    if tail:
+        found = [c for c in connections if c["connection_id"] == tail]
+        return (
+            json_response(200, {"connection": found[0]})
+            if found
+            else json_response(404, {"error": "Connection not found"})
+        )
+    app, status = request.query.get("app"), request.query.get("status")
+    chosen = [
+        c
+        for c in connections
+        if (app is None or c["app"] == app) and (status is None or c["status"] == status)
+    ]
+    return json_response(200, {"connections": chosen})
+
+
+async def _fault(fault: Fault, request: web.Request, rec: RequestRecord) -> web.StreamResponse | None:
+    """The response a queued fault gives instead of the real one (None: carry on after a stall)."""
+    if fault.kind == "stall":
+        await asyncio.sleep(fault.stall_seconds)
+        return None
+    if fault.kind == "reset":
+        rec.status = 0
+        transport = request.transport
+        if transport is not None:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                # Linger 0: close() sends RST, so the client sees a reset rather than a clean EOF.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        # The lost connection cancels this handler; the answer below is never written.
+        await asyncio.sleep(3600)
+        return json_response(500, {"error": "reset"})
+    if fault.kind == "502":
+        return web.Response(status=502, text=_BAD_GATEWAY, content_type="text/html")
+    messages: dict[str, tuple[int, Any]] = {
+        "429": (429, {"error": "Too Many Requests"}),
+        "500": (500, {"error": "Internal Server Error"}),
+        "503": (503, {"error": "Service Unavailable"}),
+    }
+    status, body = messages[fault.kind]
+    return json_response(status, body)

@@ -1,0 +1,119 @@
+"""What a sandbox holds and how badly it behaves: plain frozen data, no behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["DEFAULT_COUNTS", "FAULT_KINDS", "Fault", "SandboxConfig"]
+
+# Records per partition: per workspace for workspace-level lists, per parent record for nested ones
+# (enrollments per course), per account for teams and users. Small, but enough for every list to have
+# more than nothing and the big ones (contacts, orders) to need several pages.
+DEFAULT_COUNTS: Mapping[str, int] = {
+    "teams": 1,
+    "users": 3,
+    "contacts": 120,
+    "contacts_tags": 8,
+    "contacts_applied_tags": 2,
+    "courses": 4,
+    "courses_enrollments": 7,
+    "courses_sections": 3,
+    "courses_lessons": 3,
+    "courses_lesson_completions": 5,
+    "forms": 3,
+    "forms_field_sets": 2,
+    "forms_fields": 3,
+    "forms_fields_options": 2,
+    "forms_submissions": 9,
+    "forms_submissions_answers": 2,
+    "form_submissions": 10,
+    "fulfillments": 25,
+    "fulfillments_locations": 2,
+    "funnels": 5,
+    "funnels_tags": 4,
+    "images": 10,
+    "orders": 60,
+    "orders_applied_tags": 1,
+    "orders_invoices": 2,
+    "orders_invoices_restocks": 2,
+    "orders_transactions": 2,
+    "orders_tags": 4,
+    "pages": 8,
+    "products": 12,
+    "products_collections": 3,
+    "products_prices": 2,
+    "products_variants": 2,
+    "products_tags": 4,
+    "sales_pipelines": 2,
+    "sales_pipelines_stages": 4,
+    "sales_opportunities": 10,
+    "sales_opportunities_notes": 2,
+    "shipping_packages": 3,
+    "shipping_profiles": 2,
+    "shipping_location_groups": 2,
+    "shipping_zones": 2,
+    "shipping_rates": 2,
+    "shipping_rates_names": 3,
+    "stores": 2,
+    "styles": 3,
+    "themes": 3,
+    "webhooks_outgoing_endpoints": 2,
+    "webhooks_outgoing_events": 3,
+}
+
+# A queued fault answers with one of these instead of the real response.
+FAULT_KINDS = ("429", "500", "502", "503", "reset", "stall")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One queued failure: the next `times` requests matching `method` and `path` fail with `kind`.
+
+    `path` is a regular expression searched in the API path (the part after `/api/v2`, the same for direct
+    and Maton requests), `None` matches all. `stall_seconds` is how long a `stall` waits before answering.
+    """
+
+    kind: str
+    times: int = 1
+    method: str | None = None
+    path: str | None = None
+    stall_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {FAULT_KINDS}, not {self.kind!r}")
+        if self.times < 1:
+            raise ValueError("a fault must fire at least once")
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    seed: int = 1
+    accounts: int = 1
+    workspaces: int = 2
+    counts: Mapping[str, int] = field(default_factory=dict)
+    # Added to every request before it is answered, in seconds.
+    latency: float = 0.0
+    # Token bucket per client IP: `rate_limit` requests per second with bursts of `rate_limit_burst`;
+    # beyond it, 429 without Retry-After. None: unlimited.
+    rate_limit: float | None = None
+    rate_limit_burst: int = 10
+    faults: tuple[Fault, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.accounts < 1 or self.workspaces < 0:
+            raise ValueError("a sandbox needs at least one account and no negative workspace count")
+        if "workspaces" in self.counts:
+            raise ValueError("set the number of workspaces per team with `workspaces=`, not in counts")
+        if self.counts.get("teams", 1) != 1:
+            raise ValueError("each account is exactly one team")
+        bad = {k: v for k, v in self.counts.items() if not isinstance(v, int) or v < 0}
+        if bad:
+            raise ValueError(f"counts must be non-negative integers: {bad}")
+
+    def count(self, resource: str) -> int:
+        """Records per partition of `resource`."""
+        if resource == "workspaces":
+            return self.workspaces
+        return int(self.counts.get(resource, DEFAULT_COUNTS.get(resource, 2)))

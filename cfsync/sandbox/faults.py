@@ -1,0 +1,117 @@
+"""Misbehaviour on demand: queued failures, latency and a per-IP rate limit."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cfsync.sandbox.config import Fault, SandboxConfig
+
+__all__ = ["Faults"]
+
+
+@dataclass
+class _Queued:
+    fault: Fault
+    remaining: int
+    pattern: re.Pattern[str] | None
+
+
+class Faults:
+    """Set from the config, changed at any time from tests (thread-safe).
+
+    `latency` (seconds) delays every request. Queued faults fire in the order they were added, each on
+    the next requests it matches. The rate limit is a token bucket per client IP.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None, monotonic: Callable[[], float] = time.monotonic):
+        config = config or SandboxConfig()
+        self.latency = config.latency
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._queue: list[_Queued] = []
+        self._rate: float | None = None
+        self._burst = 1
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._forbidden: list[tuple[re.Pattern[str], int | None]] = []
+        self.rate_limit(config.rate_limit, config.rate_limit_burst)
+        for fault in config.faults:
+            self.add(fault)
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            pattern = re.compile(fault.path) if fault.path is not None else None
+            self._queue.append(_Queued(fault, fault.times, pattern))
+
+    def fail_next(
+        self,
+        kind: str | int,
+        times: int = 1,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        stall_seconds: float = 30.0,
+    ) -> None:
+        """Queue `times` failures of `kind` ("429", "500", "502", "503", "reset", "stall"; 429 works too)
+        for the next requests whose method and API path (a regex, searched) match."""
+        self.add(Fault(str(kind), times, method.upper() if method else None, path, stall_seconds))
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The fault the request `method path` must suffer, if one is queued for it (consumed)."""
+        with self._lock:
+            for queued in self._queue:
+                f = queued.fault
+                if (f.method is None or f.method == method) and (
+                    queued.pattern is None or queued.pattern.search(path)
+                ):
+                    queued.remaining -= 1
+                    if queued.remaining <= 0:
+                        self._queue.remove(queued)
+                    return f
+        return None
+
+    @property
+    def pending(self) -> int:
+        """How many queued failures have not fired yet."""
+        with self._lock:
+            return sum(q.remaining for q in self._queue)
+
+    def forbid(self, path: str, account: int | None = None) -> None:
+        """Answer 403 to every request whose API path matches `path` (a regex, searched), for one account
+        or all: an endpoint the account's plan does not include. Lasts until `clear()`."""
+        with self._lock:
+            self._forbidden.append((re.compile(path), account))
+
+    def forbidden(self, path: str, account: int) -> bool:
+        with self._lock:
+            return any(p.search(path) and a in (None, account) for p, a in self._forbidden)
+
+    def clear(self) -> None:
+        """Drop queued failures, plan gates, latency and the rate limit."""
+        with self._lock:
+            self._queue.clear()
+            self._forbidden.clear()
+        self.latency = 0.0
+        self.rate_limit(None)
+
+    def rate_limit(self, per_second: float | None, burst: int = 10) -> None:
+        """Allow `per_second` requests per client IP, in bursts of up to `burst`; None lifts the limit."""
+        with self._lock:
+            self._rate = per_second
+            self._burst = max(burst, 1)
+            self._buckets.clear()
+
+    def allow(self, client: str) -> bool:
+        """Take a token for `client`; False means answer 429."""
+        with self._lock:
+            if self._rate is None:
+                return True
+            now = self._monotonic()
+            tokens, last = self._buckets.get(client, (float(self._burst), now))
+            tokens = min(float(self._burst), tokens + (now - last) * self._rate)
+            allowed = tokens >= 1.0
+            self._buckets[client] = (tokens - 1.0 if allowed else tokens, now)
+            return allowed

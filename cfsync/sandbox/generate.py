@@ -1,0 +1,324 @@
+"""Records as a pure function of (seed, resource, offset), shaped exactly by the facts' schemas.
+
+A record is built in two layers:
+- its *base*: every scalar and free-form field, generated from the schema type and the field name, with
+  references (`contact_id`, `tag_ids`...) pointing at real records of the same workspace (or parent);
+- its *derived* fields: embedded copies of other records (an order's `contact`, a contact's `tags`, a
+  product's `variant_ids`), filled in when the record is served, so they follow later writes.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from cfsync.sandbox import overrides
+from cfsync.sandbox.catalog import ACCOUNT, Catalog, catalog, singular
+from cfsync.sandbox.ids import IdSpace, iso_ms, stable_int
+from cfsync.sandbox.values import Scalars, field_type
+
+__all__ = ["Children", "Derived", "Generator", "Lookup", "project", "ref_target"]
+
+Lookup = Callable[[str, int], "dict[str, Any] | None"]
+Children = Callable[[str, int], "list[dict[str, Any]]"]
+
+_EMAIL_ID = re.compile(r"\.(\d+)@")
+
+
+@dataclass(frozen=True)
+class Derived:
+    field: str
+    kind: str  # embed | children | child_ids | child_tag_ids | applied_tags
+    target: str
+    id_field: str | None = None
+    shape: Any = None
+
+
+@dataclass
+class Ctx:
+    """One record being generated: its place in the tree and its own random stream."""
+
+    name: str
+    id: int
+    offset: int
+    ancestry: list[tuple[str, int]]  # itself first, then parent... up to the account
+    rng: random.Random
+    values: Scalars
+
+
+def project(src: dict[str, Any] | None, shape: dict[str, Any]) -> dict[str, Any] | None:
+    """`src` cut to the keys of an embedded schema; missing keys are null."""
+    if src is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, typ in shape.items():
+        value = src.get(key)
+        if isinstance(typ, dict) and typ:
+            value = project(value, typ) if isinstance(value, dict) else None
+        out[key] = value
+    return out
+
+
+@cache
+def ref_target(name: str, field: str) -> str | None:
+    """The resource a `*_id`/`*_ids` field of `name` points at, from the field name alone.
+
+    `primary_contact_id` -> contacts, `tag_id` on an order's applied tag -> orders_tags (the candidate
+    sharing the record's prefix), `fields_option_ids` -> forms_fields_options.
+    """
+    if field.startswith("external") or not field.endswith(("_id", "_ids")):
+        return None
+    words = field.rsplit("_", 1)[0].split("_")
+    for k in range(len(words)):
+        stem = "_".join(words[k:])
+        plural = stem[:-1] + "ies" if stem.endswith("y") else stem + "s"
+        found = [r for r in catalog().resources if r == plural or r.endswith("_" + plural)]
+        if found:
+            prefix = name.split("_")[0]
+            found.sort(key=lambda r: (r.split("_")[0] != prefix, r != plural, len(r)))
+            return found[0]
+    return None
+
+
+class Generator:
+    def __init__(self, catalog: Catalog, ids: IdSpace) -> None:
+        self.catalog = catalog
+        self.ids = ids
+        self.seed = ids.seed
+        self._derived = {name: self._derivations(name) for name in catalog.resources}
+
+    # -- references -----------------------------------------------------------------------------------
+
+    def ref_target(self, name: str, field: str) -> str | None:
+        return ref_target(name, field)
+
+    def pick(self, ctx: Ctx, target: str) -> int | None:
+        """A real `target` record near this one: an ancestor itself, or a random one under the closest
+        ancestor both share (the same course for a lesson completion, the same workspace for an order)."""
+        for res, rid in ctx.ancestry[1:]:
+            if res == target:
+                return rid
+        chain = self.catalog.chain_types(target)
+        for res, rid in ctx.ancestry:
+            if res in chain:
+                scope_offset = rid if res == ACCOUNT else self.ids.offset_of(res, rid)
+                n = self.ids.count_under(target, res)
+                if scope_offset is None or n == 0:
+                    return None
+                offset = self.ids.offset_under(target, res, scope_offset, ctx.rng.randrange(n))
+                return self.ids.id_at(target, offset)
+        return None
+
+    def embedded_id(self, name: str, field: str, id_: int, j: int) -> int:
+        """Ids for objects that live only inside another (an order's line items): unique per field."""
+        base = 1000 * (1 + stable_int(self.seed, name, field, "embedded") % 9000)
+        return base + (id_ - self.ids.base(name)) * 8 + j
+
+    # -- base records ---------------------------------------------------------------------------------
+
+    def base(self, name: str, offset: int) -> dict[str, Any]:
+        ids = self.ids
+        id_ = ids.id_at(name, offset)
+        rng = random.Random(stable_int(self.seed, name, offset))
+        index = ids.index_of(name, offset)
+        values = Scalars(rng, name, id_, index, ids.created_ms(name, offset), ids.updated_ms(name, offset))
+        ctx = Ctx(name, id_, offset, [(name, id_), *ids.ancestry(name, offset)], rng, values)
+        derived = {d.field for d in self._derived[name]}
+        rec: dict[str, Any] = {}
+        for field, typ in self.catalog.spec(name).fields.items():
+            rec[field] = None if field in derived else self._field(ctx, field, typ)
+        overrides.apply(self, ctx, rec)
+        return rec
+
+    def _field(self, ctx: Ctx, field: str, typ: Any) -> Any:
+        if field == "id":
+            return ctx.id
+        if field == "public_id":
+            return self.ids.public_id(ctx.name, ctx.id)
+        if isinstance(typ, list):
+            return self._array(ctx, field, typ[0])
+        if isinstance(typ, dict):
+            if not typ:
+                return {}  # a free-form object (`visits`)
+            if ctx.rng.random() < 0.4:
+                return None
+            return {k: self._element_field(ctx, k, t) for k, t in typ.items()}
+        t = field_type(typ)
+        target = self.ref_target(ctx.name, field)
+        if target and field.endswith("_ids"):
+            picks = {self.pick(ctx, target) for _ in range(ctx.rng.randint(0, 3))}
+            return sorted(p for p in picks if p is not None)
+        if target:
+            rid = self.pick(ctx, target)
+            if rid is None or (
+                t.nullable and rid not in dict(ctx.ancestry[1:]).values() and ctx.rng.random() < 0.1
+            ):
+                return None
+            return str(rid) if t.base == "string" else rid
+        return ctx.values.value(field, t)
+
+    def _array(self, ctx: Ctx, field: str, shape: dict[str, Any]) -> list[dict[str, Any]]:
+        # An array naming records of the workspace (a funnel's tags, a theme's styles): some of them.
+        target = self.ref_target(ctx.name, singular(field) + "_id")
+        if target:
+            chosen = sorted({p for p in (self.pick(ctx, target) for _ in range(ctx.rng.randint(0, 3))) if p})
+            return [r for r in (project(self.pure(target, p), shape) for p in chosen) if r is not None]
+        n = ctx.rng.randint(1, 3) if field == "line_items" else ctx.rng.randint(0, 2)
+        own = singular(ctx.name.split("_")[-1]) + "_id"
+        out = []
+        for j in range(n):
+            element = {}
+            for key, typ in shape.items():
+                if key == "id":
+                    element[key] = self.embedded_id(ctx.name, field, ctx.id, j)
+                elif key == own:
+                    element[key] = ctx.id
+                else:
+                    element[key] = self._element_field(ctx, key, typ)
+            out.append(element)
+        return out
+
+    def _element_field(self, ctx: Ctx, field: str, typ: Any) -> Any:
+        if field == "public_id":
+            return ctx.values.hex(8)
+        if isinstance(typ, dict | list):
+            return None if typ else {}
+        t = field_type(typ)
+        if t.base == "object" and (target := self.ref_target(ctx.name, field + "_id")):
+            rid = self.pick(ctx, target)
+            return None if rid is None else {"id": rid, "public_id": self.ids.public_id(target, rid)}
+        if field.endswith("_id") and t.base == "integer":
+            target = self.ref_target(ctx.name, field)
+            return self.pick(ctx, target) if target else ctx.rng.randint(1, 10**6)
+        if field == "id":
+            return ctx.rng.randint(1, 10**6)
+        return ctx.values.value(field, t)
+
+    # -- records created through the API --------------------------------------------------------------
+
+    def blank(self, name: str, id_: int, ancestry: list[tuple[str, int]], now_ms: int) -> dict[str, Any]:
+        """A new record before its body is applied: ids, parents and timestamps set, the rest empty."""
+        parents = dict(ancestry)
+        rec: dict[str, Any] = {}
+        rng = random.Random(stable_int(self.seed, name, id_, "created"))
+        for field, typ in self.catalog.spec(name).fields.items():
+            value: Any = None
+            if isinstance(typ, list):
+                value = []
+            elif isinstance(typ, dict):
+                value = None if typ else {}
+            else:
+                t = field_type(typ)
+                target = self.ref_target(name, field)
+                if target in parents:
+                    value = str(parents[target]) if t.base == "string" else parents[target]
+                elif t.base.endswith("[]"):
+                    value = []
+                elif t.base == "object":
+                    value = {}
+                elif t.base == "boolean" and not t.nullable:
+                    value = False
+            rec[field] = value
+        rec["id"] = id_
+        if "public_id" in rec:
+            rec["public_id"] = self.ids.public_id(name, id_)
+        for field in ("created_at", "updated_at"):
+            if field in rec:
+                rec[field] = iso_ms(now_ms)
+        overrides.blank(name, rec, rng)
+        return rec
+
+    # -- derived fields -------------------------------------------------------------------------------
+
+    def derived(self, name: str) -> list[Derived]:
+        return self._derived[name]
+
+    def _derivations(self, name: str) -> list[Derived]:
+        fields = self.catalog.spec(name).fields
+        kids = self.catalog.children(name)
+        out = []
+        for field, typ in fields.items():
+            if isinstance(typ, dict) and typ:
+                target = self.ref_target(name, field + "_id")
+                id_field = next(
+                    (
+                        f
+                        for f in (field + "_id", *fields)
+                        if f in fields and f.endswith("_id") and self.ref_target(name, f) == target
+                    ),
+                    None,
+                )
+                if target and id_field:
+                    out.append(Derived(field, "embed", target, id_field, typ))
+            elif isinstance(typ, list):
+                applied = [k for k in kids if k.endswith("_applied_" + field)]
+                matching = [k for k in kids if k == field or k.endswith("_" + field)]
+                if applied:
+                    out.append(Derived(field, "applied_tags", applied[0], shape=typ[0]))
+                elif matching:
+                    out.append(Derived(field, "children", matching[0], shape=typ[0]))
+            elif field.endswith("_ids"):
+                target = self.ref_target(name, field)
+                applied = [k for k in kids if k.endswith("_applied_tags")]
+                if target in kids:
+                    out.append(Derived(field, "child_ids", target))
+                elif field == "tag_ids" and applied:
+                    out.append(Derived(field, "child_tag_ids", applied[0]))
+        return out
+
+    def derive(self, name: str, rec: dict[str, Any], lookup: Lookup, children: Children) -> dict[str, Any]:
+        """Fill the embedded copies of other records into `rec` (in place) and return it."""
+        for d in self._derived[name]:
+            if d.kind == "embed":
+                ref = rec.get(d.id_field or "")
+                target = lookup(d.target, int(ref)) if ref not in (None, "") else None
+                rec[d.field] = project(target, d.shape)
+                continue
+            kids = children(d.target, rec["id"])
+            if d.kind == "children":
+                rec[d.field] = [project(k, d.shape) for k in kids]
+            elif d.kind == "child_ids":
+                rec[d.field] = [k["id"] for k in kids]
+            elif d.kind == "child_tag_ids":
+                rec[d.field] = [k["tag_id"] for k in kids]
+            else:  # applied_tags: the tags themselves, stamped with when they were applied
+                tags = []
+                for applied in kids:
+                    tag = lookup(self.ref_target(d.target, "tag_id") or "", applied["tag_id"])
+                    if tag is not None:
+                        tags.append(project({**tag, "applied_at": applied.get("created_at")}, d.shape))
+                rec[d.field] = tags
+        return rec
+
+    def pure(self, name: str, id_: int, depth: int = 0) -> dict[str, Any] | None:
+        """A generated record as first generated, derived fields included (writes not applied)."""
+        offset = self.ids.offset_of(name, id_)
+        if offset is None:
+            return None
+        if depth > 2:
+            return self.base(name, offset)
+
+        def lookup(n: str, i: int) -> dict[str, Any] | None:
+            return self.pure(n, i, depth + 1)
+
+        def children(n: str, parent_id: int) -> list[dict[str, Any]]:
+            parent_offset = self.ids.offset_of(self.ids.parent(n), parent_id)
+            if parent_offset is None:
+                return []
+            count = self.ids.count(n)
+            return [
+                self.base(n, self.ids.offset_under(n, self.ids.parent(n), parent_offset, p))
+                for p in range(count)
+            ]
+
+        return self.derive(name, self.base(name, offset), lookup, children)
+
+    @staticmethod
+    def email_id(email: str) -> int | None:
+        """The contact id a generated email carries (`ada.lovelace.1234@example.com` -> 1234)."""
+        m = _EMAIL_ID.search(email)
+        return int(m.group(1)) if m else None

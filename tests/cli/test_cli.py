@@ -1,0 +1,200 @@
+"""The command line: flags, config errors and exit codes, against the sandbox on a real socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cfsync.cli import cli
+from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
+
+COMMANDS = [
+    [],
+    ["init"],
+    ["db"],
+    ["db", "upgrade"],
+    ["sync"],
+    ["status"],
+    ["resources"],
+    ["sandbox"],
+    ["sandbox", "serve"],
+    ["demo"],
+]
+
+
+@pytest.fixture
+def sb():
+    return Sandbox(SandboxConfig(seed=5, workspaces=1, counts={"contacts": 30}))
+
+
+@pytest.fixture
+def sandbox_url(sb):
+    with serve_in_thread(sb) as url:
+        yield url
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write_config(path: Path, url: str, db: str = "sqlite:///synced.db", extra: str = "") -> Path:
+    path.write_text(
+        f'[api]\nmode = "direct"\nbase_url = "{url}"\napi_key_env = "CF_TOKEN"\nrequests_per_second = 500\n'
+        f'max_retries = 1\n{extra}[database]\nurl = "{db}"\n'
+    )
+    return path
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result
+
+
+def one_error_line(result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("cfsync: error: ")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "cfsync")
+def test_help_everywhere(args):
+    result = run(*args, "--help")
+    assert result.exit_code == 0
+    assert "Usage: " in result.output
+
+
+def test_init_writes_the_example_once(workdir):
+    assert run("init").exit_code == 0
+    text = (workdir / "cfsync.toml").read_text()
+    assert 'mode = "maton"' in text
+    again = run("init")
+    assert again.exit_code == 2
+    assert "already exists" in one_error_line(again)
+    assert run("init", "--force").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[api]\nmod = 1\n", "unknown key api.mod"),
+        ('[api]\nrequests_per_second = "x"\n', "api.requests_per_second must be a number"),
+        ("[api\n", "not valid TOML"),
+        ('[api]\nmode = "direct"\n', "api.base_url is missing"),
+        ('[sync]\nresources = ["contact"]\n', "unknown resource 'contact'"),
+        ("", "environment variable MATON_API_KEY (api.api_key_env) is not set"),
+    ],
+)
+def test_config_errors_are_one_line_exit_2(workdir, content, message):
+    (workdir / "cfsync.toml").write_text(content)
+    result = run("sync", "--no-progress")
+    assert result.exit_code == 2
+    assert message in one_error_line(result)
+
+
+def test_missing_explicit_config(workdir):
+    result = run("--config", "nope.toml", "status")
+    assert result.exit_code == 2
+    assert "nope.toml not found" in one_error_line(result)
+
+
+def test_sync_status_and_exit_codes(workdir, sandbox_url, sb):
+    write_config(workdir / "cfsync.toml", sandbox_url)
+    env = {"CF_TOKEN": sb.api_token(0)}
+
+    result = run("sync", "--no-progress", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "succeeded"
+    assert summary["rows"]["contacts"]["inserted"] == len(
+        sb.records("contacts", workspace_id=sb.workspace_ids(0)[0])
+    )
+    assert "event=run_finished" in result.stderr  # the log line a cron mail would show
+
+    status = run("status", "--json", env=env)
+    assert status.exit_code == 0
+    data = json.loads(status.stdout)
+    assert data["runs"][0]["status"] == "succeeded"
+    assert data["rows"]["contacts"] == summary["rows"]["contacts"]["inserted"]
+    assert {p["resource"] for p in data["partitions"]} >= {
+        "teams",
+        "workspaces",
+        "contacts",
+        "courses_enrollments",
+    }
+    assert all(p["status"] == "ok" and p["cursor"] for p in data["partitions"] if p["rows"])
+    human = run("status", env=env)
+    assert human.exit_code == 0
+    assert "default/contacts" in human.stdout
+    assert "recent runs:" in human.stdout
+
+    sb.faults.forbid("/images$")
+    partial = run("sync", "--no-progress", env=env)
+    assert partial.exit_code == 1
+    assert "partition_failed" in partial.stderr
+    assert "HTTP 403" in partial.stderr
+
+
+def test_bad_key_exits_3(workdir, sandbox_url):
+    write_config(workdir / "cfsync.toml", sandbox_url)
+    result = run("sync", "--no-progress", env={"CF_TOKEN": "wrong-token-value"})
+    assert result.exit_code == 3
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("cfsync: error: HTTP 401: API key missing or invalid")
+    assert "wrong-token-value" not in result.output
+
+
+def test_unreachable_api_is_one_line(workdir):
+    write_config(workdir / "cfsync.toml", "http://127.0.0.1:9", extra="timeout_seconds = 2\n")
+    result = run("sync", "--no-progress", "--resource", "teams", env={"CF_TOKEN": "t"})
+    assert result.exit_code == 1
+    assert "gave up after 2 attempts" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_resources_lists_the_catalog():
+    result = run("resources", "--json")
+    names = [r["name"] for r in json.loads(result.stdout)]
+    assert names[:2] == ["teams", "workspaces"]
+    assert "courses_enrollments" in names
+    assert "contacts__tags" in run("resources").stdout
+
+
+def test_db_upgrade_and_database_url_override(workdir, monkeypatch):
+    monkeypatch.setenv("CFSYNC_DATABASE_URL", f"sqlite:///{workdir}/other.db")
+    result = run("db", "upgrade")
+    assert result.exit_code == 0
+    assert "is at revision 0001" in result.stdout
+    assert (workdir / "other.db").exists()
+
+
+def test_status_before_any_upgrade(workdir):
+    result = run("status")
+    assert result.exit_code == 1
+    assert "run `cfsync db upgrade`" in one_error_line(result)
+
+
+def test_sync_as_a_real_process(workdir, sandbox_url, sb):
+    """The installed entry point, as cron runs it: no terminal, logs on stderr, exit code."""
+    write_config(workdir / "cfsync.toml", sandbox_url)
+    env = {**os.environ, "CF_TOKEN": sb.api_token(0)}
+    exe = Path(sys.executable).with_name("cfsync")
+    done = subprocess.run(
+        [str(exe), "sync"], cwd=workdir, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "status=succeeded" in done.stderr
+    again = subprocess.run(
+        [str(exe), "sync", "--json"], cwd=workdir, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert json.loads(again.stdout)["requests"] == json.loads(again.stdout)["partitions"]

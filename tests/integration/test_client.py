@@ -1,0 +1,122 @@
+"""The HTTP client against the sandbox: both URL shapes, errors, retries, pagination."""
+
+from __future__ import annotations
+
+import pytest
+
+from cfsync.client import USER_AGENT, ApiClient, Paginator
+from cfsync.config import parse_config
+from cfsync.errors import AuthError, BadRequestError, NotFoundError, RetriableApiError
+
+
+def account(url: str, key: str, **api):
+    settings = {"mode": "direct", "base_url": url, "api_key_env": "K", "requests_per_second": 1000, **api}
+    return parse_config({"api": settings}, {"K": key}).api
+
+
+class Sleeps:
+    """A fake clock for backoff: records the delays instead of waiting them."""
+
+    def __init__(self):
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+async def walk(client: ApiClient, path: str) -> list[dict]:
+    items, after, paginator = [], None, Paginator()
+    while True:
+        page = await client.list_page(path, after=after)
+        items += page.items
+        after = paginator.advance(len(page.items), page.pagination_next)
+        if after is None:
+            return items
+
+
+async def test_direct_mode_walks_a_list(sandbox, sandbox_server):
+    ws = sandbox.workspace_ids(0)[0]
+    async with ApiClient(account(sandbox_server.url, sandbox.api_token(0))) as client:
+        contacts = await walk(client, f"/workspaces/{ws}/contacts")
+    assert contacts == sandbox.records("contacts", workspace_id=ws)
+    assert len(contacts) > 40  # several pages
+    assert client.stats.requests == len(contacts) // 20 + 1
+    assert USER_AGENT.startswith("cfsync/0.1.0 ")
+
+
+@pytest.mark.parametrize("which", [0, 1])
+async def test_maton_connection_picks_the_account(sandbox, sandbox_server, which):
+    acc = account(f"{sandbox_server.url}/clickfunnels", sandbox.maton_key, mode="maton",
+                  connection=sandbox.connection_ids[which])
+    async with ApiClient(acc) as client:
+        teams, _ = await client.request("GET", "/teams")
+    assert [t["id"] for t in teams] == sandbox.team_ids(which)
+    assert sandbox.requests[-1].connection_id == sandbox.connection_ids[which]
+    assert sandbox.requests[-1].mode == "maton"
+
+
+async def test_maton_without_connection_uses_the_oldest(sandbox, sandbox_server):
+    acc = account(f"{sandbox_server.url}/clickfunnels", sandbox.maton_key, mode="maton")
+    async with ApiClient(acc) as client:
+        teams, _ = await client.request("GET", "/teams")
+    assert [t["id"] for t in teams] == sandbox.team_ids(0)
+
+
+async def test_unknown_maton_connection_is_a_400_with_the_gateway_message(sandbox, sandbox_server):
+    acc = account(f"{sandbox_server.url}/clickfunnels", sandbox.maton_key, mode="maton", connection="nope")
+    async with ApiClient(acc) as client:
+        with pytest.raises(BadRequestError) as info:
+            await client.request("GET", "/teams")
+    assert info.value.status == 400
+    assert client.stats.retries == 0
+
+
+async def test_bad_key_is_an_auth_error_without_the_key(sandbox, sandbox_server):
+    async with ApiClient(account(sandbox_server.url, "not-a-real-key")) as client:
+        with pytest.raises(AuthError, match="API key missing or invalid") as info:
+            await client.request("GET", "/teams")
+    assert "not-a-real-key" not in str(info.value)
+    assert "not-a-real-key" not in repr(client)
+    assert info.value.exit_code == 3
+
+
+async def test_not_found_carries_the_api_message(sandbox, sandbox_server):
+    async with ApiClient(account(sandbox_server.url, sandbox.api_token(0))) as client:
+        with pytest.raises(NotFoundError, match="Not found: Record missing"):
+            await client.request("GET", "/contacts/1")
+
+
+async def test_retries_back_off_exponentially_then_succeed(sandbox, sandbox_server):
+    sleeps = Sleeps()
+    sandbox.faults.fail_next("503", times=3, path="/teams")
+    acc = account(sandbox_server.url, sandbox.api_token(0), max_retries=5)
+    async with ApiClient(acc, sleep=sleeps, rand=lambda: 1.0) as client:
+        teams, _ = await client.request("GET", "/teams")
+    assert teams
+    assert sleeps.delays == [0.5, 1.0, 2.0]
+    assert (client.stats.requests, client.stats.retries) == (4, 3)
+
+
+async def test_gives_up_after_max_retries(sandbox, sandbox_server):
+    sandbox.faults.fail_next("502", times=10, path="/teams")
+    acc = account(sandbox_server.url, sandbox.api_token(0), max_retries=2)
+    async with ApiClient(acc, sleep=Sleeps()) as client:
+        with pytest.raises(RetriableApiError, match="gave up after 3 attempts, last: HTTP 502"):
+            await client.request("GET", "/teams")
+    assert client.stats.requests == 3
+
+
+async def test_a_stalled_request_times_out_and_is_retried(sandbox, sandbox_server):
+    sandbox.faults.fail_next("stall", times=1, path="/teams", stall_seconds=5)
+    acc = account(sandbox_server.url, sandbox.api_token(0), timeout_seconds=0.3)
+    async with ApiClient(acc, sleep=Sleeps()) as client:
+        teams, _ = await client.request("GET", "/teams")
+    assert teams
+    assert client.stats.retries == 1
+
+
+async def test_429_is_counted_and_retried(sandbox, sandbox_server):
+    sandbox.faults.fail_next("429", times=2, path="/teams")
+    async with ApiClient(account(sandbox_server.url, sandbox.api_token(0)), sleep=Sleeps()) as client:
+        await client.request("GET", "/teams")
+    assert client.stats.rate_limited == 2
