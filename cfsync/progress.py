@@ -83,34 +83,36 @@ class RichReporter:
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
-        self._progress = Progress(
-            SpinnerColumn(finished_text="[green]✓"),
-            TextColumn("{task.description:<36}"),
-            TextColumn("{task.fields[done]:>5}/{task.fields[total]:<5} partitions"),
-            TextColumn("{task.fields[rows]:>10,} rows"),
-            TextColumn("[red]{task.fields[failed]}"),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=False,
-        )
+        self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._counts: dict[str, dict[str, int]] = {}
 
     def run_started(self, run_id: int, resources: Sequence[str]) -> None:
+        self._progress = Progress(
+            SpinnerColumn(finished_text="[green]✓"),
+            TextColumn("{task.description:<28}"),
+            TextColumn("{task.fields[done]:>5}/{task.fields[seen]:<5} partitions"),
+            TextColumn("{task.fields[rows]:>10,} rows"),
+            TextColumn("[red]{task.fields[failed]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
         self._progress.start()
-        for name in resources:
-            self._counts[name] = {"done": 0, "total": 0, "rows": 0, "failed": 0}
-            self._tasks[name] = self._progress.add_task(name, total=None, **self._fields(name))
+        self._counts = {name: {"done": 0, "seen": 0, "rows": 0, "failed": 0} for name in resources}
+        self._tasks = {
+            name: self._progress.add_task(name, total=None, **self._fields(name)) for name in resources
+        }
 
     def _fields(self, name: str) -> dict[str, Any]:
         c = self._counts[name]
         return {**c, "failed": f"{c['failed']} failed" if c["failed"] else ""}
 
-    def _update(self, name: str) -> None:
-        self._progress.update(self._tasks[name], **self._fields(name))
+    def _update(self, name: str, **extra: Any) -> None:
+        if self._progress is not None:
+            self._progress.update(self._tasks[name], **extra, **self._fields(name))
 
     def partition_started(self, partition: Partition) -> None:
-        self._counts[partition.resource.name]["total"] += 1
+        self._counts[partition.resource.name]["seen"] += 1
         self._update(partition.resource.name)
 
     def page_written(self, partition: Partition, result: WriteResult) -> None:
@@ -124,8 +126,10 @@ class RichReporter:
         self._update(partition.resource.name)
 
     def run_finished(self, summary: RunSummary) -> None:
-        for name, task in self._tasks.items():
-            self._progress.update(task, total=1, completed=1, **self._fields(name))
-        self._progress.stop()
+        for name in self._tasks:
+            self._update(name, total=1, completed=1)
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
         for partition, error in summary.failures:
             self.console.print(f"[red]failed[/red] {partition}: {error}", highlight=False)

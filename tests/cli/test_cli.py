@@ -198,3 +198,28 @@ def test_sync_as_a_real_process(workdir, sandbox_url, sb):
         [str(exe), "sync", "--json"], cwd=workdir, env=env, capture_output=True, text=True, timeout=60
     )
     assert json.loads(again.stdout)["requests"] == json.loads(again.stdout)["partitions"]
+
+
+def test_sandbox_serve_answers_until_stopped(tmp_path):
+    import urllib.request
+
+    exe = Path(sys.executable).with_name("cfsync")
+    with subprocess.Popen(
+        [str(exe), "sandbox", "serve", "--port", "0", "--contacts", "25", "--count", "courses=2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            first = proc.stdout.readline()
+            assert first.startswith("sandbox listening on http://127.0.0.1:")
+            url = first.split()[3]
+            token = proc.stdout.readline().split("token=")[1].split()[0]
+            request = urllib.request.Request(
+                f"{url}/api/v2/teams", headers={"Authorization": f"Bearer {token}", "User-Agent": "test"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                assert json.loads(reply.read())[0]["id"] > 0
+        finally:
+            proc.terminate()
+    bad = run("sandbox", "serve", "--count", "contacts=many")
+    assert bad.exit_code == 2

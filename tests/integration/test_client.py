@@ -46,8 +46,12 @@ async def test_direct_mode_walks_a_list(sandbox, sandbox_server):
 
 @pytest.mark.parametrize("which", [0, 1])
 async def test_maton_connection_picks_the_account(sandbox, sandbox_server, which):
-    acc = account(f"{sandbox_server.url}/clickfunnels", sandbox.maton_key, mode="maton",
-                  connection=sandbox.connection_ids[which])
+    acc = account(
+        f"{sandbox_server.url}/clickfunnels",
+        sandbox.maton_key,
+        mode="maton",
+        connection=sandbox.connection_ids[which],
+    )
     async with ApiClient(acc) as client:
         teams, _ = await client.request("GET", "/teams")
     assert [t["id"] for t in teams] == sandbox.team_ids(which)

@@ -142,3 +142,10 @@ def test_runs_are_recorded(store):
     assert run["failed_partitions"] == 1
     assert run["rows"]["contacts"]["inserted"] == 3
     assert run["finished_at"] is not None
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path}/w.db")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.close()

@@ -1,0 +1,55 @@
+"""What a run shows: the live display on a terminal and the log lines under cron."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from rich.console import Console
+
+from cfsync import app
+from cfsync.progress import LogReporter, RichReporter, logfmt
+from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
+
+from .helpers import config_for
+
+
+async def sync_with(reporter, tmp_path, forbid: str | None = None):
+    sb = Sandbox(SandboxConfig(seed=3, workspaces=1, counts={"contacts": 41}))
+    if forbid:
+        sb.faults.forbid(forbid)
+    async with SandboxServer(sb) as server:
+        config = config_for(server.url, sb.api_token(0), f"sqlite:///{tmp_path}/p.db")
+        return await app.sync(config, ["contacts", "images"], reporter=reporter)
+
+
+async def test_terminal_display_shows_each_resource(tmp_path):
+    out = io.StringIO()
+    reporter = RichReporter(Console(file=out, force_terminal=True, width=120))
+    summary = await sync_with(reporter, tmp_path, forbid="/images$")
+    text = out.getvalue()
+    assert "contacts" in text
+    assert f"{summary.rows['contacts'].inserted:,} rows" in text
+    assert "1/1     partitions" in text  # images: one partition, failed
+    assert "1 failed" in text
+    assert "default/images workspace=" in text
+    assert "HTTP 403" in text
+    # A second run on the same reporter starts a fresh display.
+    await sync_with(reporter, tmp_path)
+
+
+async def test_log_lines_under_cron(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="cfsync")
+    await sync_with(LogReporter(every=0.0), tmp_path, forbid="/images$")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("event=run_started run=1 resources=teams,workspaces,contacts,images")
+    assert any(line.startswith("event=progress rows=") for line in lines)
+    assert any(
+        line.startswith('event=partition_failed partition="default/images workspace=') for line in lines
+    )
+    assert lines[-1].startswith("event=run_finished run=1 status=partial")
+    assert "inserted=" in lines[-1]
+
+
+def test_logfmt_quotes_what_needs_it():
+    assert logfmt(a=1, b="two words", c="", d='q"x') == 'a=1 b="two words" c="" d="q\\"x"'
