@@ -248,7 +248,7 @@ def _print_partitions(parts: list[dict[str, Any]], counts: dict[str, int]) -> No
             )
         if len(failed) > 5:
             click.echo(f"    ... and {len(failed) - 5} more (cfsync status --json)")
-    if len(by_resource) == 1 and not parts:
+    if not parts:
         click.echo("  no partitions yet")
 
 

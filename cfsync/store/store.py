@@ -16,7 +16,7 @@ from ..engine.ports import PageWrite, Partition, PartitionKey, RunSummary, Write
 from ..errors import StoreError
 from ..resources.catalog import Resource
 from . import migrate
-from .db import create_engine, redacted
+from .db import create_engine
 from .schema import metadata, rejects, sync_runs, sync_state
 
 __all__ = ["Store"]
@@ -39,7 +39,7 @@ class Store:
         return cls(create_engine(url))
 
     def __repr__(self) -> str:
-        return f"Store({redacted(self.engine.url.render_as_string(hide_password=False))!r})"
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def close(self) -> None:
         self.engine.dispose()
