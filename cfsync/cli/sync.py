@@ -1,84 +1,25 @@
-"""The `cfsync` command: parse flags, load config, call cfsync.app, turn errors into one line + exit code.
-
-Exit codes: 0 done, 1 finished with failed partitions (or another runtime failure), 2 usage or config,
-3 authentication, 130 interrupted.
-"""
+"""Commands around the sync: init, db upgrade, sync, status, resources, demo."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from . import __version__, app
-from .config import Config, load_config
-from .errors import CfsyncError, ConfigError
-from .progress import LogReporter, RichReporter, logfmt, summary_line
-from .resources.catalog import CATALOG, ordered
-from .store import queries
-from .store.db import redacted
-from .store.migrate import current_revision, head_revision
+from .. import app
+from ..errors import CfsyncError, ConfigError
+from ..progress import LogReporter, RichReporter, logfmt, summary_line
+from ..resources.catalog import CATALOG, ordered
+from ..store import queries
+from ..store.db import redacted
+from ..store.migrate import current_revision, head_revision
+from .base import cli, config_of
 
-__all__ = ["main"]
-
-log = logging.getLogger("cfsync")
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"cfsync: error: {message}", err=True)
-    sys.exit(code)
-
-
-class _Group(click.Group):
-    """Turns expected errors into one line on stderr and their exit code, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CfsyncError as exc:
-            _fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-
-
-def _config(ctx: click.Context) -> Config:
-    obj = ctx.find_root().obj
-    if "config" not in obj:
-        obj["config"] = load_config(obj["config_path"], os.environ, explicit=obj["config_path"] is not None)
-    config: Config = obj["config"]
-    return config
-
-
-def _setup_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("ts=%(asctime)s level=%(levelname)s %(message)s"))
-    root = logging.getLogger("cfsync")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cfsync")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file [default: $CFSYNC_CONFIG, else ./cfsync.toml].",
-)
-@click.option("-v", "--verbose", count=True, help="More log lines (-vv: every partition).")
-@click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
-    """Copy ClickFunnels 2.0 accounts into SQLite or PostgreSQL and keep them current."""
-    ctx.obj = {"config_path": config_path}
-    _setup_logging(verbose + 1)
+__all__ = ["db", "demo", "init", "resources", "status", "sync"]
 
 
 @cli.command()
@@ -100,7 +41,7 @@ def init(force: bool, target: Path) -> None:
 
 
 def _example_config() -> str:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the cfsync package
     for candidate in (here / "config.example.toml", here.parent / "config.example.toml"):
         if candidate.is_file():
             return candidate.read_text("utf-8")
@@ -116,7 +57,7 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the latest version."""
-    config = _config(ctx)
+    config = config_of(ctx)
     store = app.open_store(config)
     revision = current_revision(store.engine)
     store.close()
@@ -156,7 +97,7 @@ def sync(
     as_json: bool,
 ) -> None:
     """Copy new records of every partition into the database (migrates first)."""
-    config = _config(ctx)
+    config = config_of(ctx)
     show_progress = sys.stderr.isatty() if progress is None else progress
     reporter = RichReporter() if show_progress else LogReporter()
     summary = asyncio.run(app.sync(config, resources, workspaces, full_refresh=full, reporter=reporter))
@@ -188,7 +129,7 @@ def sync(
 @click.pass_context
 def status(ctx: click.Context, as_json: bool, runs: int) -> None:
     """Partitions, their cursors, and the last runs."""
-    config = _config(ctx)
+    config = config_of(ctx)
     store = app.open_store(config, migrate=False)
     try:
         store.check_migrated()
@@ -278,80 +219,6 @@ def resources(as_json: bool) -> None:
     click.echo(f"\n{len(CATALOG)} resources; a nested list costs one request per parent per page.")
 
 
-@cli.group()
-def sandbox() -> None:
-    """The local ClickFunnels stand-in used by tests, benchmarks and the demo."""
-
-
-@sandbox.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8080, show_default=True, help="Port (0: any free port).")
-@click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
-@click.option("--accounts", default=1, show_default=True, help="Accounts (teams), one API token each.")
-@click.option("--workspaces", default=2, show_default=True, help="Workspaces per team.")
-@click.option("--contacts", type=int, help="Contacts per workspace.")
-@click.option("--orders", type=int, help="Orders per workspace.")
-@click.option(
-    "--count",
-    "counts",
-    multiple=True,
-    metavar="RESOURCE=N",
-    help="Records per partition of any resource (repeatable), e.g. courses_enrollments=50.",
-)
-@click.option("--latency", default=0.0, show_default=True, help="Seconds added to every answer.")
-@click.option("--rate-limit", type=float, help="Requests per second per client IP before 429s.")
-def serve(
-    host: str,
-    port: int,
-    seed: int,
-    accounts: int,
-    workspaces: int,
-    contacts: int | None,
-    orders: int | None,
-    counts: tuple[str, ...],
-    latency: float,
-    rate_limit: float | None,
-) -> None:
-    """Serve a deterministic ClickFunnels v2 API until interrupted."""
-    from .sandbox import Sandbox, SandboxConfig, serve_forever
-
-    sizes: dict[str, int] = {}
-    for item in counts:
-        name, _, value = item.partition("=")
-        if not value.isdigit():
-            raise click.BadParameter(f"{item!r} is not RESOURCE=N", param_hint="--count")
-        sizes[name] = int(value)
-    sizes.update({k: v for k, v in (("contacts", contacts), ("orders", orders)) if v is not None})
-    try:
-        sb = Sandbox(
-            SandboxConfig(
-                seed=seed,
-                accounts=accounts,
-                workspaces=workspaces,
-                counts=sizes,
-                latency=latency,
-                rate_limit=rate_limit,
-            )
-        )
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-
-    def ready(url: str) -> None:
-        click.echo(f"sandbox listening on {url}  (Ctrl-C stops it)")
-        for account in range(accounts):
-            click.echo(
-                f"  account {account}: direct base_url={url}  token={sb.api_token(account)}"
-                f"  maton connection={sb.connection_ids[account]}"
-            )
-        click.echo(f"  maton: base_url={url}/clickfunnels  MATON_API_KEY={sb.maton_key}")
-        click.echo(f"  workspaces: {', '.join(str(w) for a in range(accounts) for w in sb.workspace_ids(a))}")
-
-    try:
-        asyncio.run(serve_forever(sb, host, port, on_ready=ready))
-    except OSError as exc:
-        raise CfsyncError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-
-
 @cli.command()
 @click.option(
     "--db",
@@ -372,5 +239,3 @@ def demo(db_path: Path, progress: bool | None) -> None:
         sys.exit(1)
 
 
-def main() -> None:
-    cli(prog_name="cfsync")
