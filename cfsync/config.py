@@ -7,6 +7,7 @@ variable the file names and never printed.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,8 +18,10 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 
 __all__ = [
+    "ALL_CONNECTIONS",
     "DEFAULT_CONFIG_PATH",
     "MATON_BASE_URL",
+    "MATON_CONTROL_URL",
     "AccountConfig",
     "Config",
     "DatabaseConfig",
@@ -30,6 +33,8 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path("cfsync.toml")
 MATON_BASE_URL = "https://api.maton.ai/clickfunnels"
+MATON_CONTROL_URL = "https://ctrl.maton.ai"
+ALL_CONNECTIONS = "all"
 DEFAULT_KEY_ENV = {"maton": "MATON_API_KEY", "direct": "CLICKFUNNELS_API_TOKEN"}
 
 
@@ -47,23 +52,25 @@ class Secret:
 
 @dataclass(frozen=True)
 class AccountConfig:
-    """How to reach one ClickFunnels account: the `[api]` table."""
+    """How to reach one ClickFunnels account: the `[api]` table, or one `[[accounts]]` entry over it."""
 
     name: str
     mode: str
     base_url: str
     api_key_env: str
     api_key: Secret | None
-    connection: str
+    connection: str  # Maton-Connection id; "" = the oldest active one; "all" = one account per connection
     requests_per_second: float
     max_in_flight: int
     timeout_seconds: float
     max_retries: int
+    control_url: str  # the Maton control host that manages connections
 
     def require_key(self) -> Secret:
         if self.api_key is None:
             raise ConfigError(
-                f"config: environment variable {self.api_key_env} (api.api_key_env) is not set or empty"
+                f"config: environment variable {self.api_key_env} (api_key_env of account {self.name!r}) "
+                "is not set or empty"
             )
         return self.api_key
 
@@ -77,6 +84,7 @@ class DatabaseConfig:
 class SyncConfig:
     resources: tuple[str, ...]
     workspaces: tuple[int, ...]
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,10 +110,12 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "max_in_flight": (int, 8),
         "timeout_seconds": ((int, float), 60),
         "max_retries": (int, 6),
+        "control_url": (str, MATON_CONTROL_URL),
     },
     "database": {"url": (str, "sqlite:///cfsync.db")},
-    "sync": {"resources": (list, ["all"]), "workspaces": (list, [])},
+    "sync": {"resources": (list, ["all"]), "workspaces": (list, []), "exclude": (list, [])},
 }
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 _TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", (int, float): "a number"}
 
@@ -136,38 +146,66 @@ def load_config(
 
 
 def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source: str = "<data>") -> Config:
-    for section in data:
-        if section not in _SPEC:
+    for section, table in data.items():
+        if section == "accounts":
+            if not isinstance(table, list) or not all(isinstance(t, dict) for t in table):
+                raise ConfigError("config: accounts must be an array of tables ([[accounts]])")
+        elif section not in _SPEC:
             raise ConfigError(f"config: unknown section [{section}] in {source}")
-        if not isinstance(data[section], dict):
+        elif not isinstance(table, dict):
             raise ConfigError(f"config: [{section}] must be a table")
     values = {name: _section(name, data.get(name, {})) for name in _SPEC}
-    account = _account("default", values["api"], environ)
     url = environ.get("CFSYNC_DATABASE_URL") or values["database"]["url"]
     if not url.strip():
         raise ConfigError("config: database.url is empty")
     return Config(
-        accounts=(account,),
+        accounts=_accounts(data.get("accounts"), data.get("api", {}), environ),
         database=DatabaseConfig(url=url),
         sync=SyncConfig(
             resources=tuple(_items("sync.resources", values["sync"]["resources"], str)),
             workspaces=tuple(_items("sync.workspaces", values["sync"]["workspaces"], int)),
+            exclude=tuple(_items("sync.exclude", values["sync"]["exclude"], str)),
         ),
         source=source,
     )
 
 
-def _section(name: str, table: Mapping[str, Any]) -> dict[str, Any]:
+def _accounts(
+    entries: list[dict[str, Any]] | None, api: Mapping[str, Any], environ: Mapping[str, str]
+) -> tuple[AccountConfig, ...]:
+    """`[api]` alone is the account "default"; each `[[accounts]]` entry overrides `[api]` key by key."""
+    if not entries:
+        return (_account("default", _section("api", api), environ),)
+    accounts: list[AccountConfig] = []
+    for number, entry in enumerate(entries, 1):
+        name = entry.get("name")
+        where = f"accounts[{number}]"
+        if not isinstance(name, str) or not _ACCOUNT_NAME.match(name):
+            raise ConfigError(f"config: {where}.name must be a name of letters, digits, '_', '-' or '.'")
+        if name in {a.name for a in accounts}:
+            raise ConfigError(f"config: {where}.name {name!r} is used twice")
+        own = {k: v for k, v in entry.items() if k != "name"}
+        merged = {**_section("api", api), **_section("api", own, where=where, defaults=False)}
+        accounts.append(_account(name, merged, environ, where=where))
+    return tuple(accounts)
+
+
+def _section(
+    name: str, table: Mapping[str, Any], *, where: str | None = None, defaults: bool = True
+) -> dict[str, Any]:
     spec = _SPEC[name]
-    out = {}
+    where = where or name
     for key in table:
         if key not in spec:
-            raise ConfigError(f"config: unknown key {name}.{key} (known: {', '.join(spec)})")
+            raise ConfigError(f"config: unknown key {where}.{key} (known: {', '.join(spec)})")
+    out = {}
     for key, (kind, default) in spec.items():
+        if key not in table and not defaults:
+            continue
         value = table.get(key, default)
         if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
             raise ConfigError(
-                f"config: {name}.{key} must be {_TYPE_NAMES[kind]}, got {type(value).__name__} {value!r}"
+                f"config: {where}.{key} must be {_TYPE_NAMES[kind]}, got {type(value).__name__} {value!r}"
             )
         out[key] = value
     return out
@@ -180,25 +218,32 @@ def _items(key: str, values: list[Any], kind: type) -> list[Any]:
     return values
 
 
-def _account(name: str, api: dict[str, Any], environ: Mapping[str, str]) -> AccountConfig:
+def _account(
+    name: str, api: dict[str, Any], environ: Mapping[str, str], *, where: str = "api"
+) -> AccountConfig:
     mode = api["mode"]
     if mode not in DEFAULT_KEY_ENV:
-        raise ConfigError(f'config: api.mode must be "maton" or "direct", got {mode!r}')
+        raise ConfigError(f'config: {where}.mode must be "maton" or "direct", got {mode!r}')
     base_url = api["base_url"]
     if base_url is None:
         if mode == "direct":
             raise ConfigError(
-                'config: api.base_url is missing (direct mode needs "https://{subdomain}.myclickfunnels.com")'
+                f"config: {where}.base_url is missing (direct mode needs "
+                '"https://{subdomain}.myclickfunnels.com")'
             )
         base_url = MATON_BASE_URL
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
-        raise ConfigError(f"config: api.base_url must be an http(s) URL without a query, got {base_url!r}")
-    for key, minimum in (("requests_per_second", 0), ("timeout_seconds", 0), ("max_in_flight", 0)):
-        if api[key] <= minimum:
-            raise ConfigError(f"config: api.{key} must be greater than {minimum}, got {api[key]!r}")
+    for key in ("base_url", "control_url"):
+        value = base_url if key == "base_url" else api[key]
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ConfigError(f"config: {where}.{key} must be an http(s) URL without a query, got {value!r}")
+    for key in ("requests_per_second", "timeout_seconds", "max_in_flight"):
+        if api[key] <= 0:
+            raise ConfigError(f"config: {where}.{key} must be greater than 0, got {api[key]!r}")
     if api["max_retries"] < 0:
-        raise ConfigError(f"config: api.max_retries must be 0 or more, got {api['max_retries']!r}")
+        raise ConfigError(f"config: {where}.max_retries must be 0 or more, got {api['max_retries']!r}")
+    if mode == "direct" and api["connection"]:
+        raise ConfigError(f"config: {where}.connection is a Maton setting; direct mode takes none")
     key_env = api["api_key_env"] or DEFAULT_KEY_ENV[mode]
     key = environ.get(key_env, "").strip()
     return AccountConfig(
@@ -212,4 +257,5 @@ def _account(name: str, api: dict[str, Any], environ: Mapping[str, str]) -> Acco
         max_in_flight=api["max_in_flight"],
         timeout_seconds=float(api["timeout_seconds"]),
         max_retries=api["max_retries"],
+        control_url=api["control_url"].rstrip("/"),
     )

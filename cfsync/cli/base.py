@@ -68,5 +68,3 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """Copy ClickFunnels 2.0 accounts into SQLite or PostgreSQL and keep them current."""
     ctx.obj = {"config_path": config_path}
     _setup_logging(verbose + 1)
-
-

@@ -84,5 +84,3 @@ def serve(
         asyncio.run(serve_forever(sb, host, port, on_ready=ready))
     except OSError as exc:
         raise CfsyncError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-
-

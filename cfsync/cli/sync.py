@@ -237,5 +237,3 @@ def demo(db_path: Path, progress: bool | None) -> None:
     failed = run_demo(db_path, click.echo, RichReporter() if show else None)
     if failed:
         sys.exit(1)
-
-

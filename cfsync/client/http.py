@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 
 from .. import __version__
 from ..config import AccountConfig
 from ..errors import ApiProtocolError, RetriableApiError
+from .budget import Budget
 from .retry import Outcome, backoff_delay, classify, fatal_error
 
 __all__ = ["USER_AGENT", "ApiClient", "Page", "RequestStats"]
@@ -40,29 +40,32 @@ class Page:
 
 
 class ApiClient:
-    """Talks to one ClickFunnels account. Use as `async with ApiClient(account) as client:`."""
+    """Talks to one ClickFunnels account. Use as `async with ApiClient(account) as client:`.
+
+    `api_root` replaces `{base_url}/api/v2` (the Maton control host); `budget` is shared with the other
+    clients of the same host and key.
+    """
 
     def __init__(
         self,
         account: AccountConfig,
         *,
-        limiter: AsyncLimiter | None = None,
+        budget: Budget | None = None,
+        api_root: str | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.account = account
         self.stats = RequestStats()
-        self._base = f"{account.base_url}/api/v2"
+        self._base = api_root or f"{account.base_url}/api/v2"
         self._headers = {
             "Authorization": f"Bearer {account.require_key().value}",
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
         }
-        if account.mode == "maton" and account.connection:
+        if account.mode == "maton" and account.connection and api_root is None:
             self._headers["Maton-Connection"] = account.connection
-        # One request per 1/rps seconds, never a burst: ClickFunnels asks for ~100 ms between requests.
-        self._limiter = limiter or AsyncLimiter(1, 1 / account.requests_per_second)
-        self._in_flight = asyncio.Semaphore(account.max_in_flight)
+        self.budget = budget or Budget.for_account(account)
         self._sleep = sleep
         self._rand = rand
         self._session: aiohttp.ClientSession | None = None
@@ -124,8 +127,8 @@ class ApiClient:
             if attempt:
                 self.stats.retries += 1
                 await self._sleep(backoff_delay(attempt - 1, rand=self._rand))
-            async with self._in_flight:
-                await self._limiter.acquire()
+            async with self.budget.in_flight:
+                await self.budget.limiter.acquire()
                 self.stats.requests += 1
                 try:
                     async with self._session.request(

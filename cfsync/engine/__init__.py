@@ -1,5 +1,6 @@
 """Partitions, concurrency, checkpoints: the sync itself, with no SQL and no HTTP details."""
 
+from .apply import apply_record, scope_of
 from .ports import PageWrite, Partition, PartitionKey, Reject, Reporter, RunSummary, StorePort, WriteResult
 from .sync import NullReporter, Syncer, SyncPlan
 
@@ -15,4 +16,6 @@ __all__ = [
     "SyncPlan",
     "Syncer",
     "WriteResult",
+    "apply_record",
+    "scope_of",
 ]

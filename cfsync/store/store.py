@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..engine.ports import PageWrite, Partition, PartitionKey, RunSummary, WriteResult
 from ..errors import StoreError
 from ..resources.catalog import Resource
+from ..resources.transform import RecordRows
 from . import migrate
 from .db import create_engine
 from .schema import metadata, rejects, sync_runs, sync_state
@@ -63,7 +64,7 @@ class Store:
     def write_page(self, page: PageWrite) -> WriteResult:
         resource = page.partition.resource
         with self.engine.begin() as conn:
-            result = self._upsert(conn, resource, page)
+            result = self._upsert(conn, resource, page.records)
             if page.rejects:
                 conn.execute(
                     sa.insert(rejects),
@@ -92,12 +93,17 @@ class Store:
             )
         return result
 
-    def _upsert(self, conn: Connection, resource: Resource, page: PageWrite) -> WriteResult:
+    def upsert(self, resource: Resource, records: list[RecordRows]) -> WriteResult:
+        """Rows that did not come from a list walk (a write's answer, a webhook): no cursor moves."""
+        with self.engine.begin() as conn:
+            return self._upsert(conn, resource, records)
+
+    def _upsert(self, conn: Connection, resource: Resource, records: list[RecordRows]) -> WriteResult:
         table = metadata.tables[resource.name]
         result = WriteResult()
-        if not page.records:
+        if not records:
             return result
-        ids = [r.row["id"] for r in page.records]
+        ids = [r.row["id"] for r in records]
         existing = {
             row.id: (row._raw, row._deleted_at)
             for row in conn.execute(
@@ -105,7 +111,7 @@ class Store:
             )
         }
         changed = []
-        for record in page.records:
+        for record in records:
             before = existing.get(record.row["id"])
             if before is None:
                 result.inserted += 1
@@ -131,6 +137,33 @@ class Store:
             if rows:
                 conn.execute(sa.insert(child_table), rows)
         return result
+
+    def mark_deleted(self, resource: Resource, ids: list[int], at: datetime) -> int:
+        """Soft-delete rows (and their child rows) that the API no longer has; returns rows marked."""
+        table = metadata.tables[resource.name]
+        with self.engine.begin() as conn:
+            marked = conn.execute(
+                sa.update(table)
+                .where(table.c.id.in_(ids), table.c._deleted_at.is_(None))
+                .values(_deleted_at=at)
+            ).rowcount
+            for child in resource.children:
+                child_table = metadata.tables[child.name]
+                conn.execute(
+                    sa.update(child_table)
+                    .where(child_table.c[child.parent_key].in_(ids), child_table.c._deleted_at.is_(None))
+                    .values(_deleted_at=at)
+                )
+        return int(marked or 0)
+
+    def workspace_of(self, resource: Resource, record_id: int) -> int | None:
+        """The workspace a stored row belongs to (to place a child written through the API)."""
+        table = metadata.tables[resource.name]
+        if "workspace_id" not in table.c:
+            return None
+        with self.engine.connect() as conn:
+            value: int | None = conn.scalar(sa.select(table.c.workspace_id).where(table.c.id == record_id))
+            return value
 
     # -- partitions ------------------------------------------------------------------------------------
 

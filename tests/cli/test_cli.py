@@ -91,7 +91,7 @@ def test_init_writes_the_example_once(workdir):
         ("[api\n", "not valid TOML"),
         ('[api]\nmode = "direct"\n', "api.base_url is missing"),
         ('[sync]\nresources = ["contact"]\n', "unknown resource 'contact'"),
-        ("", "environment variable MATON_API_KEY (api.api_key_env) is not set"),
+        ("", "environment variable MATON_API_KEY (api_key_env of account 'default') is not set"),
     ],
 )
 def test_config_errors_are_one_line_exit_2(workdir, content, message):

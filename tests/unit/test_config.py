@@ -94,3 +94,42 @@ def test_secret_never_shows():
     config = parse_config({}, {"MATON_API_KEY": "sk-very-secret"})
     assert "sk-very-secret" not in repr(config)
     assert "sk-very-secret" not in str(config.api.api_key)
+
+
+def test_accounts_inherit_from_api_key_by_key():
+    data = {
+        "api": {"requests_per_second": 4, "mode": "maton"},
+        "accounts": [
+            {
+                "name": "acme",
+                "mode": "direct",
+                "base_url": "https://acme.myclickfunnels.com",
+                "api_key_env": "A",
+            },
+            {"name": "agency", "connection": "all", "api_key_env": "M"},
+        ],
+    }
+    config = parse_config(data, {"A": "a-token", "M": "m-key"})
+    acme, agency = config.accounts
+    assert (acme.name, acme.mode, acme.requests_per_second) == ("acme", "direct", 4)
+    assert acme.require_key().value == "a-token"
+    assert (agency.mode, agency.connection, agency.base_url) == ("maton", "all", MATON_BASE_URL)
+    assert agency.control_url == "https://ctrl.maton.ai"
+
+
+@pytest.mark.parametrize(
+    ("accounts", "message"),
+    [
+        ([{"mode": "maton"}], r"accounts\[1\].name must be"),
+        ([{"name": "a b"}], r"accounts\[1\].name must be"),
+        ([{"name": "a"}, {"name": "a"}], r"accounts\[2\].name 'a' is used twice"),
+        ([{"name": "a", "colour": 1}], r"unknown key accounts\[1\].colour"),
+        ([{"name": "a", "max_in_flight": "x"}], r"accounts\[1\].max_in_flight must be an integer"),
+        ([{"name": "a", "mode": "direct"}], r"accounts\[1\].base_url is missing"),
+        ([{"name": "a", "mode": "direct", "base_url": "https://x.y", "connection": "c"}], "direct mode"),
+        ({"name": "a"}, r"array of tables"),
+    ],
+)
+def test_bad_accounts(accounts, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"accounts": accounts}, {})

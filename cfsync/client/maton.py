@@ -1,0 +1,56 @@
+"""The Maton gateway's control API: the ClickFunnels connections behind one Maton key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import AccountConfig
+from ..errors import ApiProtocolError, ConfigError
+from .http import ApiClient
+
+__all__ = ["MatonControl"]
+
+APP = "clickfunnels"
+
+
+class MatonControl:
+    """`async with MatonControl(account) as maton:` then list/create/get/delete connections."""
+
+    def __init__(self, account: AccountConfig) -> None:
+        if account.mode != "maton":
+            raise ConfigError(f"account {account.name!r} is in direct mode: connections are a Maton feature")
+        self._client = ApiClient(account, api_root=account.control_url)
+
+    async def __aenter__(self) -> MatonControl:
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._client.close()
+
+    async def list(self, status: str | None = "ACTIVE") -> list[dict[str, Any]]:
+        """Connections of the ClickFunnels app, oldest first."""
+        params = {"app": APP, **({"status": status} if status else {})}
+        body, _ = await self._client.request("GET", "/connections", params=params)
+        connections = body.get("connections") if isinstance(body, dict) else None
+        if not isinstance(connections, list):
+            raise ApiProtocolError("the Maton control API answered without a connections list")
+        return sorted(connections, key=lambda c: str(c.get("creation_time", "")))
+
+    async def create(self) -> dict[str, Any]:
+        """A new pending connection; its `url` is where a browser finishes the ClickFunnels OAuth."""
+        return await self._one("POST", "/connections", {"app": APP})
+
+    async def get(self, connection_id: str) -> dict[str, Any]:
+        return await self._one("GET", f"/connections/{connection_id}")
+
+    async def delete(self, connection_id: str) -> None:
+        await self._client.request("DELETE", f"/connections/{connection_id}")
+
+    async def _one(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        answer, _ = await self._client.request(method, path, body=body)
+        if isinstance(answer, dict) and isinstance(answer.get("connection"), dict):
+            answer = answer["connection"]
+        if not isinstance(answer, dict) or "connection_id" not in answer:
+            raise ApiProtocolError(f"the Maton control API answered {method} {path} without a connection")
+        return answer
