@@ -35,7 +35,7 @@ def plan(
 ) -> SyncPlan:
     """What a sync will do: flags override the config's [sync] table."""
     try:
-        chosen = resolve(list(resources) or list(config.sync.resources))
+        chosen = resolve(list(resources) or list(config.sync.resources), config.sync.exclude)
     except UnknownResourceError as exc:
         raise ConfigError(f"unknown resource {exc.name!r} (see `cfsync resources`)") from None
     return SyncPlan(

@@ -121,11 +121,14 @@ class StorePort(Protocol):
 
     def finish_partition(self, key: PartitionKey, run_id: int, error: str | None) -> None: ...
 
-    def parent_ids(self, parent: Partition) -> list[int]:
-        """Ids of the live rows that `parent`'s walk fills (the parents of the next level's lists)."""
+    def parent_ids(self, parent: Partition, changed_for: str | None = None) -> list[int]:
+        """Ids of the live rows that `parent`'s walk fills (the parents of the next level's lists); with
+        `changed_for`, only those changed since that child list last succeeded under them."""
         ...
 
-    def start_run(self, resources: Sequence[str], full_refresh: bool) -> int: ...
+    def start_run(
+        self, resources: Sequence[str], full_refresh: bool, accounts: Sequence[str] = ()
+    ) -> int: ...
 
     def finish_run(self, summary: RunSummary) -> None: ...
 

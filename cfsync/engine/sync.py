@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from ..client.http import ApiClient, Page
 from ..client.paginate import Paginator
 from ..errors import AuthError, CfsyncError, RecordError
-from ..resources.catalog import Resource
+from ..resources.catalog import CHANGED_PARENTS, Resource
 from ..resources.transform import RecordRows, to_rows
 from .ports import PageWrite, Partition, PartitionKey, Reject, Reporter, RunSummary, StorePort, WriteResult
 
@@ -79,7 +79,7 @@ class Syncer:
 
     async def run(self, plan: SyncPlan) -> RunSummary:
         names = [r.name for r in plan.resources]
-        run_id = await self._db(self.store.start_run, names, plan.full_refresh)
+        run_id = await self._db(self.store.start_run, names, plan.full_refresh, list(self.clients))
         summary = RunSummary(run_id=run_id, rows={name: WriteResult() for name in names})
         self.reporter.run_started(run_id, names)
         try:
@@ -139,7 +139,9 @@ class Syncer:
         for child in plan.resources:
             if child.parent != part.resource.name:
                 continue
-            for parent_id in await self._db(self.store.parent_ids, part):
+            changed_only = child.fanout == CHANGED_PARENTS and not plan.full_refresh
+            ids = await self._db(self.store.parent_ids, part, child.name if changed_only else None)
+            for parent_id in ids:
                 if child.parent == "workspaces" and plan.workspaces and parent_id not in plan.workspaces:
                     continue
                 workspace_id = parent_id if child.parent == "workspaces" else part.key.workspace_id

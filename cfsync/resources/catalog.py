@@ -8,6 +8,7 @@ endpoint is one line here. Parents are always synced before their children; that
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 from .facts import list_operations, object_name, schema
 
 __all__ = [
+    "ALL_PARENTS",
     "CATALOG",
+    "CHANGED_PARENTS",
     "ChildTable",
     "Column",
     "Resource",
@@ -28,6 +31,18 @@ __all__ = [
 ID, INTEGER, BOOLEAN, TEXT, TIMESTAMP, DECIMAL, JSON = (
     "id", "integer", "boolean", "text", "timestamp", "decimal", "json",
 )  # fmt: skip
+
+# Which parents a nested list is walked for on an incremental run: every parent, or only the parents whose
+# own row changed since this list last succeeded for them (expensive fan-outs over big parent lists).
+ALL_PARENTS, CHANGED_PARENTS = "all", "changed"
+
+# A list whose answer the facts do not name (restocks): the fields every record has; the rest stays in _raw.
+_FALLBACK_FIELDS = {
+    "id": "integer",
+    "public_id": "string|null",
+    "created_at": "string|null(date-time)",
+    "updated_at": "string|null(date-time)",
+}
 
 # String fields that carry money as decimal strings ("123.00").
 _MONEY_NAMES = {"amount", "cost", "price"}
@@ -59,11 +74,17 @@ class Resource:
     parent: str | None  # resource whose ids fill the path's placeholder
     parent_param: str | None
     filters: tuple[str, ...]
-    default: bool
+    default: bool  # synced by `resources = ["all"]`
+    fanout: str  # nested lists: ALL_PARENTS or CHANGED_PARENTS on incremental runs
     columns: tuple[Column, ...]
     children: tuple[ChildTable, ...]
     workspace_scoped: bool  # listed inside one workspace, directly or through a parent
     extra_columns: tuple[str, ...]  # columns the sync adds where the API object lacks them
+
+    @property
+    def nested(self) -> bool:
+        """Listed once per parent record (not per workspace or account): costs a request per parent."""
+        return self.parent is not None and self.parent not in ("teams", "workspaces")
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -114,16 +135,22 @@ def _columns(fields: dict[str, Any], prefix: str = "") -> tuple[Column, ...]:
 
 
 def _entry(
-    name: str, path: str, parent: str | None = None, *, default: bool = True, scoped: tuple[str, ...] = ()
+    name: str,
+    path: str,
+    parent: str | None,
+    *,
+    default: bool = True,
+    fanout: str = ALL_PARENTS,
+    scoped: tuple[str, ...] = (),
 ) -> Resource:
     op = next((o for o in list_operations() if o.path == path), None)
-    if op is None or op.response_schema is None:
-        raise ValueError(f"no list operation {path} with a named schema in the facts")
-    fields = schema(op.response_schema)
+    if op is None:
+        raise ValueError(f"no list operation {path} in the facts")
+    fields = schema(op.response_schema) if op.response_schema else _FALLBACK_FIELDS
     params = re.findall(r"{(\w+)}", path)
     if len(params) > 1 or bool(params) != bool(parent):
         raise ValueError(f"{name}: a parent is needed exactly when the path has a placeholder")
-    parent_key = object_name(op.response_schema) + "_id"
+    parent_key = (object_name(op.response_schema) if op.response_schema else name.removesuffix("s")) + "_id"
     children = tuple(
         ChildTable(
             name=f"{name}__{field}",
@@ -137,11 +164,12 @@ def _entry(
     return Resource(
         name=name,
         path=path,
-        schema=op.response_schema,
+        schema=op.response_schema or "inline",
         parent=parent,
         parent_param=params[0] if params else None,
         filters=op.filters,
         default=default,
+        fanout=fanout,
         columns=_columns(fields),
         children=children,
         workspace_scoped=parent in scoped,
@@ -157,37 +185,88 @@ def _extra_columns(fields: dict[str, Any], params: list[str], workspace_scoped: 
     return tuple(dict.fromkeys(c for c in wanted if c not in fields))
 
 
-def _catalog(*specs: tuple[str, str, str | None, bool]) -> dict[str, Resource]:
-    """Entries in parent-first order; a resource is workspace-scoped when its parent is `workspaces` or is
-    itself workspace-scoped."""
+def _catalog(*entries: tuple[Any, ...]) -> dict[str, Resource]:
+    """Entries in parent-first order: (name, path, parent[, options]). A resource is workspace-scoped when
+    its parent is `workspaces` or is itself workspace-scoped."""
     catalog: dict[str, Resource] = {}
     scoped = {"workspaces"}
-    for name, path, parent, default in specs:
-        entry = _entry(name, path, parent, default=default, scoped=tuple(scoped))
+    for name, path, parent, *options in entries:
+        entry = _entry(name, path, parent, scoped=tuple(scoped), **(options[0] if options else {}))
         if entry.workspace_scoped:
             scoped.add(name)
         catalog[name] = entry
     return catalog
 
 
+# Fan-outs over parents counted in the hundreds of thousands: off unless asked for, and on incremental
+# runs walked only under parents that changed (a contact's new tag changes the contact's own record).
+_EXPENSIVE = {"default": False, "fanout": CHANGED_PARENTS}
+# A product lists its price and variant ids, so a product that did not change has no new prices/variants.
+_BY_CHANGED_PARENT = {"fanout": CHANGED_PARENTS}
+WS = "/workspaces/{workspace_id}"
+
 CATALOG: dict[str, Resource] = _catalog(
-    ("teams", "/teams", None, True),
-    ("workspaces", "/teams/{team_id}/workspaces", "teams", True),
-    ("contacts", "/workspaces/{workspace_id}/contacts", "workspaces", True),
-    ("products", "/workspaces/{workspace_id}/products", "workspaces", True),
-    ("orders", "/workspaces/{workspace_id}/orders", "workspaces", True),
-    ("fulfillments", "/workspaces/{workspace_id}/fulfillments", "workspaces", True),
-    ("courses", "/workspaces/{workspace_id}/courses", "workspaces", True),
-    ("courses_enrollments", "/courses/{course_id}/enrollments", "courses", True),
-    ("forms", "/workspaces/{workspace_id}/forms", "workspaces", True),
-    ("forms_submissions", "/forms/{form_id}/submissions", "forms", True),
-    ("images", "/workspaces/{workspace_id}/images", "workspaces", True),
+    ("teams", "/teams", None),
+    ("users", "/users", None),
+    ("workspaces", "/teams/{team_id}/workspaces", "teams"),
+    ("contacts", f"{WS}/contacts", "workspaces"),
+    ("contacts_applied_tags", "/contacts/{contact_id}/applied_tags", "contacts", _EXPENSIVE),
+    ("contacts_tags", f"{WS}/contacts/tags", "workspaces"),
+    ("courses", f"{WS}/courses", "workspaces"),
+    ("courses_enrollments", "/courses/{course_id}/enrollments", "courses"),
+    ("courses_sections", "/courses/{course_id}/sections", "courses"),
+    ("courses_lessons", "/courses/sections/{section_id}/lessons", "courses_sections"),
+    ("courses_lesson_completions", "/courses/{course_id}/lesson_completions", "courses"),
+    ("forms", f"{WS}/forms", "workspaces"),
+    ("forms_field_sets", "/forms/{form_id}/field_sets", "forms"),
+    ("forms_fields", "/forms/field_sets/{field_set_id}/fields", "forms_field_sets"),
+    ("forms_fields_options", "/forms/fields/{field_id}/options", "forms_fields"),
+    ("forms_submissions", "/forms/{form_id}/submissions", "forms"),
     (
-        "webhooks_outgoing_endpoints",
-        "/workspaces/{workspace_id}/webhooks/outgoing/endpoints",
-        "workspaces",
-        True,
+        "forms_submissions_answers",
+        "/forms/submissions/{submission_id}/answers",
+        "forms_submissions",
+        _EXPENSIVE,
     ),
+    ("form_submissions", f"{WS}/form_submissions", "workspaces"),
+    ("fulfillments", f"{WS}/fulfillments", "workspaces"),
+    ("fulfillments_locations", f"{WS}/fulfillments/locations", "workspaces"),
+    ("funnels", f"{WS}/funnels", "workspaces"),
+    ("funnels_tags", f"{WS}/funnels/tags", "workspaces"),
+    ("images", f"{WS}/images", "workspaces"),
+    ("orders", f"{WS}/orders", "workspaces"),
+    ("orders_applied_tags", "/orders/{order_id}/applied_tags", "orders", _EXPENSIVE),
+    # Invoices are listed per workspace and per order: the workspace list costs one walk, not one per order.
+    ("orders_invoices", f"{WS}/orders/invoices", "workspaces"),
+    ("orders_invoices_restocks", f"{WS}/orders/invoices/restocks", "workspaces"),
+    ("orders_transactions", "/orders/{order_id}/transactions", "orders", _EXPENSIVE),
+    ("orders_tags", f"{WS}/orders/tags", "workspaces"),
+    ("pages", f"{WS}/pages", "workspaces"),
+    ("products", f"{WS}/products", "workspaces"),
+    ("products_collections", f"{WS}/products/collections", "workspaces"),
+    ("products_prices", "/products/{product_id}/prices", "products", _BY_CHANGED_PARENT),
+    ("products_variants", "/products/{product_id}/variants", "products", _BY_CHANGED_PARENT),
+    ("products_tags", f"{WS}/products/tags", "workspaces"),
+    ("sales_pipelines", f"{WS}/sales/pipelines", "workspaces"),
+    ("sales_pipelines_stages", "/sales/pipelines/{pipeline_id}/stages", "sales_pipelines"),
+    ("sales_opportunities", f"{WS}/sales/opportunities", "workspaces"),
+    (
+        "sales_opportunities_notes",
+        "/sales/opportunities/{opportunity_id}/notes",
+        "sales_opportunities",
+        _EXPENSIVE,
+    ),
+    ("shipping_packages", f"{WS}/shipping/packages", "workspaces"),
+    ("shipping_profiles", f"{WS}/shipping/profiles", "workspaces"),
+    ("shipping_location_groups", "/shipping/profiles/{profile_id}/location_groups", "shipping_profiles"),
+    ("shipping_zones", "/shipping/location_groups/{location_group_id}/zones", "shipping_location_groups"),
+    ("shipping_rates", "/shipping/zones/{zone_id}/rates", "shipping_zones"),
+    ("shipping_rates_names", f"{WS}/shipping/rates/names", "workspaces"),
+    ("stores", f"{WS}/stores", "workspaces"),
+    ("styles", f"{WS}/styles", "workspaces"),
+    ("themes", f"{WS}/themes", "workspaces"),
+    ("webhooks_outgoing_endpoints", f"{WS}/webhooks/outgoing/endpoints", "workspaces"),
+    ("webhooks_outgoing_events", f"{WS}/webhooks/outgoing/events", "workspaces"),
 )
 
 
@@ -205,19 +284,24 @@ def ordered() -> tuple[Resource, ...]:
     return tuple(done)
 
 
-def resolve(names: tuple[str, ...] | list[str]) -> tuple[Resource, ...]:
-    """The resources a sync asks for ("all" = those on by default), plus the parents they need, in order."""
+def resolve(names: Sequence[str], exclude: Sequence[str] = ()) -> tuple[Resource, ...]:
+    """The resources a sync asks for ("all" = those on by default), plus the parents they need, in order.
+
+    An excluded resource goes with everything listed under it (its parents' ids would be missing).
+    """
+    for name in (*names, *exclude):
+        if name != "all" and name not in CATALOG:
+            raise UnknownResourceError(name)
     wanted: set[str] = set()
     for name in names:
-        if name == "all":
-            wanted |= {r.name for r in CATALOG.values() if r.default}
-        elif name in CATALOG:
-            wanted.add(name)
-        else:
-            raise UnknownResourceError(name)
+        wanted |= {r.name for r in CATALOG.values() if r.default} if name == "all" else {name}
     for name in list(wanted):
         parent = CATALOG[name].parent
         while parent is not None:
             wanted.add(parent)
             parent = CATALOG[parent].parent
-    return tuple(r for r in ordered() if r.name in wanted)
+    dropped = set(exclude)
+    for resource in ordered():
+        if resource.parent in dropped:
+            dropped.add(resource.name)
+    return tuple(r for r in ordered() if r.name in wanted - dropped)

@@ -133,6 +133,7 @@ sync_runs = sa.Table(
     sa.Column("status", sa.Text(), nullable=False, comment="running, succeeded, partial, failed"),
     sa.Column("full_refresh", sa.Boolean(create_constraint=False), nullable=False),
     sa.Column("resources", Json, nullable=False),
+    sa.Column("accounts", Json, comment="names of the accounts the run synced"),
     sa.Column("requests", sa.BigInteger(), nullable=False, server_default="0"),
     sa.Column("retries", sa.BigInteger(), nullable=False, server_default="0"),
     sa.Column("rate_limited", sa.BigInteger(), nullable=False, server_default="0"),

@@ -221,7 +221,9 @@ class Store:
         with self.engine.begin() as conn:
             self._save_state(conn, key, run_id, now, **values)
 
-    def parent_ids(self, parent: Partition) -> list[int]:
+    def parent_ids(self, parent: Partition, changed_for: str | None = None) -> list[int]:
+        """Ids of the live rows `parent`'s walk fills. With `changed_for` (a child resource), only those
+        whose row changed since that child's list last succeeded for them (or never did)."""
         resource = parent.resource
         table = metadata.tables[resource.name]
         query = sa.select(table.c.id).where(table.c._deleted_at.is_(None)).order_by(table.c.id)
@@ -229,12 +231,24 @@ class Store:
             query = query.where(table.c._account == parent.key.account)
         else:
             query = query.where(table.c[resource.parent_param] == parent.key.parent_id)
+        if changed_for is not None:
+            state = sync_state
+            last_success = (
+                sa.select(state.c.last_success_at)
+                .where(
+                    state.c.account == parent.key.account,
+                    state.c.resource == changed_for,
+                    state.c.parent_id == table.c.id,
+                )
+                .scalar_subquery()
+            )
+            query = query.where(sa.or_(last_success.is_(None), table.c._synced_at > last_success))
         with self.engine.connect() as conn:
             return list(conn.scalars(query))
 
     # -- runs ------------------------------------------------------------------------------------------
 
-    def start_run(self, resources: Sequence[str], full_refresh: bool) -> int:
+    def start_run(self, resources: Sequence[str], full_refresh: bool, accounts: Sequence[str] = ()) -> int:
         with self.engine.begin() as conn:
             run_id: int = conn.execute(
                 sa.insert(sync_runs)
@@ -243,6 +257,7 @@ class Store:
                     status="running",
                     full_refresh=full_refresh,
                     resources=list(resources),
+                    accounts=list(accounts),
                     rows={},
                     errors=[],
                     pid=os.getpid(),

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from cfsync.cli import cli
 from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from cfsync.store.migrate import head_revision
 
 COMMANDS = [
     [],
@@ -161,19 +162,49 @@ def test_unreachable_api_is_one_line(workdir):
     assert "Traceback" not in result.output
 
 
-def test_resources_lists_the_catalog():
+def test_resources_lists_the_catalog_and_its_cost(workdir, sandbox_url, sb):
     result = run("resources", "--json")
-    names = [r["name"] for r in json.loads(result.stdout)]
-    assert names[:2] == ["teams", "workspaces"]
-    assert "courses_enrollments" in names
-    assert "contacts__tags" in run("resources").stdout
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert len(rows) == 50
+    assert list(rows)[:3] == ["teams", "users", "workspaces"]
+    assert rows["contacts_applied_tags"]["default"] is False
+    assert rows["contacts_applied_tags"]["walked_for"] == "changed parents"
+    assert rows["courses_enrollments"]["walked_for"] == "every parent"
+    assert rows["courses_enrollments"]["known_parents"] is None  # no database yet
+    text = run("resources").stdout
+    assert "└ contacts__tags" in text
+    assert "contacts_applied_tags        contacts                 off" in text
+
+    write_config(workdir / "cfsync.toml", sandbox_url)
+    assert run("sync", "--no-progress", env={"CF_TOKEN": sb.api_token(0)}).exit_code == 0
+    rows = {r["name"]: r for r in json.loads(run("resources", "--json").stdout)}
+    courses = len(sb.records("courses", workspace_id=sb.workspace_ids(0)[0]))
+    assert rows["courses_enrollments"]["known_parents"] == courses
+    assert f"1+ request per courses row (every parent, {courses} known)" in run("resources").stdout
+
+
+def test_exclude_leaves_a_resource_and_its_children_out(workdir, sandbox_url, sb):
+    write_config(workdir / "cfsync.toml", sandbox_url, extra="")
+    with (workdir / "cfsync.toml").open("a") as f:
+        f.write('[sync]\nexclude = ["courses", "images"]\n')
+    result = run("sync", "--no-progress", "--json", env={"CF_TOKEN": sb.api_token(0)})
+    assert result.exit_code == 0
+    synced = set(json.loads(result.stdout)["rows"])
+    assert not synced & {"courses", "courses_enrollments", "courses_lessons", "images"}
+    assert "contacts" in synced
+
+
+def test_schema_prints_the_docs_page():
+    result = run("schema")
+    assert result.exit_code == 0
+    assert result.stdout == (Path(__file__).resolve().parents[2] / "docs" / "schema.md").read_text()
 
 
 def test_db_upgrade_and_database_url_override(workdir, monkeypatch):
     monkeypatch.setenv("CFSYNC_DATABASE_URL", f"sqlite:///{workdir}/other.db")
     result = run("db", "upgrade")
     assert result.exit_code == 0
-    assert "is at revision 0001" in result.stdout
+    assert f"is at revision {head_revision()}" in result.stdout
     assert (workdir / "other.db").exists()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cfsync.config import Config, parse_config
-from cfsync.resources.catalog import Resource, ordered
+from cfsync.resources.catalog import Resource, ordered, resolve
 from cfsync.sandbox import Sandbox
 from cfsync.store.schema import metadata
 
@@ -25,23 +25,28 @@ def config_for(url: str, token: str, db_url: str, **api: Any) -> Config:
     return parse_config({"api": settings, "database": {"url": db_url}}, {TOKEN_ENV: token})
 
 
-def sandbox_partitions(sb: Sandbox, account: int = 0) -> dict[tuple[str, int], list[dict[str, Any]]]:
+def sandbox_partitions(
+    sb: Sandbox, account: int = 0, names: tuple[str, ...] = ("all",)
+) -> dict[tuple[str, int], list[dict[str, Any]]]:
     """Every list the sync walks, keyed (resource, parent id), with the records it serves: computed from the
     sandbox's own state, the way a reader of the API docs would, not from cfsync's engine."""
     out: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for resource in ordered():
+    for resource in resolve(names):
         if resource.parent is None:
             out[(resource.name, 0)] = sb.records(resource.name, account=account)
             continue
         parents = [r["id"] for (name, _), records in out.items() if name == resource.parent for r in records]
         for parent_id in parents:
-            out[(resource.name, parent_id)] = sb.records(resource.name, parent_id=parent_id)
+            where = {"workspace_id" if resource.parent == "workspaces" else "parent_id": parent_id}
+            out[(resource.name, parent_id)] = sb.records(resource.name, **where)
     return out
 
 
-def sandbox_snapshot(sb: Sandbox, account: int = 0) -> dict[str, dict[int, dict[str, Any]]]:
+def sandbox_snapshot(
+    sb: Sandbox, account: int = 0, names: tuple[str, ...] = ("all",)
+) -> dict[str, dict[int, dict[str, Any]]]:
     snapshot: dict[str, dict[int, dict[str, Any]]] = {r.name: {} for r in ordered()}
-    for (name, _), records in sandbox_partitions(sb, account).items():
+    for (name, _), records in sandbox_partitions(sb, account, names).items():
         for record in records:
             snapshot[name][record["id"]] = record
     return snapshot

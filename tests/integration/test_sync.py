@@ -10,13 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from cfsync import app
-from cfsync.resources.catalog import CATALOG
+from cfsync.resources.catalog import ALL_PARENTS, CATALOG
 from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
 from cfsync.store import Store
 from cfsync.store.schema import metadata, sync_runs, sync_state
 
 from .helpers import config_for, db_snapshot, dump_tables, sandbox_partitions, sandbox_snapshot
 
+EVERY_RESOURCE = tuple(CATALOG)
 COUNTS = {
     "contacts": 45,
     "orders": 25,
@@ -55,11 +56,17 @@ def list_requests(sb: Sandbox) -> list[str]:
 
 
 async def test_full_sync_equals_the_sandbox_row_for_row(sb, config, engine):
-    summary = await app.sync(config)
+    summary = await app.sync(config, EVERY_RESOURCE)
     assert summary.status == "succeeded", summary.failures
-    expected = sandbox_snapshot(sb)
+    expected = sandbox_snapshot(sb, names=EVERY_RESOURCE)
     assert all(expected[name] for name in CATALOG), "every resource has data in the sandbox"
     assert db_snapshot(engine) == expected
+    with engine.connect() as conn:
+        for resource in CATALOG.values():
+            for child in resource.children:
+                count = conn.scalar(sa.select(sa.func.count()).select_from(metadata.tables[child.name]))
+                assert count == sum(len(r[child.field] or []) for r in expected[resource.name].values())
+                assert count, f"{child.name} is empty"
 
     # Typed columns, checked against the records themselves (not against cfsync's transform).
     contacts, orders, line_items, tags = (
@@ -104,10 +111,14 @@ async def test_rerun_with_nothing_new_makes_one_request_per_partition(sb, config
 
     assert second.status == "succeeded"
     partitions = sandbox_partitions(sb)
-    assert second.partitions == first.partitions == len(partitions) == len(states)
+    assert first.partitions == len(partitions) == len(states)
+    # Lists walked only under changed parents (product prices, variants) cost nothing when none changed.
+    walked = [(name, pid) for name, pid in partitions if CATALOG[name].fanout == ALL_PARENTS]
+    assert len(walked) < len(partitions)
+    assert second.partitions == len(walked)
     requests = list_requests(sb)
-    assert len(requests) == len(partitions)
-    assert Counter(requests) == Counter(CATALOG[name].list_path(pid or None) for name, pid in partitions)
+    assert len(requests) == len(walked)
+    assert Counter(requests) == Counter(CATALOG[name].list_path(pid or None) for name, pid in walked)
     # Every request continued after the saved cursor, and got nothing back.
     assert all(r.query.get("after") for r in sb.requests)
     assert all(r.status == 200 for r in sb.requests)
@@ -195,3 +206,35 @@ async def test_transient_errors_are_retried(sb, config, engine):
     assert summary.retries in (3, 4)
     assert summary.rate_limited == 1
     assert db_snapshot(engine) == sandbox_snapshot(sb)
+
+
+async def test_expensive_fan_outs_walk_only_changed_parents(sb, config, engine):
+    names = ["contacts_applied_tags"]
+    first = await app.sync(config, names)
+    assert first.rows["contacts_applied_tags"].inserted == len(
+        sandbox_snapshot(sb, names=("contacts_applied_tags",))["contacts_applied_tags"]
+    )
+    sb.requests.clear()
+    second = await app.sync(config, names)
+    assert not any("/applied_tags" in path for path in list_requests(sb)), "no contact changed: no walk"
+    assert second.partitions == 1 + 1 + 2  # teams, workspaces, contacts x2 workspaces
+
+    ws = sb.workspace_ids(0)[0]
+    tag = sb.records("contacts_tags", workspace_id=ws)[0]
+    contact = sb.create("contacts", {"email_address": "fan@example.com"}, workspace_id=ws)
+    sb.create("contacts_applied_tags", {"tag_id": tag["id"]}, parent_id=contact["id"])
+    sb.requests.clear()
+    third = await app.sync(config, names)
+    assert [p for p in list_requests(sb) if "/applied_tags" in p] == [
+        f"/contacts/{contact['id']}/applied_tags"
+    ]
+    assert third.rows["contacts_applied_tags"].inserted == 1
+    assert (
+        db_snapshot(engine)["contacts_applied_tags"]
+        == sandbox_snapshot(sb, names=tuple(names))["contacts_applied_tags"]
+    )
+    # --full walks every parent again.
+    sb.requests.clear()
+    await app.sync(config, names, full_refresh=True)
+    walked = {p for p in list_requests(sb) if "/applied_tags" in p}
+    assert len(walked) == len(sandbox_snapshot(sb, names=("contacts",))["contacts"])

@@ -1,7 +1,10 @@
+import json
+from pathlib import Path
+
 import pytest
 
-from cfsync.resources.catalog import CATALOG, UnknownResourceError, ordered, resolve
-from cfsync.resources.facts import list_operations, schema
+from cfsync.resources.catalog import CATALOG, CHANGED_PARENTS, UnknownResourceError, ordered, resolve
+from cfsync.resources.facts import list_operations, resource_name, schema
 
 SEED_TABLES = {
     "teams",
@@ -19,18 +22,66 @@ SEED_TABLES = {
 }
 
 
-def test_the_seed_resources_are_in_the_catalog():
+def test_the_seed_resources_are_in_the_catalog():  # issue 2's dozen
     assert set(CATALOG) >= SEED_TABLES
 
 
-def test_every_entry_is_a_list_endpoint_of_the_facts():
+# Listed per workspace and per order: the catalog syncs the workspace list (one walk, not one per order).
+COVERED_ELSEWHERE = {"/orders/{order_id}/invoices": "/workspaces/{workspace_id}/orders/invoices"}
+
+
+def test_every_list_endpoint_of_the_facts_is_synced():
+    facts = json.loads((Path(__file__).parents[2] / "cfsync/resources/api_facts.json").read_text())
+    list_paths = {
+        op["path"]
+        for op in facts["operations"]
+        if op["method"] == "GET" and "Pagination-Next" in op["responses"].get("200", "")
+    }
+    assert len(list_paths) == 51
+    catalog_paths = {r.path for r in CATALOG.values()}
+    assert len(CATALOG) == 50
+    assert {COVERED_ELSEWHERE.get(p, p) for p in list_paths} == catalog_paths
+
+
+def test_every_entry_takes_its_columns_from_the_facts():
     paths = {op.path: op for op in list_operations()}
     for resource in CATALOG.values():
         op = paths[resource.path]
+        if op.response_schema is None:  # restocks: the facts do not describe the object
+            assert resource.column_names == ("id", "public_id", "created_at", "updated_at")
+            continue
         assert op.response_schema == resource.schema
-        assert set(resource.column_names) == {
-            k for k, v in schema(resource.schema).items() if not isinstance(v, list)
-        }
+        fields = schema(resource.schema)
+        assert set(resource.column_names) == {k for k, v in fields.items() if not isinstance(v, list)}
+        assert {c.field for c in resource.children} == {k for k, v in fields.items() if isinstance(v, list)}
+
+
+def test_table_names_follow_the_objects():
+    for resource in CATALOG.values():
+        if resource.schema != "inline":
+            assert resource.name == resource_name(resource.schema)
+
+
+def test_parent_is_the_resource_whose_member_route_prefixes_the_list():
+    for resource in CATALOG.values():
+        if resource.parent in (None, "teams", "workspaces"):
+            continue
+        parent_member = CATALOG[resource.parent].path.rsplit("/", 1)[-1]
+        prefix = resource.path.split("/{")[0]
+        assert prefix.endswith(parent_member), (resource.name, resource.parent)
+
+
+def test_expensive_fan_outs_are_off_by_default():
+    off = {r.name for r in CATALOG.values() if not r.default}
+    assert off == {
+        "contacts_applied_tags",
+        "orders_applied_tags",
+        "orders_transactions",
+        "forms_submissions_answers",
+        "sales_opportunities_notes",
+    }
+    assert all(CATALOG[name].fanout == CHANGED_PARENTS for name in off)
+    assert all(r.nested for r in CATALOG.values() if r.fanout == CHANGED_PARENTS)
 
 
 def test_parents_come_first():
@@ -68,6 +119,17 @@ def test_resolve_all_and_unknown():
     assert {r.name for r in resolve(["all"])} == {r.name for r in CATALOG.values() if r.default}
     with pytest.raises(UnknownResourceError):
         resolve(["contact"])
+    with pytest.raises(UnknownResourceError):
+        resolve(["all"], exclude=["contact"])
+
+
+def test_exclude_takes_the_children_along():
+    names = {r.name for r in resolve(["all", "orders_transactions"], exclude=["courses", "orders"])}
+    assert "courses" not in names
+    assert "courses_enrollments" not in names
+    assert "courses_lessons" not in names
+    assert "orders_transactions" not in names
+    assert {"contacts", "forms_submissions"} <= names
 
 
 def test_list_path():
