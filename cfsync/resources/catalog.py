@@ -201,8 +201,6 @@ def _catalog(*entries: tuple[Any, ...]) -> dict[str, Resource]:
 # Fan-outs over parents counted in the hundreds of thousands: off unless asked for, and on incremental
 # runs walked only under parents that changed (a contact's new tag changes the contact's own record).
 _EXPENSIVE = {"default": False, "fanout": CHANGED_PARENTS}
-# A product lists its price and variant ids, so a product that did not change has no new prices/variants.
-_BY_CHANGED_PARENT = {"fanout": CHANGED_PARENTS}
 WS = "/workspaces/{workspace_id}"
 
 CATALOG: dict[str, Resource] = _catalog(
@@ -244,8 +242,8 @@ CATALOG: dict[str, Resource] = _catalog(
     ("pages", f"{WS}/pages", "workspaces"),
     ("products", f"{WS}/products", "workspaces"),
     ("products_collections", f"{WS}/products/collections", "workspaces"),
-    ("products_prices", "/products/{product_id}/prices", "products", _BY_CHANGED_PARENT),
-    ("products_variants", "/products/{product_id}/variants", "products", _BY_CHANGED_PARENT),
+    ("products_prices", "/products/{product_id}/prices", "products"),
+    ("products_variants", "/products/{product_id}/variants", "products"),
     ("products_tags", f"{WS}/products/tags", "workspaces"),
     ("sales_pipelines", f"{WS}/sales/pipelines", "workspaces"),
     ("sales_pipelines_stages", "/sales/pipelines/{pipeline_id}/stages", "sales_pipelines"),

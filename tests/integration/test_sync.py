@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from cfsync import app
-from cfsync.resources.catalog import ALL_PARENTS, CATALOG
+from cfsync.resources.catalog import CATALOG
 from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
 from cfsync.store import Store
 from cfsync.store.schema import metadata, sync_runs, sync_state
@@ -111,14 +111,10 @@ async def test_rerun_with_nothing_new_makes_one_request_per_partition(sb, config
 
     assert second.status == "succeeded"
     partitions = sandbox_partitions(sb)
-    assert first.partitions == len(partitions) == len(states)
-    # Lists walked only under changed parents (product prices, variants) cost nothing when none changed.
-    walked = [(name, pid) for name, pid in partitions if CATALOG[name].fanout == ALL_PARENTS]
-    assert len(walked) < len(partitions)
-    assert second.partitions == len(walked)
+    assert second.partitions == first.partitions == len(partitions) == len(states)
     requests = list_requests(sb)
-    assert len(requests) == len(walked)
-    assert Counter(requests) == Counter(CATALOG[name].list_path(pid or None) for name, pid in walked)
+    assert len(requests) == len(partitions)
+    assert Counter(requests) == Counter(CATALOG[name].list_path(pid or None) for name, pid in partitions)
     # Every request continued after the saved cursor, and got nothing back.
     assert all(r.query.get("after") for r in sb.requests)
     assert all(r.status == 200 for r in sb.requests)
