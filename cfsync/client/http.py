@@ -21,7 +21,7 @@ from ..errors import ApiProtocolError, RetriableApiError
 from .budget import Budget
 from .retry import Outcome, backoff_delay, classify, fatal_error
 
-__all__ = ["USER_AGENT", "ApiClient", "Page", "RequestStats"]
+__all__ = ["USER_AGENT", "ApiClient", "Page", "RequestStats", "Response"]
 
 USER_AGENT = f"cfsync/{__version__} (+https://github.com/cfsync/cfsync) aiohttp/{aiohttp.__version__}"
 
@@ -31,6 +31,16 @@ class RequestStats:
     requests: int = 0  # HTTP attempts sent, retries included
     retries: int = 0
     rate_limited: int = 0  # 429 answers
+
+
+@dataclass(frozen=True)
+class Response:
+    """One successful answer: its status (201 created vs 200 updated matters to writes), the parsed JSON
+    body (None when empty, as a 204 is) and the headers."""
+
+    status: int
+    data: Any
+    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -92,11 +102,29 @@ class ApiClient:
         self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: Any = None
     ) -> tuple[Any, Mapping[str, str]]:
         """Send one API call with retries; the parsed JSON answer (None when empty) and its headers."""
-        status, headers, raw = await self._send_with_retries(method, path, params, body)
+        response = await self.call(method, path, params=params, body=body)
+        return response.data, response.headers
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        repeatable: bool = True,
+    ) -> Response:
+        """Send one API call with retries; its status, parsed JSON answer and headers.
+
+        `repeatable=False` is for writes that would happen twice if resent (a create: the API has no
+        idempotency keys). Those are retried only when the API cannot have acted: a 429, or a connection
+        that never opened. Anything else (a timeout, a reset, a 5xx) ends the call at once.
+        """
+        status, headers, raw = await self._send_with_retries(method, path, params, body, repeatable)
         if not raw.strip():
-            return None, headers
+            return Response(status, None, headers)
         try:
-            return json.loads(raw), headers
+            return Response(status, json.loads(raw), headers)
         except ValueError:
             raise ApiProtocolError(
                 f"the answer is not JSON: {raw[:80]!r}", status=status, method=method, url=path
@@ -116,7 +144,7 @@ class ApiClient:
         return Page(items=items, pagination_next=headers.get("Pagination-Next"))
 
     async def _send_with_retries(
-        self, method: str, path: str, params: Mapping[str, str] | None, body: Any
+        self, method: str, path: str, params: Mapping[str, str] | None, body: Any, repeatable: bool = True
     ) -> tuple[int, Mapping[str, str], bytes]:
         if self._session is None:
             raise RuntimeError("ApiClient used outside `async with`")
@@ -140,6 +168,8 @@ class ApiClient:
                     if classify(exc=exc) is Outcome.FATAL:
                         raise
                     reason = f"{type(exc).__name__} {exc}".strip()
+                    if not repeatable and not isinstance(exc, aiohttp.ClientConnectorError):
+                        raise _maybe_done(reason, method, path) from None
                     continue
             outcome = classify(status)
             if outcome is Outcome.OK:
@@ -148,9 +178,19 @@ class ApiClient:
                 raise fatal_error(status, _error_text(raw, response.reason), method=method, url=path)
             if status == 429:
                 self.stats.rate_limited += 1
+            elif not repeatable:
+                raise _maybe_done(f"HTTP {status}", method, path)
             # 5xx bodies are often HTML from a proxy: retry on the status alone, never parse them.
             reason = f"HTTP {status}"
         raise RetriableApiError(f"gave up after {attempts} attempts, last: {reason}", method=method, url=path)
+
+
+def _maybe_done(reason: str, method: str, path: str) -> RetriableApiError:
+    return RetriableApiError(
+        f"{reason}; not retried, because the API may have done it: check before repeating",
+        method=method,
+        url=path,
+    )
 
 
 def _error_text(raw: bytes, reason: str | None) -> str:

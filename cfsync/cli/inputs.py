@@ -1,0 +1,77 @@
+"""What the write and api commands share: `-f KEY=VALUE` / `--input FILE` bodies, `--account`, JSON output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import IO, Any, TypeVar
+
+import click
+
+from ..client.fields import from_text
+
+__all__ = ["account_option", "body_options", "collect_fields", "echo_json", "record_id"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+account_option = click.option("--account", metavar="NAME", help="Config account to use [default: the first].")
+
+
+def body_options(func: F) -> F:
+    func = click.option(
+        "--input",
+        "input_file",
+        type=click.File("r", encoding="utf-8"),
+        metavar="FILE",
+        help="A JSON object of fields ('-' reads stdin); -f values override it.",
+    )(func)
+    return click.option(
+        "-f",
+        "--field",
+        "field_args",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A field (repeatable). VALUE is JSON when it parses (numbers, true/false, null, arrays, "
+        "objects), else text; a text field keeps its text as typed.",
+    )(func)
+
+
+def collect_fields(
+    field_args: tuple[str, ...],
+    input_file: IO[str] | None,
+    *,
+    types: Mapping[str, Any] | None = None,
+    wrapper: str | None = None,
+) -> dict[str, Any]:
+    """The fields of `--input` (unwrapped if it holds `{wrapper: {...}}`), then each `-f`, typed by the
+    facts' `types` where a field has one."""
+    fields: dict[str, Any] = {}
+    if input_file is not None:
+        try:
+            data = json.load(input_file)
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--input") from None
+        if not isinstance(data, dict):
+            raise click.BadParameter("must hold a JSON object", param_hint="--input")
+        if wrapper is not None and set(data) == {wrapper} and isinstance(data[wrapper], dict):
+            data = data[wrapper]
+        fields.update(data)
+    for arg in field_args:
+        key, sep, text = arg.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{arg!r} is not KEY=VALUE", param_hint="-f")
+        fields[key] = from_text((types or {}).get(key), text)
+    return fields
+
+
+def record_id(text: str) -> int | str:
+    """A record's numeric id, or its public id (member routes take either)."""
+    text = text.strip()
+    if not text or not all(c.isalnum() or c in "-_" for c in text):
+        raise click.BadParameter(f"{text!r} is not a record id")
+    return int(text) if text.isdigit() else text
+
+
+def echo_json(data: Any) -> None:
+    """Pretty JSON on stdout, for people and for `jq` alike."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))

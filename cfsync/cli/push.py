@@ -1,0 +1,146 @@
+"""`cfsync push contacts FILE`: bulk upsert by email, with progress and a results file."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ..progress import logfmt
+from ..push import PushCounts, PushSummary, push_contacts, results_path
+from ..push_input import FORMATS
+from .base import cli, config_of
+from .inputs import account_option
+
+__all__ = ["push"]
+
+
+@cli.group()
+def push() -> None:
+    """Send many records from a file to the API (the local database follows)."""
+
+
+@push.command("contacts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Input format [default: from the extension (.csv, .jsonl, .ndjson), else from the content].",
+)
+@click.option(
+    "--workspace",
+    type=int,
+    metavar="ID",
+    help="Workspace id [default: the config's [sync].workspaces entry, when there is exactly one].",
+)
+@click.option(
+    "--results",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Results CSV: row, email, outcome, id, message [default: FILE.results.csv].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="Requests to keep going at once [default: the account's max_in_flight].",
+)
+@click.option("--progress/--no-progress", default=None, help="Progress bar [default: on a terminal].")
+@account_option
+@click.pass_context
+def contacts(
+    ctx: click.Context,
+    file: str,
+    fmt: str | None,
+    workspace: int | None,
+    results: Path | None,
+    workers: int | None,
+    progress: bool | None,
+    account: str | None,
+) -> None:
+    """Upsert contacts by email_address from FILE ('-' = stdin): CSV with a header row, or JSON lines.
+
+    Columns are contact fields (email_address required; tag_ids and custom_attributes as JSON text in a
+    CSV); an empty cell leaves the field as it is. A row that cannot be sent whole is reported as
+    `invalid` and skipped. Rerunning a file is safe. Exit 0 when every row was created or updated, 1 when
+    some were invalid or failed (see the results file).
+    """
+    config = config_of(ctx)
+    source: Path | TextIO = Path(file) if file != "-" else sys.stdin
+    target = results or results_path(file)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _Bar(_count_rows(file)) if show else None
+    try:
+        summary = asyncio.run(
+            push_contacts(
+                config,
+                source,
+                results=target,
+                fmt=fmt,
+                workspace_id=workspace,
+                account=account,
+                workers=workers,
+                on_row=bar.update if bar else None,
+            )
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    click.echo(_summary_line(summary), err=True)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _summary_line(summary: PushSummary) -> str:
+    c = summary.counts
+    return logfmt(
+        event="push_finished",
+        rows=c.rows,
+        created=c.created,
+        updated=c.updated,
+        invalid=c.invalid,
+        failed=c.failed,
+        requests=summary.requests,
+        seconds=f"{summary.seconds:.1f}",
+        rows_per_second=f"{summary.rows_per_second:.0f}",
+        results=summary.results,
+    )
+
+
+def _count_rows(file: str) -> int | None:
+    """Lines in the file less a CSV header: the bar's total (a guess when CSV cells hold newlines)."""
+    if file == "-":
+        return None
+    with open(file, "rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(lines - (0 if file.lower().endswith((".jsonl", ".ndjson")) else 1), 0)
+
+
+class _Bar:
+    def __init__(self, total: int | None) -> None:
+        self._progress = Progress(
+            TextColumn("push contacts"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[green]{task.fields[ok]:,} ok[/] [red]{task.fields[bad]}[/]"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self._task = self._progress.add_task("push", total=total, ok=0, bad="")
+        self._progress.start()
+
+    def update(self, counts: PushCounts) -> None:
+        bad = counts.invalid + counts.failed
+        self._progress.update(
+            self._task,
+            completed=counts.rows,
+            ok=counts.created + counts.updated,
+            bad=f"{bad:,} not upserted" if bad else "",
+        )
+
+    def stop(self) -> None:
+        self._progress.stop()

@@ -1,0 +1,254 @@
+"""`push contacts`: bulk upsert by email from a CSV or JSON-lines file, with a results file.
+
+A reader feeds a bounded queue that N workers drain through the account's rate limit and in-flight cap, so
+memory stays flat however long the file. Every row gets one line in the results file (its line number,
+email, outcome and the contact id or the API's message); the contacts the API answered are upserted into
+the local database in batches from one writer thread. Rerunning a file is safe: it is an upsert.
+
+    summary = asyncio.run(push_contacts(config, Path("leads.csv"), workspace_id=1))
+    summary.counts.failed, summary.results
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from .client.fields import FieldError
+from .client.writes import operation
+from .config import Config
+from .engine.apply import scope_of
+from .errors import ApiError, AuthError, ConfigError, ForbiddenError, NotFoundError, RecordError
+from .manage import WriteSession, ids_for, storable
+from .push_input import Row, format_of, read_rows
+from .resources.catalog import CATALOG
+from .resources.transform import RecordRows, to_rows
+
+__all__ = ["RESULT_COLUMNS", "PushCounts", "PushSummary", "push_contacts", "results_path"]
+
+log = logging.getLogger("cfsync.push")
+
+RESULT_COLUMNS = ("row", "email", "outcome", "id", "message")
+_BATCH = 500  # contacts per database transaction
+# The whole push stops on these: each later row would get the same answer (the key, the plan, or the
+# workspace in the path is wrong; an upsert's path names no record that could be missing).
+_STOP = (AuthError, ForbiddenError, NotFoundError)
+
+
+@dataclass
+class PushCounts:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    invalid: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class PushSummary:
+    counts: PushCounts
+    seconds: float
+    results: str  # where the results file is
+    requests: int  # HTTP attempts, retries included
+
+    @property
+    def ok(self) -> bool:
+        """Every row was created or updated."""
+        return self.counts.invalid == 0 and self.counts.failed == 0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.counts.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def results_path(source: str) -> Path:
+    """Where results go by default: beside the input (`leads.csv.results.csv`), or `stdin.results.csv`."""
+    return Path("stdin.results.csv" if source == "-" else f"{source}.results.csv")
+
+
+@dataclass
+class _Run:
+    session: WriteSession
+    ids: dict[str, int | str]
+    results: Any  # a csv writer
+    on_row: Callable[[PushCounts], None] | None
+    counts: PushCounts = field(default_factory=PushCounts)
+    stop: ApiError | None = None
+
+    def report(self, row: Row, outcome: str, record_id: Any = "", message: str = "") -> None:
+        self.results.writerow([row.line, row.email, outcome, record_id, message])
+        self.counts.rows += 1
+        setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+        if self.on_row is not None:
+            self.on_row(self.counts)
+
+
+async def push_contacts(
+    config: Config,
+    source: Path | TextIO | Iterable[str],
+    *,
+    results: Path | TextIO | None = None,
+    fmt: str | None = None,
+    workspace_id: int | None = None,
+    account: str | None = None,
+    workers: int | None = None,
+    on_row: Callable[[PushCounts], None] | None = None,
+) -> PushSummary:
+    """Upsert every row of `source` (a path, or an open text stream of CSV or JSON lines) into the
+    workspace's contacts. `fmt` is "csv" or "jsonl" (default: from the file name, else the content).
+    `results` defaults to `<source>.results.csv`. Raises FieldError (exit 2) for a CSV header the contact
+    body does not fit, and the API's error when every row would fail the same way (401, 403, 404)."""
+    op = operation("contacts.upsert")
+    ids = ids_for(config, op, {"workspace_id": workspace_id} if workspace_id is not None else {})
+    session = WriteSession(config, account=account)  # checks the account and its key
+    name = str(source) if isinstance(source, Path) else "-"
+    started = time.monotonic()
+    with ExitStack() as files:
+        lines: Iterable[str] = (
+            files.enter_context(_open(source, "r", encoding="utf-8-sig"))
+            if isinstance(source, Path)
+            else source
+        )
+        rows = _readable(read_rows(lines, op.fields, format_of(name, fmt)))
+        first = next(rows, None)  # a bad header fails here, before any request or results file
+        target = results if results is not None else results_path(name)
+        out: Any = files.enter_context(_open(target, "w")) if isinstance(target, Path) else target
+        writer = csv.writer(out)
+        writer.writerow(RESULT_COLUMNS)
+        async with session:
+            run = _Run(session, ids, writer, on_row)
+            count = workers or session.account.max_in_flight
+            await _pump(run, _chain(first, rows), max(1, count))
+            requests = session.client.stats.requests
+        out.flush()
+    summary = PushSummary(
+        run.counts,
+        time.monotonic() - started,
+        str(target) if isinstance(target, Path) else getattr(target, "name", "<stream>"),
+        requests,
+    )
+    if run.stop is not None:
+        log.warning("push stopped after %d rows (results so far in %s)", run.counts.rows, summary.results)
+        raise run.stop
+    return summary
+
+
+def _open(path: Path, mode: str, encoding: str = "utf-8") -> IO[str]:
+    try:
+        return path.open(mode, encoding=encoding, newline="")
+    except OSError as exc:
+        raise ConfigError(f"cannot {'read' if mode == 'r' else 'write'} {path}: {exc.strerror}") from None
+
+
+def _readable(rows: Iterator[Row]) -> Iterator[Row]:
+    """The rows, with a file that is not CSV-shaped or not UTF-8 as a one-line error."""
+    count = 0
+    try:
+        for row in rows:
+            count += 1
+            yield row
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise FieldError(f"cannot read the input after {count} rows: {exc}") from None
+
+
+def _chain(first: Row | None, rest: Iterable[Row]) -> Iterable[Row]:
+    if first is not None:
+        yield first
+    yield from rest
+
+
+async def _pump(run: _Run, rows: Iterable[Row], workers: int) -> None:
+    """The reader, the workers and the database writer, until the input is done or a stop error."""
+    queue: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=workers * 4)
+    stored: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=_BATCH * 2)
+    op = operation("contacts.upsert")
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-push-db")
+    running = workers
+
+    async def read() -> None:
+        try:
+            for row in rows:
+                if run.stop is not None:
+                    break
+                if row.error is not None:
+                    run.report(row, "invalid", message=row.error)
+                else:
+                    await queue.put(row)
+        finally:
+            for _ in range(workers):
+                await queue.put(None)
+
+    async def work() -> None:
+        nonlocal running
+        try:
+            while (row := await queue.get()) is not None:
+                if run.stop is not None:
+                    continue  # drain without sending, so the reader never blocks
+                try:
+                    written = await run.session.writer.run(op, run.ids, row.fields)
+                except _STOP as exc:
+                    run.stop = run.stop or exc
+                    continue
+                except ApiError as exc:  # 422, 400, 409, retries spent: this row only
+                    message = f"HTTP {exc.status}: {exc.message}" if exc.status else exc.message
+                    run.report(row, "failed", message=message)
+                    continue
+                record = written.record or {}
+                run.report(row, "created" if written.created else "updated", record.get("id", ""))
+                if record:
+                    await stored.put(record)
+        finally:
+            running -= 1
+            if running == 0:
+                await stored.put(None)
+
+    async def store() -> None:
+        loop = asyncio.get_running_loop()
+        done = False
+        while not done:
+            batch = []
+            item = await stored.get()
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= _BATCH or stored.empty():
+                    break
+                item = stored.get_nowait()
+            done = item is None
+            if batch:
+                await loop.run_in_executor(executor, _store_batch, run.session, batch)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(store())
+            group.create_task(read())
+            for _ in range(workers):
+                group.create_task(work())
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None  # one error, as every other command gives
+    finally:
+        executor.shutdown(wait=True)
+
+
+def _store_batch(session: WriteSession, records: list[dict[str, Any]]) -> None:
+    """Upsert a batch of answered contacts in one transaction (a contact twice: its later answer)."""
+    resource = CATALOG["contacts"]
+    now = datetime.now(UTC)
+    rows: dict[int, RecordRows] = {}
+    for record in records:
+        try:
+            scope = scope_of(session.store, session.account.name, resource, record)
+            built = to_rows(resource, storable(record), scope, now)
+        except RecordError as exc:
+            log.warning("contact not stored locally (the API has it; the next sync retries): %s", exc)
+            continue
+        rows[built.row["id"]] = built
+    session.store.upsert(resource, list(rows.values()))
