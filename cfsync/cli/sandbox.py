@@ -78,6 +78,7 @@ def serve(
                 f"  maton connection={sb.connection_ids[account]}"
             )
         click.echo(f"  maton: base_url={url}/clickfunnels  MATON_API_KEY={sb.maton_key}")
+        click.echo(f"  control: {url}/_sandbox/  token={sb.control_token}")
         click.echo(f"  workspaces: {', '.join(str(w) for a in range(accounts) for w in sb.workspace_ids(a))}")
 
     try:

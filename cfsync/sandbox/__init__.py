@@ -1,7 +1,9 @@
 """A local stand-in for the ClickFunnels v2 API (and the Maton gateway in front of it), built from the facts.
 
 `Sandbox` holds the data (generated on demand from a seed, plus an overlay of changes), the request log
-and the fault switches; `SandboxServer` / `serve_in_thread` / `serve_forever` put it on a socket.
+and the fault switches; `SandboxServer` / `serve_in_thread` / `serve_forever` put it on a socket, together
+with a control API under `/_sandbox/` (`control.py`, opened by `Sandbox.control_token`) that drives the same
+switches over HTTP.
 """
 
 from cfsync.sandbox.config import DEFAULT_COUNTS, FAULT_KINDS, Fault, SandboxConfig

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import struct
 from typing import Any
 
 from aiohttp import web
 
+from cfsync.sandbox import control
 from cfsync.sandbox.config import Fault
+from cfsync.sandbox.connections import APP
 from cfsync.sandbox.routes import Call, dispatch, json_response
 from cfsync.sandbox.sandbox import RequestRecord, Sandbox
+from cfsync.sandbox.state import SandboxError
 
 __all__ = ["SANDBOX_KEY", "make_app"]
 
@@ -48,6 +52,9 @@ def _split(path: str) -> tuple[str, str]:
 
 async def _handle(request: web.Request) -> web.StreamResponse:
     sb = request.app[SANDBOX_KEY]
+    if control.is_control(request.path):
+        # Before the log and the edge: steering the sandbox must not show up in what tests assert on.
+        return await control.handle(sb, request)
     mode, api_path = _split(request.path)
     rec = RequestRecord(
         request.method, request.path, dict(request.query.items()), api_path, mode, client=request.remote
@@ -78,7 +85,7 @@ async def _edge(sb: Sandbox, request: web.Request, rec: RequestRecord) -> web.St
         return account
     rec.account = account
     if rec.mode == "control":
-        return _control(sb, request)
+        return await _control(sb, request)
     if sb.faults.forbidden(rec.api_path, account):
         return json_response(403, {"error": "Your plan does not include access to this endpoint"})
     match = sb.catalog.match(request.method, rec.api_path)
@@ -105,7 +112,10 @@ def _authenticate(sb: Sandbox, request: web.Request, rec: RequestRecord) -> int 
     connection = request.headers.get("Maton-Connection", "").strip()
     if not connection:
         # Without a choice the gateway takes the oldest active connection.
-        connection = sb.connection_ids[0]
+        oldest = sb.oldest_active_connection()
+        if oldest is None:
+            return json_response(400, {"error": f"No active connection found for app {APP}"})
+        connection = oldest
     account = sb.account_for_connection(connection)
     if account is None:
         return json_response(400, {"error": f"Connection {connection} not found or not active"})
@@ -113,26 +123,40 @@ def _authenticate(sb: Sandbox, request: web.Request, rec: RequestRecord) -> int 
     return account
 
 
-def _control(sb: Sandbox, request: web.Request) -> web.Response:
-    """The gateway's connection registry, read-only."""
-    if request.method != "GET":
-        return json_response(405, {"error": "Method not allowed"})
-    connections = sb.connections()
+async def _control(sb: Sandbox, request: web.Request) -> web.Response:
+    """The gateway's connection registry: list, create, show and delete connections."""
     tail = request.path.removeprefix("/connections").strip("/")
-    if tail:
-        found = [c for c in connections if c["connection_id"] == tail]
-        return (
-            json_response(200, {"connection": found[0]})
-            if found
-            else json_response(404, {"error": "Connection not found"})
-        )
-    app, status = request.query.get("app"), request.query.get("status")
-    chosen = [
-        c
-        for c in connections
-        if (app is None or c["app"] == app) and (status is None or c["status"] == status)
-    ]
-    return json_response(200, {"connections": chosen})
+    if "/" in tail:
+        return json_response(404, {"error": "Not found"})
+    try:
+        if not tail and request.method == "GET":
+            app, status = request.query.get("app"), request.query.get("status")
+            chosen = [c for c in sb.connections(status) if app is None or c["app"] == app]
+            return json_response(200, {"connections": chosen})
+        if not tail and request.method == "POST":
+            _check_app(await request.read())
+            return json_response(201, {"connection": sb.create_connection()})
+        if tail and request.method == "GET":
+            return json_response(200, {"connection": sb.connection(tail)})
+        if tail and request.method == "DELETE":
+            sb.delete_connection(tail)
+            return web.Response(status=204)
+    except SandboxError as e:
+        return json_response(e.status, {"error": e.message})
+    return json_response(405, {"error": "Method not allowed"})
+
+
+def _check_app(raw: bytes) -> None:
+    try:
+        body = json.loads(raw or b"")
+    except ValueError:
+        raise SandboxError(400, "Invalid JSON in request body") from None
+    app = body.get("app") if isinstance(body, dict) else None
+    if not app:
+        raise SandboxError(400, "app is required")
+    if app != APP:
+        # The sandbox stands in for the ClickFunnels app only.
+        raise SandboxError(400, f"Unsupported app {app!r}: this gateway knows only {APP!r}")
 
 
 async def _fault(fault: Fault, request: web.Request, rec: RequestRecord) -> web.StreamResponse | None:

@@ -72,6 +72,8 @@ class Fault:
 
     `path` is a regular expression searched in the API path (the part after `/api/v2`, the same for direct
     and Maton requests), `None` matches all. `stall_seconds` is how long a `stall` waits before answering.
+    `skip` matching requests go by untouched first: `skip=1` fails the second page of a list walk, not the
+    first.
     """
 
     kind: str
@@ -79,12 +81,15 @@ class Fault:
     method: str | None = None
     path: str | None = None
     stall_seconds: float = 30.0
+    skip: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {FAULT_KINDS}, not {self.kind!r}")
         if self.times < 1:
             raise ValueError("a fault must fire at least once")
+        if self.skip < 0:
+            raise ValueError("a fault cannot skip a negative number of requests")
 
 
 @dataclass(frozen=True)

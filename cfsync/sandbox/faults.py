@@ -18,13 +18,17 @@ class _Queued:
     fault: Fault
     remaining: int
     pattern: re.Pattern[str] | None
+    skipping: int = 0
 
 
 class Faults:
     """Set from the config, changed at any time from tests (thread-safe).
 
     `latency` (seconds) delays every request. Queued faults fire in the order they were added, each on
-    the next requests it matches. The rate limit is a token bucket per client IP.
+    the next requests it matches. A fault still skipping (`skip`) counts every request it matches, whatever
+    another fault does to it, and stands aside meanwhile: `skip=N` fires on the (N+1)th matching request
+    after it was queued unless an earlier fault takes that one. The rate limit is a token bucket per
+    client IP.
     """
 
     def __init__(self, config: SandboxConfig | None = None, monotonic: Callable[[], float] = time.monotonic):
@@ -44,7 +48,7 @@ class Faults:
     def add(self, fault: Fault) -> None:
         with self._lock:
             pattern = re.compile(fault.path) if fault.path is not None else None
-            self._queue.append(_Queued(fault, fault.times, pattern))
+            self._queue.append(_Queued(fault, fault.times, pattern, fault.skip))
 
     def fail_next(
         self,
@@ -54,24 +58,35 @@ class Faults:
         method: str | None = None,
         path: str | None = None,
         stall_seconds: float = 30.0,
+        skip: int = 0,
     ) -> None:
         """Queue `times` failures of `kind` ("429", "500", "502", "503", "reset", "stall"; 429 works too)
-        for the next requests whose method and API path (a regex, searched) match."""
-        self.add(Fault(str(kind), times, method.upper() if method else None, path, stall_seconds))
+        for the next requests whose method and API path (a regex, searched) match, after letting the
+        first `skip` of them through."""
+        self.add(Fault(str(kind), times, method.upper() if method else None, path, stall_seconds, skip))
 
     def take(self, method: str, path: str) -> Fault | None:
         """The fault the request `method path` must suffer, if one is queued for it (consumed)."""
+        chosen: _Queued | None = None
         with self._lock:
+            # Every skipping fault sees the request, even after an earlier one fired: its count is of
+            # matching requests, so `skip` means the same whatever else is queued.
             for queued in self._queue:
                 f = queued.fault
-                if (f.method is None or f.method == method) and (
-                    queued.pattern is None or queued.pattern.search(path)
+                if (f.method is not None and f.method != method) or (
+                    queued.pattern is not None and not queued.pattern.search(path)
                 ):
-                    queued.remaining -= 1
-                    if queued.remaining <= 0:
-                        self._queue.remove(queued)
-                    return f
-        return None
+                    continue
+                if queued.skipping > 0:
+                    queued.skipping -= 1
+                elif chosen is None:
+                    chosen = queued
+            if chosen is None:
+                return None
+            chosen.remaining -= 1
+            if chosen.remaining <= 0:
+                self._queue.remove(chosen)
+            return chosen.fault
 
     @property
     def pending(self) -> int:

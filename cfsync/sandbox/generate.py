@@ -287,8 +287,11 @@ class Generator:
                 rec[d.field] = [k["tag_id"] for k in kids]
             else:  # applied_tags: the tags themselves, stamped with when they were applied
                 tags = []
+                tag_resource = self.ref_target(d.target, "tag_id") or ""
                 for applied in kids:
-                    tag = lookup(self.ref_target(d.target, "tag_id") or "", applied["tag_id"])
+                    # A helper (or the control API) may have applied no tag at all: nothing to embed.
+                    tag_id = applied.get("tag_id")
+                    tag = None if tag_id is None else lookup(tag_resource, tag_id)
                     if tag is not None:
                         tags.append(project({**tag, "applied_at": applied.get("created_at")}, d.shape))
                 rec[d.field] = tags

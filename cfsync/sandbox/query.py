@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfsync.sandbox.catalog import ACCOUNT
 from cfsync.sandbox.ids import CLOCK_FLOOR_MS
 from cfsync.sandbox.state import SandboxError, State
 
@@ -99,7 +98,9 @@ def _ordered(
     state: State, name: str, scope: str, scope_id: int, q: ListQuery, after_key: tuple[int, int] | None
 ) -> Iterator[int]:
     ids = state.ids
-    scope_offset = scope_id if scope == ACCOUNT else ids.offset_of(scope, scope_id)
+    # An account added after generation (Sandbox.add_account) has no generated records: its offset is
+    # None, or its generated slot would name an id that records created later already use.
+    scope_offset = ids.offset_of(scope, scope_id)
     n = ids.count_under(name, scope) if scope_offset is not None else 0
     base = ids.base(name)
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
+import copy
+import json
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cfsync.sandbox.catalog import ACCOUNT, Catalog, catalog
 from cfsync.sandbox.config import SandboxConfig
+from cfsync.sandbox.connections import ACTIVE, Connections
 from cfsync.sandbox.faults import Faults
 from cfsync.sandbox.generate import Generator
-from cfsync.sandbox.ids import IdSpace, iso_ms, stable_int
+from cfsync.sandbox.ids import IdSpace, stable_int
 from cfsync.sandbox.query import ListQuery, page
 from cfsync.sandbox.state import Clock, SandboxError, State
 from cfsync.sandbox.writes import Writes
@@ -54,17 +57,30 @@ class Sandbox:
         self.faults = Faults(self.config)
         self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
         seed = self.config.seed
-        self._tokens = {
-            f"cfsb_{stable_int(seed, 'token', a):016x}{stable_int(seed, 'token2', a):016x}": a
-            for a in range(self.config.accounts)
-        }
+        self._tokens: dict[str, int] = {}
+        self._accounts = 0
         self.maton_key = f"maton_sb_{stable_int(seed, 'maton'):016x}"
-        self.connection_ids = [
-            str(uuid.UUID(int=stable_int(seed, "conn", a) << 64 | stable_int(seed, "conn2", a), version=4))
-            for a in range(self.config.accounts)
-        ]
+        # Opens the sandbox's own control API (/_sandbox/...); deterministic so a script can be written
+        # against a `cfsync sandbox serve` it did not start.
+        self.control_token = f"sbctl_{stable_int(seed, 'control'):016x}{stable_int(seed, 'control2'):016x}"
+        self._connections = Connections(seed)
+        for a in range(self.config.accounts):
+            self._add_token()
+            # Each generated account was connected when its team was created.
+            self._connections.add(self.ids.created_ms("teams", a), account=a)
 
     # -- keys and accounts ----------------------------------------------------------------------------
+
+    @property
+    def accounts(self) -> int:
+        """How many accounts the sandbox has: the generated ones, then those `add_account` made."""
+        return self._accounts
+
+    def _add_token(self) -> int:
+        a, seed = self._accounts, self.config.seed
+        self._tokens[f"cfsb_{stable_int(seed, 'token', a):016x}{stable_int(seed, 'token2', a):016x}"] = a
+        self._accounts += 1
+        return a
 
     def api_token(self, account: int = 0) -> str:
         """The direct-mode API token of an account (one team's platform application)."""
@@ -73,35 +89,83 @@ class Sandbox:
     def account_for_token(self, token: str) -> int | None:
         return self._tokens.get(token)
 
-    def account_for_connection(self, connection_id: str) -> int | None:
-        try:
-            return self.connection_ids.index(connection_id)
-        except ValueError:
-            return None
+    def add_account(self, workspaces: int | None = None, contacts: int = 3) -> int:
+        """A new account, created as if through the API: one team, `workspaces` workspaces (default: as
+        many as the generated teams have) of `contacts` contacts each. Returns the account number.
 
-    def connections(self) -> list[Record]:
-        """The Maton connections, oldest first, in the gateway's shape."""
-        out = []
-        for a, cid in enumerate(self.connection_ids):
-            created = iso_ms(self.ids.created_ms("teams", a))
-            out.append(
-                {
-                    "connection_id": cid,
-                    "status": "ACTIVE",
-                    "creation_time": created,
-                    "last_updated_time": created,
-                    "url": f"https://connect.maton.ai/?connection_id={cid}",
-                    "app": "clickfunnels",
-                    "metadata": {},
-                }
-            )
-        return out
+        Its records exist only in the overlay, above every generated id, so adding one costs nothing
+        for the generated accounts (their ids and data stay the same).
+        """
+        with self.state.lock:
+            account = self._add_token()
+            team = self.writes.create("teams", account, {"name": f"Added Team {account}"}, None)
+            for w in range(self.config.workspaces if workspaces is None else workspaces):
+                name = f"Added {account}-{w}"
+                fields = {"name": name, "subdomain": f"added-{account}-{w}"}
+                ws = self.writes.create("workspaces", team["id"], fields, None)
+                for c in range(contacts):
+                    email = f"added{account}.{w}.{c}@example.com"
+                    self.writes.create("contacts", ws["id"], {"email_address": email}, None)
+            return account
+
+    # -- Maton connections ------------------------------------------------------------------------------
+
+    @property
+    def connection_ids(self) -> list[str]:
+        """Ids of every connection, oldest first: at the start one ACTIVE connection per account, in
+        account order (`connection_ids[a]` reaches account a until connections are added or deleted)."""
+        with self.state.lock:
+            return [c.connection_id for c in self._connections.all()]
+
+    def account_for_connection(self, connection_id: str) -> int | None:
+        """The account an ACTIVE connection reaches; None when unknown, pending or deleted."""
+        with self.state.lock:
+            return self._connections.account_for(connection_id)
+
+    def oldest_active_connection(self) -> str | None:
+        """What the gateway uses without a `Maton-Connection` header."""
+        with self.state.lock:
+            return self._connections.oldest_active()
+
+    def connections(self, status: str | None = None) -> list[Record]:
+        """The Maton connections (only those in `status` when given), oldest first, in the gateway's shape."""
+        with self.state.lock:
+            return [c.shape() for c in self._connections.all(status)]
+
+    def connection(self, connection_id: str) -> Record:
+        """One connection in the gateway's shape; SandboxError 404 when unknown."""
+        with self.state.lock:
+            return self._connections.get(connection_id).shape()
+
+    def create_connection(self) -> Record:
+        """What `POST /connections` does: a PENDING connection whose `url` would finish the OAuth."""
+        with self.state.lock:
+            return self._connections.add(self.state.now_ms()).shape()
+
+    def complete_connection(self, connection_id: str, account: int | None = None) -> Record:
+        """Finish a pending connection's OAuth as if in the browser: it becomes ACTIVE on `account`, or on
+        a new account (`add_account()`) when None. SandboxError 404 when unknown, 409 when already active."""
+        with self.state.lock:
+            # Checked before a new account is made, so a refused call changes nothing.
+            if self._connections.get(connection_id).status == ACTIVE:
+                raise SandboxError(409, f"Connection {connection_id} is already active")
+            if account is not None and not 0 <= account < self._accounts:
+                raise ValueError(f"no account {account}: the sandbox has {self._accounts}")
+            if account is None:
+                account = self.add_account()
+            return self._connections.complete(connection_id, account, self.state.now_ms()).shape()
+
+    def delete_connection(self, connection_id: str) -> None:
+        """What `DELETE /connections/{id}` does; the gateway refuses the id from then on."""
+        with self.state.lock:
+            self._connections.delete(connection_id)
 
     def team_ids(self, account: int = 0) -> list[int]:
-        return [r["id"] for r in self.records("teams", account=account)]
+        # The real ids (`_records`): a corrupted team or workspace is still one.
+        return [r["id"] for r in self._records("teams", None, None, account)]
 
     def workspace_ids(self, account: int = 0) -> list[int]:
-        return [r["id"] for t in self.team_ids(account) for r in self.records("workspaces", parent_id=t)]
+        return [r["id"] for t in self.team_ids(account) for r in self._records("workspaces", None, t, 0)]
 
     def now(self) -> datetime:
         with self.state.lock:
@@ -139,6 +203,16 @@ class Sandbox:
         `parent_id` names the partition (the course of enrollments); `workspace_id` takes every record under
         a workspace, however deep (all order invoices of a workspace); teams and users need neither.
         """
+        with self.state.lock:
+            return [
+                self.state.served(resource, r)
+                for r in self._records(resource, workspace_id, parent_id, account)
+            ]
+
+    def _records(
+        self, resource: str, workspace_id: int | None, parent_id: int | None, account: int
+    ) -> list[Record]:
+        """`records` without corruptions."""
         scope, scope_id = self._scope(resource, workspace_id, parent_id, account)
         with self.state.lock:
             if scope != ACCOUNT and not self.state.exists(scope, scope_id):
@@ -148,7 +222,8 @@ class Sandbox:
     def get(self, resource: str, id_: int) -> Record | None:
         """One record as `GET /{resource}/{id}` serves it (anonymous and redacted contacts too)."""
         with self.state.lock:
-            return self.state.get(resource, id_)
+            record = self.state.get(resource, id_)
+            return None if record is None else self.state.served(resource, record)
 
     def create(
         self,
@@ -176,6 +251,39 @@ class Sandbox:
         """Hard-delete a record: gone from lists and member routes, left in the event log."""
         with self.state.lock:
             self.writes.delete(resource, id_)
+
+    def corrupt(
+        self,
+        resource: str,
+        id_: int,
+        fields: Mapping[str, Any] | None,
+        *,
+        drop: Iterable[str] = (),
+    ) -> None:
+        """From now on serve the record (in lists and member GETs) with these raw values merged in and the
+        `drop` keys left out, bypassing every type and permission check: wrong types, unknown fields, a
+        null id. Replaces any earlier corruption of the record; `fields=None` undoes it.
+
+        Nothing else changes (no event, no `updated_at`); sorting, paging, filters, writes, embedded
+        copies and the event log keep using the real record. SandboxError 404 when the record is gone.
+        """
+        self.catalog.spec(resource)  # KeyError naming the known resources
+        drop = (drop,) if isinstance(drop, str) else tuple(drop)
+        with self.state.lock:
+            corruptions = self.state.corruptions[resource]
+            if fields is None:
+                if drop:
+                    raise ValueError("fields=None undoes a corruption; to only drop keys pass fields={}")
+                corruptions.pop(id_, None)
+                return
+            if not self.state.exists(resource, id_):
+                raise SandboxError(404, "Not found: Record missing")
+            try:
+                json.dumps(dict(fields))
+            except (TypeError, ValueError) as e:
+                # Checked now: the alternative is a 500 on every later read of the record.
+                raise ValueError(f"corrupt fields must be JSON values: {e}") from None
+            corruptions[id_] = (copy.deepcopy(dict(fields)), frozenset(drop))
 
     def events(self, workspace_id: int) -> list[Record]:
         """The workspace's outgoing event log, oldest first."""

@@ -63,6 +63,10 @@ class State:
         self.entries: dict[str, dict[int, Entry]] = {name: {} for name in catalog.resources}
         self.created: dict[str, list[int]] = {name: [] for name in catalog.resources}
         self._next_id = {name: ids.first_created_id(name) for name in catalog.resources}
+        # (raw values, keys left out) applied to records only where they are served: see `served`.
+        self.corruptions: dict[str, dict[int, tuple[Record, frozenset[str]]]] = {
+            name: {} for name in catalog.resources
+        }
         self._emails: dict[tuple[int, str], int] = {}
         self._email_of: dict[int, tuple[int, str]] = {}
         self._last_ms = CLOCK_FLOOR_MS
@@ -164,6 +168,16 @@ class State:
                 if rec is not None:
                     out.append(rec)
         return out
+
+    def served(self, name: str, rec: Record) -> Record:
+        """`rec` (a record as `get` returns it) as a list or member route answers it: with the raw values of
+        its corruption merged in. Only the answer is wrong; everything else (paging, filters, writes,
+        embedded copies, events) keeps using the real record."""
+        corruption = self.corruptions[name].get(rec["id"])
+        if corruption is None:
+            return rec
+        fields, drop = corruption
+        return {**{k: v for k, v in rec.items() if k not in drop}, **copy.deepcopy(fields)}
 
     def listed(self, name: str, rec: Record) -> bool:
         """Whether a list shows this record: anonymous and GDPR-redacted contacts are left out."""

@@ -53,8 +53,10 @@ def _check(key: str, value: Any, typ: Any) -> Any:
     """`value` if it fits the body type `typ` (light coercion as Rails does), else 422."""
     if value is None:
         return None
-    if isinstance(typ, dict):
-        if isinstance(value, dict):
+    if isinstance(typ, dict | list):
+        # Record schemas (what the Python helpers and the control API write) have objects and arrays of
+        # objects, not just type strings.
+        if isinstance(value, type(typ)):
             return value
         raise SandboxError(422, f"{_human(key)} is invalid")
     t = field_type(typ)

@@ -1,0 +1,302 @@
+"""The sandbox's own control API under `/_sandbox/`: its data, request log, faults and corruptions over HTTP.
+
+For tests that drive a sandbox in another process, and for humans with curl. It is not part of the API it
+stands in for: its requests stay out of the request log and pass by the CDN check, the latency, the faults
+and the rate limit, so steering the sandbox never changes what a test asserts on. (Not to be confused with
+the Maton gateway's connection registry, `/connections`, which the request log calls `control` mode.)
+
+Every route needs `Authorization: Bearer <Sandbox.control_token>`; bodies and answers are JSON, errors are
+`{"error": ...}`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from cfsync.sandbox.routes import RECORD_MISSING, json_response
+from cfsync.sandbox.sandbox import Sandbox
+from cfsync.sandbox.state import SandboxError
+
+__all__ = ["PREFIX", "handle", "is_control"]
+
+PREFIX = "/_sandbox"
+_NO_CONTENT = 204
+
+
+@dataclass
+class _Ask:
+    sb: Sandbox
+    params: dict[str, str]
+    query: Mapping[str, str]
+    body: Any  # parsed JSON; None when the request had no body
+
+
+Handler = Callable[[_Ask], web.Response]
+
+
+def is_control(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+async def handle(sb: Sandbox, request: web.Request) -> web.Response:
+    """Answer a request under `/_sandbox`: token first, so an unauthorised caller learns nothing."""
+    auth = request.headers.get("Authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    if not secrets.compare_digest(token.encode(), sb.control_token.encode()):
+        return json_response(401, {"error": "Sandbox control token missing or invalid"})
+    tail = request.path[len(PREFIX) :].rstrip("/")
+    allowed: list[str] = []
+    for method, pattern, handler in _ROUTES:
+        m = pattern.fullmatch(tail)
+        if m is None:
+            continue
+        if method != request.method:
+            allowed.append(method)
+            continue
+        try:
+            raw = await request.read()
+            try:
+                body = json.loads(raw) if raw.strip() else None
+            except ValueError:
+                raise SandboxError(400, "Invalid JSON in request body") from None
+            return handler(_Ask(sb, m.groupdict(), request.query, body))
+        except SandboxError as e:
+            return json_response(e.status, {"error": e.message})
+        except ValueError as e:  # the Python helpers' word for a request that makes no sense
+            return json_response(400, {"error": str(e)})
+    if allowed:
+        return json_response(405, {"error": "Method not allowed"}, {"Allow": ", ".join(allowed)})
+    return json_response(404, {"error": f"No control route {request.path}"})
+
+
+# -- reading requests --------------------------------------------------------------------------------------
+
+
+def _fields(body: Any, known: Mapping[str, bool]) -> dict[str, Any]:
+    """The body as an object with only the `known` keys (True: required); 400 otherwise."""
+    if not isinstance(body, dict):
+        raise SandboxError(400, "Expected a JSON object")
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        raise SandboxError(400, f"Unknown keys {unknown}; known: {sorted(known)}")
+    missing = sorted(k for k, required in known.items() if required and k not in body)
+    if missing:
+        raise SandboxError(400, f"Missing keys {missing}")
+    return body
+
+
+def _int(value: Any, name: str, minimum: int | None = None) -> int:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)  # query strings
+    if not isinstance(value, int) or isinstance(value, bool) or (minimum is not None and value < minimum):
+        at_least = "" if minimum is None else f" >= {minimum}"
+        raise SandboxError(400, f"{name} must be an integer{at_least}, not {value!r}")
+    return value
+
+
+def _number(value: Any, name: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise SandboxError(400, f"{name} must be a number >= 0, not {value!r}")
+    return float(value)
+
+
+def _optional_str(value: Any, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise SandboxError(400, f"{name} must be a string or null, not {value!r}")
+    return value
+
+
+def _regex(value: Any, name: str) -> str | None:
+    pattern = _optional_str(value, name)
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise SandboxError(400, f"{name} is not a regular expression: {e}") from None
+    return pattern
+
+
+def _resource(a: _Ask) -> str:
+    name = a.params["resource"]
+    if name not in a.sb.catalog.resources:
+        raise SandboxError(404, f"Unknown resource {name!r}")
+    return name
+
+
+def _record_id(a: _Ask) -> int:
+    raw = a.params["id"]
+    if not raw.isdigit():
+        raise SandboxError(404, RECORD_MISSING)
+    return int(raw)
+
+
+def _account(sb: Sandbox, value: Any) -> int:
+    account = _int(value, "account", 0)
+    if account >= sb.accounts:
+        raise SandboxError(404, f"No account {account}: the sandbox has {sb.accounts}")
+    return account
+
+
+def _where(sb: Sandbox, source: Mapping[str, Any]) -> dict[str, int]:
+    """The `workspace_id` / `parent_id` / `account` a list or a create names, as `Sandbox.records` takes."""
+    where = {k: _int(source[k], k) for k in ("workspace_id", "parent_id") if source.get(k) is not None}
+    if source.get("account") is not None:
+        where["account"] = _account(sb, source["account"])
+    return where
+
+
+# -- records -----------------------------------------------------------------------------------------------
+
+
+def _list_records(a: _Ask) -> web.Response:
+    resource = _resource(a)
+    _fields(dict(a.query), {"workspace_id": False, "parent_id": False, "account": False})
+    return json_response(200, a.sb.records(resource, **_where(a.sb, a.query)))
+
+
+def _create_record(a: _Ask) -> web.Response:
+    resource = _resource(a)
+    body = _fields(a.body, {"fields": True, "workspace_id": False, "parent_id": False, "account": False})
+    if not isinstance(body["fields"], dict):
+        raise SandboxError(400, "fields must be an object")
+    return json_response(201, a.sb.create(resource, body["fields"], **_where(a.sb, body)))
+
+
+def _get_record(a: _Ask) -> web.Response:
+    record = a.sb.get(_resource(a), _record_id(a))
+    if record is None:
+        raise SandboxError(404, RECORD_MISSING)
+    return json_response(200, record)
+
+
+def _update_record(a: _Ask) -> web.Response:
+    resource, id_ = _resource(a), _record_id(a)
+    body = _fields(a.body, {"fields": True})
+    if not isinstance(body["fields"], dict):
+        raise SandboxError(400, "fields must be an object")
+    return json_response(200, a.sb.update(resource, id_, body["fields"]))
+
+
+def _delete_record(a: _Ask) -> web.Response:
+    a.sb.delete(_resource(a), _record_id(a))
+    return web.Response(status=_NO_CONTENT)
+
+
+def _corrupt(a: _Ask) -> web.Response:
+    resource, id_ = _resource(a), _record_id(a)
+    body = _fields(a.body, {"fields": True, "drop": False})
+    fields, drop = body["fields"], body.get("drop") or []
+    if fields is not None and not isinstance(fields, dict):
+        raise SandboxError(400, "fields must be an object, or null to undo the corruption")
+    if not isinstance(drop, list) or not all(isinstance(k, str) for k in drop):
+        raise SandboxError(400, "drop must be a list of field names")
+    a.sb.corrupt(resource, id_, fields, drop=drop)
+    record = a.sb.get(resource, id_)
+    if record is None:
+        raise SandboxError(404, RECORD_MISSING)
+    return json_response(200, record)
+
+
+def _uncorrupt(a: _Ask) -> web.Response:
+    a.sb.corrupt(_resource(a), _record_id(a), None)
+    return web.Response(status=_NO_CONTENT)
+
+
+def _events(a: _Ask) -> web.Response:
+    raw = a.params["workspace_id"]
+    if not raw.isdigit():
+        raise SandboxError(404, RECORD_MISSING)
+    return json_response(200, a.sb.events(int(raw)))
+
+
+# -- the request log and the faults -----------------------------------------------------------------------
+
+
+def _requests(a: _Ask) -> web.Response:
+    _fields(dict(a.query), {"since": False})
+    since = _int(a.query.get("since", 0), "since", 0)
+    log = list(a.sb.requests)[since:]  # a copy first: the server appends while this runs
+    return json_response(200, [dataclasses.asdict(r) for r in log])
+
+
+def _clear_requests(a: _Ask) -> web.Response:
+    a.sb.requests.clear()
+    return web.Response(status=_NO_CONTENT)
+
+
+def _add_fault(a: _Ask) -> web.Response:
+    optional = ("times", "method", "path", "stall_seconds", "skip")
+    body = _fields(a.body, {"kind": True, **dict.fromkeys(optional, False)})
+    kind = body["kind"]
+    if not isinstance(kind, str | int) or isinstance(kind, bool):
+        raise SandboxError(400, f"kind must be a string, not {kind!r}")
+    times = _int(body.get("times", 1), "times", 1)
+    method = (_optional_str(body.get("method"), "method") or "").upper() or None
+    path = _regex(body.get("path"), "path")
+    stall_seconds = _number(body.get("stall_seconds", 30.0), "stall_seconds")
+    skip = _int(body.get("skip", 0), "skip", 0)
+    # ValueError (an unknown kind) is a 400.
+    a.sb.faults.fail_next(str(kind), times, method=method, path=path, stall_seconds=stall_seconds, skip=skip)
+    queued = {"kind": str(kind), "times": times, "method": method, "path": path, "skip": skip}
+    return json_response(201, {**queued, "stall_seconds": stall_seconds, "pending": a.sb.faults.pending})
+
+
+def _clear_faults(a: _Ask) -> web.Response:
+    # Faults.clear: queued failures, plan gates, latency and the rate limit, back to a well-behaved API.
+    a.sb.faults.clear()
+    return web.Response(status=_NO_CONTENT)
+
+
+def _latency(a: _Ask) -> web.Response:
+    seconds = _number(_fields(a.body, {"seconds": True})["seconds"], "seconds")
+    a.sb.faults.latency = seconds
+    return json_response(200, {"seconds": seconds})
+
+
+def _rate_limit(a: _Ask) -> web.Response:
+    body = _fields(a.body, {"per_second": True, "burst": False})
+    per_second = None if body["per_second"] is None else _number(body["per_second"], "per_second")
+    burst = _int(body.get("burst", 10), "burst", 1)
+    a.sb.faults.rate_limit(per_second, burst)
+    return json_response(200, {"per_second": per_second, "burst": burst})
+
+
+def _forbid(a: _Ask) -> web.Response:
+    body = _fields(a.body, {"path": True, "account": False})
+    path = _regex(body["path"], "path")
+    if path is None:
+        raise SandboxError(400, "path must be a regular expression")
+    account = None if body.get("account") is None else _account(a.sb, body["account"])
+    a.sb.faults.forbid(path, account)
+    return json_response(201, {"path": path, "account": account})
+
+
+_RECORD = r"/records/(?P<resource>[^/]+)"
+_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    (method, re.compile(path), handler)
+    for method, path, handler in (
+        ("GET", _RECORD, _list_records),
+        ("POST", _RECORD, _create_record),
+        ("GET", _RECORD + r"/(?P<id>[^/]+)", _get_record),
+        ("PATCH", _RECORD + r"/(?P<id>[^/]+)", _update_record),
+        ("DELETE", _RECORD + r"/(?P<id>[^/]+)", _delete_record),
+        ("POST", r"/corrupt/(?P<resource>[^/]+)/(?P<id>[^/]+)", _corrupt),
+        ("DELETE", r"/corrupt/(?P<resource>[^/]+)/(?P<id>[^/]+)", _uncorrupt),
+        ("GET", r"/events/(?P<workspace_id>[^/]+)", _events),
+        ("GET", r"/requests", _requests),
+        ("DELETE", r"/requests", _clear_requests),
+        ("POST", r"/faults", _add_fault),
+        ("DELETE", r"/faults", _clear_faults),
+        ("POST", r"/latency", _latency),
+        ("POST", r"/rate_limit", _rate_limit),
+        ("POST", r"/forbid", _forbid),
+    )
+]
