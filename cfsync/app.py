@@ -9,8 +9,9 @@ The CLI is a thin layer over these; scripts and tests call them directly.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, nullcontext
 from dataclasses import replace
 
 from .client.budget import Budgets
@@ -19,8 +20,10 @@ from .client.maton import MatonControl
 from .config import ALL_CONNECTIONS, AccountConfig, Config
 from .engine.ports import Reporter, RunSummary
 from .engine.sync import Syncer, SyncPlan
+from .engine.walk import PassPolicy
 from .errors import ConfigError
 from .resources.catalog import UnknownResourceError, resolve
+from .store.locks import AdvisoryClaims, RunLock, run_lock_path
 from .store.store import Store
 
 __all__ = ["expand_accounts", "open_store", "plan", "sync"]
@@ -38,15 +41,18 @@ def plan(
         chosen = resolve(list(resources) or list(config.sync.resources), config.sync.exclude)
     except UnknownResourceError as exc:
         raise ConfigError(f"unknown resource {exc.name!r} (see `cfsync resources`)") from None
-    return SyncPlan(
-        resources=chosen,
-        workspaces=frozenset(workspaces or config.sync.workspaces),
+    policy = PassPolicy(
         full_refresh=full_refresh,
+        full_refresh_every=config.sync.full_refresh_every,
+        overlap=config.sync.overlap,
+    )
+    return SyncPlan(
+        resources=chosen, workspaces=frozenset(workspaces or config.sync.workspaces), policy=policy
     )
 
 
 def open_store(config: Config, *, migrate: bool = True) -> Store:
-    store = Store.open(config.database.url)
+    store = Store.open(config.database.url, deletes=config.sync.deletes)
     if migrate:
         store.migrate()
     return store
@@ -59,23 +65,36 @@ async def sync(
     *,
     full_refresh: bool = False,
     reporter: Reporter | None = None,
+    wait: float = 0.0,
 ) -> RunSummary:
-    """Migrate the database, then sync every account of the config. Raises CfsyncError subclasses."""
+    """Migrate the database, then sync every account of the config. Raises CfsyncError subclasses.
+
+    On SQLite one sync runs at a time: another one already running makes this wait up to `wait` seconds,
+    then raise LockedError. On PostgreSQL concurrent syncs share the partitions between them.
+    """
     sync_plan = plan(config, resources, workspaces, full_refresh=full_refresh)
     for account in config.accounts:
         account.require_key()
     accounts = await expand_accounts(config)
-    store = open_store(config)
-    budgets = Budgets()
-    try:
-        async with AsyncExitStack() as stack:
-            clients = {}
-            for account in accounts:
-                client = ApiClient(account, budget=budgets.for_account(account))
-                clients[account.name] = await stack.enter_async_context(client)
-            return await Syncer(store, clients, reporter=reporter).run(sync_plan)
-    finally:
-        store.close()
+    lock_path = run_lock_path(config.database.url)
+    with RunLock(lock_path) if lock_path else nullcontext() as run_lock:
+        if run_lock is not None:
+            await asyncio.to_thread(run_lock.acquire, wait)
+        store = open_store(config)
+        claims = AdvisoryClaims(store.engine) if store.engine.dialect.name == "postgresql" else None
+        budgets = Budgets()
+        try:
+            async with AsyncExitStack() as stack:
+                clients = {}
+                for account in accounts:
+                    client = ApiClient(account, budget=budgets.for_account(account))
+                    clients[account.name] = await stack.enter_async_context(client)
+                syncer = Syncer(store, clients, reporter=reporter, claims=claims)
+                return await syncer.run(sync_plan)
+        finally:
+            if claims is not None:
+                claims.close()
+            store.close()
 
 
 async def expand_accounts(config: Config) -> list[AccountConfig]:

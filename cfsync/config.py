@@ -11,6 +11,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -85,6 +86,9 @@ class SyncConfig:
     resources: tuple[str, ...]
     workspaces: tuple[int, ...]
     exclude: tuple[str, ...] = ()
+    overlap: timedelta = timedelta(minutes=10)  # the updated_at sweep reaches this far below the watermark
+    deletes: str = "soft"  # "soft": set _deleted_at; "hard": delete the row
+    full_refresh_every: timedelta | None = None  # scheduled full sweeps (delete detection); None: never
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,17 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "control_url": (str, MATON_CONTROL_URL),
     },
     "database": {"url": (str, "sqlite:///cfsync.db")},
-    "sync": {"resources": (list, ["all"]), "workspaces": (list, []), "exclude": (list, [])},
+    "sync": {
+        "resources": (list, ["all"]),
+        "workspaces": (list, []),
+        "exclude": (list, []),
+        "overlap_minutes": ((int, float), 10),
+        "deletes": (str, "soft"),
+        "full_refresh_every": (str, ""),
+    },
 }
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 _TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", (int, float): "a number"}
@@ -165,9 +178,31 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source:
             resources=tuple(_items("sync.resources", values["sync"]["resources"], str)),
             workspaces=tuple(_items("sync.workspaces", values["sync"]["workspaces"], int)),
             exclude=tuple(_items("sync.exclude", values["sync"]["exclude"], str)),
+            **_sync_policy(values["sync"]),
         ),
         source=source,
     )
+
+
+def _sync_policy(sync: dict[str, Any]) -> dict[str, Any]:
+    if sync["overlap_minutes"] < 0:
+        raise ConfigError(f"config: sync.overlap_minutes must be 0 or more, got {sync['overlap_minutes']!r}")
+    if sync["deletes"] not in ("soft", "hard"):
+        raise ConfigError(f'config: sync.deletes must be "soft" or "hard", got {sync["deletes"]!r}')
+    every = None
+    if sync["full_refresh_every"].strip():
+        match = _DURATION.match(sync["full_refresh_every"])
+        if not match:
+            raise ConfigError(
+                'config: sync.full_refresh_every must be a duration like "7d", "12h" or "30m", '
+                f"got {sync['full_refresh_every']!r}"
+            )
+        every = timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    return {
+        "overlap": timedelta(minutes=sync["overlap_minutes"]),
+        "deletes": sync["deletes"],
+        "full_refresh_every": every,
+    }
 
 
 def _accounts(

@@ -15,6 +15,7 @@ __all__ = [
     "ConflictError",
     "FatalApiError",
     "ForbiddenError",
+    "LockedError",
     "NotFoundError",
     "PaginationError",
     "RecordError",
@@ -38,6 +39,12 @@ class ConfigError(CfsyncError):
 
 class StoreError(CfsyncError):
     """The database cannot be opened, migrated or written."""
+
+
+class LockedError(StoreError):
+    """Another sync holds the database (SQLite takes one writer)."""
+
+    exit_code = 4
 
 
 class RecordError(CfsyncError):

@@ -46,7 +46,8 @@ def summary_line(summary: RunSummary) -> str:
 
 
 class LogReporter:
-    """Quiet structured logs: start, failures, a heartbeat every `every` seconds, the summary."""
+    """Quiet structured logs: failed partitions, a heartbeat every `every` seconds, the summary (-v: the
+    start and every partition)."""
 
     def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.every = every
@@ -56,7 +57,7 @@ class LogReporter:
         self._done = 0
 
     def run_started(self, run_id: int, resources: Sequence[str]) -> None:
-        log.info(logfmt(event="run_started", run=run_id, resources=",".join(resources)))
+        log.debug(logfmt(event="run_started", run=run_id, resources=",".join(resources)))
 
     def partition_started(self, partition: Partition) -> None:
         log.debug(logfmt(event="partition_started", partition=partition.key))
@@ -75,7 +76,8 @@ class LogReporter:
             log.debug(logfmt(event="partition_finished", partition=partition.key))
 
     def run_finished(self, summary: RunSummary) -> None:
-        log.info(summary_line(summary))
+        if summary.status != "failed":  # a run that stopped says why in the error line the CLI prints
+            log.info(summary_line(summary))
 
 
 class RichReporter:

@@ -13,15 +13,15 @@ import sqlalchemy as sa
 
 from .. import app
 from ..errors import CfsyncError, ConfigError
-from ..progress import LogReporter, RichReporter, logfmt, summary_line
+from ..progress import LogReporter, RichReporter, summary_line
 from ..resources.catalog import CATALOG, ordered
 from ..store import queries
 from ..store.db import redacted
 from ..store.docs import schema_markdown
-from ..store.migrate import current_revision, head_revision
+from ..store.migrate import current_revision
 from .base import cli, config_of
 
-__all__ = ["db", "demo", "init", "resources", "schema", "status", "sync"]
+__all__ = ["db", "demo", "init", "resources", "schema", "sync"]
 
 
 @cli.command()
@@ -67,7 +67,7 @@ def upgrade(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--full", is_flag=True, help="Start every partition over from the first record.")
+@click.option("--full", is_flag=True, help="Sweep every partition from the first record; find deletes.")
 @click.option(
     "--resource",
     "resources",
@@ -89,6 +89,14 @@ def upgrade(ctx: click.Context) -> None:
     help="Live progress display [default: on when stderr is a terminal].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="SQLite: how long to wait for another sync of the same database before exiting with code 4.",
+)
 @click.pass_context
 def sync(
     ctx: click.Context,
@@ -97,12 +105,21 @@ def sync(
     workspaces: tuple[int, ...],
     progress: bool | None,
     as_json: bool,
+    wait: float,
 ) -> None:
-    """Copy new records of every partition into the database (migrates first)."""
+    """Copy what changed into the database (migrates first).
+
+    Each partition continues after its saved cursor (new records), then sweeps by updated_at down to its
+    watermark (changed records); the outgoing event log's `*.deleted` entries remove deleted records.
+    `--full` (or [sync].full_refresh_every) walks every partition from the start and removes what it no
+    longer lists.
+    """
     config = config_of(ctx)
     show_progress = sys.stderr.isatty() if progress is None else progress
     reporter = RichReporter() if show_progress else LogReporter()
-    summary = asyncio.run(app.sync(config, resources, workspaces, full_refresh=full, reporter=reporter))
+    summary = asyncio.run(
+        app.sync(config, resources, workspaces, full_refresh=full, reporter=reporter, wait=wait)
+    )
     if as_json:
         click.echo(
             json.dumps(
@@ -123,76 +140,6 @@ def sync(
         click.echo(summary_line(summary), err=True)
     if summary.failures:
         sys.exit(1)
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--runs", default=5, show_default=True, help="How many recent runs to show.")
-@click.pass_context
-def status(ctx: click.Context, as_json: bool, runs: int) -> None:
-    """Partitions, their cursors, and the last runs."""
-    config = config_of(ctx)
-    store = app.open_store(config, migrate=False)
-    try:
-        store.check_migrated()
-        parts = queries.partitions(store.engine)
-        recent = queries.recent_runs(store.engine, runs)
-        counts = queries.row_counts(store.engine)
-        rejected = queries.reject_count(store.engine)
-    finally:
-        store.close()
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"partitions": parts, "runs": recent, "rows": counts, "rejects": rejected},
-                indent=2,
-                default=str,
-            )
-        )
-        return
-    click.echo(f"database: {redacted(config.database.url)} (schema {head_revision()})")
-    _print_partitions(parts, counts)
-    click.echo(f"rejected records: {rejected}" + ("  (see table _rejects)" if rejected else ""))
-    click.echo("\nrecent runs:")
-    for run in recent:
-        click.echo(
-            "  "
-            + logfmt(
-                run=run["id"],
-                started=run["started_at"],
-                finished=run["finished_at"] or "-",
-                status=run["status"],
-                requests=run["requests"],
-                retries=run["retries"],
-                rate_limited=run["rate_limited"],
-                failed=run["failed_partitions"],
-            )
-        )
-    if not recent:
-        click.echo("  none yet: run `cfsync sync`")
-
-
-def _print_partitions(parts: list[dict[str, Any]], counts: dict[str, int]) -> None:
-    by_resource: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for part in parts:
-        by_resource.setdefault((part["account"], part["resource"]), []).append(part)
-    click.echo(f"\n{'account/resource':<44} {'parts':>6} {'failed':>6} {'rows':>10}  last success")
-    for (account, resource), group in by_resource.items():
-        failed = [p for p in group if p["status"] == "failed"]
-        last = max((p["last_success_at"] or "" for p in group), default="") or "-"
-        click.echo(
-            f"{account + '/' + resource:<44} {len(group):>6} {len(failed):>6} "
-            f"{counts.get(resource, 0):>10}  {last}"
-        )
-        for part in failed[:5]:
-            click.echo(
-                f"    failed workspace={part['workspace_id']} parent={part['parent_id']} "
-                f"cursor={part['cursor']}: {part['last_error']}"
-            )
-        if len(failed) > 5:
-            click.echo(f"    ... and {len(failed) - 5} more (cfsync status --json)")
-    if not parts:
-        click.echo("  no partitions yet")
 
 
 @cli.command()

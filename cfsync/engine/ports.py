@@ -5,6 +5,7 @@ The engine never sees SQL; tests can give it any object with these methods.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,9 +15,11 @@ from ..resources.catalog import Resource
 from ..resources.transform import RecordRows, Scope
 
 __all__ = [
+    "Claims",
     "PageWrite",
     "Partition",
     "PartitionKey",
+    "PartitionState",
     "Reject",
     "Reporter",
     "RunSummary",
@@ -65,8 +68,22 @@ class Reject:
 
 
 @dataclass(frozen=True)
+class PartitionState:
+    cursor: str | None = None
+    watermark: datetime | None = None
+    sweep_started_at: datetime | None = None
+    last_full_sweep_at: datetime | None = None
+    last_success_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class PageWrite:
-    """One page's rows and the cursor that follows them: written in one transaction."""
+    """One page's rows and the cursor that follows them: written in one transaction.
+
+    `sweep_range` (after, through): during a full sweep, the ids this page covers (through None: to the
+    end); stored rows in the range it did not list are staged as gone. `deletions`: records the event log
+    says were deleted, removed in the same transaction that stores the events.
+    """
 
     partition: Partition
     records: list[RecordRows]
@@ -74,6 +91,8 @@ class PageWrite:
     cursor: str | None
     run_id: int
     written_at: datetime
+    sweep_range: tuple[int | None, int | None] | None = None
+    deletions: tuple[tuple[Resource, int], ...] = ()
 
 
 @dataclass
@@ -82,12 +101,19 @@ class WriteResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    deleted: int = 0
+    # Rows of other resources removed by this write (the event log's `*.deleted`), by resource name.
+    removed: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: WriteResult) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.rejected += other.rejected
+        self.deleted += other.deleted
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in vars(self).items() if k != "removed"}
 
 
 @dataclass
@@ -103,13 +129,23 @@ class RunSummary:
     error: str | None = None  # why the whole run stopped, if it did
 
     def rows_json(self) -> dict[str, dict[str, int]]:
-        return {name: vars(result).copy() for name, result in sorted(self.rows.items())}
+        return {name: result.counts() for name, result in sorted(self.rows.items())}
 
 
 class StorePort(Protocol):
-    def cursor(self, key: PartitionKey) -> str | None: ...
+    def partition_state(self, key: PartitionKey) -> PartitionState: ...
 
-    def reset_cursors(self, account: str, resources: Sequence[str]) -> None: ...
+    def begin_sweeps(self, accounts: Sequence[str], resources: Sequence[str], now: datetime) -> None:
+        """Mark every known partition of these resources for a sweep (`--full`)."""
+        ...
+
+    def begin_sweep(self, key: PartitionKey, run_id: int, now: datetime) -> None:
+        """Start a full sweep: the walk starts over from the first id and stages what it does not see."""
+        ...
+
+    def finish_sweep(self, partition: Partition, run_id: int, now: datetime) -> int:
+        """The sweep saw the whole list: remove what it staged; returns rows removed."""
+        ...
 
     def write_page(self, page: PageWrite) -> WriteResult: ...
 
@@ -119,7 +155,13 @@ class StorePort(Protocol):
 
     def workspace_of(self, resource: Resource, record_id: int) -> int | None: ...
 
-    def finish_partition(self, key: PartitionKey, run_id: int, error: str | None) -> None: ...
+    def retire_partition(self, partition: Partition, parent: Resource, run_id: int, now: datetime) -> int:
+        """The partition's parent is gone: remove its row and the partition's rows; walk it no more."""
+        ...
+
+    def finish_partition(
+        self, key: PartitionKey, run_id: int, error: str | None, watermark: datetime | None = None
+    ) -> None: ...
 
     def parent_ids(self, parent: Partition, changed_for: str | None = None) -> list[int]:
         """Ids of the live rows that `parent`'s walk fills (the parents of the next level's lists); with
@@ -131,6 +173,18 @@ class StorePort(Protocol):
     ) -> int: ...
 
     def finish_run(self, summary: RunSummary) -> None: ...
+
+
+class Claims(Protocol):
+    """Who walks a partition when several workers share one sync (PostgreSQL advisory locks)."""
+
+    def try_claim(self, key: PartitionKey) -> concurrent.futures.Future[bool]: ...
+
+    def release(self, key: PartitionKey) -> concurrent.futures.Future[None]: ...
+
+    def join(self, run_id: int) -> concurrent.futures.Future[datetime | None]:
+        """Announce this run to peers; when did the earliest peer run still going start?"""
+        ...
 
 
 class Reporter(Protocol):

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from ..client.http import ApiClient, Page
-from ..client.paginate import Paginator
-from ..errors import AuthError, CfsyncError, RecordError
-from ..resources.catalog import CHANGED_PARENTS, Resource
-from ..resources.transform import RecordRows, to_rows
-from .ports import PageWrite, Partition, PartitionKey, Reject, Reporter, RunSummary, StorePort, WriteResult
+from ..client.http import ApiClient
+from ..errors import AuthError, BadRequestError, CfsyncError, NotFoundError
+from ..resources.catalog import CATALOG, CHANGED_PARENTS, Resource
+from .ports import Claims, Partition, PartitionKey, Reporter, RunSummary, StorePort, WriteResult
+from .walk import PassPolicy, walk_partition
 
 __all__ = ["NullReporter", "SyncPlan", "Syncer"]
 
@@ -32,7 +32,7 @@ T = TypeVar("T")
 class SyncPlan:
     resources: tuple[Resource, ...]  # parents included, parent-first (catalog.resolve)
     workspaces: frozenset[int] = frozenset()  # empty: every workspace
-    full_refresh: bool = False
+    policy: PassPolicy = field(default_factory=PassPolicy)
 
 
 class NullReporter:
@@ -65,8 +65,13 @@ class Syncer:
         reporter: Reporter | None = None,
         clock: Callable[[], datetime] = _utcnow,
         max_partitions: int | None = None,
+        claims: Claims | None = None,
+        claim_poll: float = 0.25,
     ) -> None:
         self.store = store
+        self.claims = claims
+        self.claim_poll = claim_poll
+        self.started = clock()
         self.clients = clients
         self.reporter: Reporter = reporter or NullReporter()
         self.clock = clock
@@ -79,13 +84,18 @@ class Syncer:
 
     async def run(self, plan: SyncPlan) -> RunSummary:
         names = [r.name for r in plan.resources]
-        run_id = await self._db(self.store.start_run, names, plan.full_refresh, list(self.clients))
+        self.started = self.clock()
+        run_id = await self._db(self.store.start_run, names, plan.policy.full_refresh, list(self.clients))
         summary = RunSummary(run_id=run_id, rows={name: WriteResult() for name in names})
+        if self.claims is not None:
+            # Workers started together form one sync: what a peer finished since it began is done.
+            peer_started = await asyncio.wrap_future(self.claims.join(run_id))
+            if peer_started is not None and peer_started < self.started:
+                self.started = peer_started
         self.reporter.run_started(run_id, names)
         try:
-            if plan.full_refresh:
-                for account in self.clients:
-                    await self._db(self.store.reset_cursors, account, names)
+            if plan.policy.full_refresh:
+                await self._db(self.store.begin_sweeps, list(self.clients), names, self.clock())
             async with asyncio.TaskGroup() as group:
                 for account in self.clients:
                     for resource in plan.resources:
@@ -110,6 +120,84 @@ class Syncer:
         self.reporter.run_finished(summary)
         return summary
 
+    async def _walk(self, plan: SyncPlan, part: Partition, summary: RunSummary) -> None:
+        summary.partitions += 1
+        self.reporter.partition_started(part)
+        error: str | None = None
+        watermark = None
+        try:
+            watermark = await walk_partition(
+                part,
+                self.clients[part.key.account],
+                self.store,
+                self._db,
+                policy=plan.policy,
+                clock=self.clock,
+                run_id=summary.run_id,
+                summary=summary,
+                reporter=self.reporter,
+            )
+        except AuthError:
+            raise
+        except BadRequestError as exc:
+            if part.resource.parent is None:
+                raise  # the account itself is unusable (a Maton gateway without an active connection)
+            error = str(exc)
+        except NotFoundError as exc:
+            if part.resource.nested and await self._parent_gone(part, summary):
+                self.reporter.partition_finished(part, None)
+                return
+            error = str(exc)
+        except CfsyncError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug must not stop the other partitions; it is reported as failed
+            log.exception("partition %s failed", part.key)
+            error = f"{type(exc).__name__}: {exc}"
+        if error is not None:
+            summary.failures.append((str(part.key), error))
+        await self._db(self.store.finish_partition, part.key, summary.run_id, error, watermark)
+        self.reporter.partition_finished(part, error)
+
+    async def _parent_gone(self, part: Partition, summary: RunSummary) -> bool:
+        """A nested list answered 404: if its parent's own route says 404 too, the parent was deleted since
+        it was stored. That is a delete to record (parent row and this list's rows), not a failure."""
+        parent_path = part.resource.path.rsplit("/", 1)[0].replace(
+            "{" + str(part.resource.parent_param) + "}", str(part.key.parent_id)
+        )
+        try:
+            await self.clients[part.key.account].request("GET", parent_path)
+        except NotFoundError:
+            parent = CATALOG[part.resource.parent or ""]
+            gone = await self._db(self.store.retire_partition, part, parent, summary.run_id, self.clock())
+            summary.rows.setdefault(parent.name, WriteResult()).deleted += 1
+            summary.rows.setdefault(part.resource.name, WriteResult()).deleted += gone
+            log.info("partition %s: its parent is gone; its rows were removed", part.key)
+            return True
+        except CfsyncError:
+            return False
+        return False
+
+    async def _claim(self, part: Partition) -> bool:
+        """True when this worker is to walk the partition; False when a peer walked it during this run.
+
+        Without claims (SQLite: one sync at a time) every partition is ours. With them, a busy partition is
+        waited for, then skipped if the peer finished it; its children are spawned either way.
+        """
+        if self.claims is None:
+            return True
+        while True:
+            mine = await asyncio.wrap_future(self.claims.try_claim(part.key))
+            state = await self._db(self.store.partition_state, part.key)
+            done = state.last_success_at is not None and state.last_success_at >= self.started
+            if mine and not done:
+                return True
+            if mine:
+                await asyncio.wrap_future(self.claims.release(part.key))
+            if done:
+                log.debug("partition %s was synced by another worker", part.key)
+                return False
+            await asyncio.sleep(self.claim_poll * (0.5 + random.random()))
+
     def _finish(self, summary: RunSummary) -> None:
         summary.requests = sum(c.stats.requests for c in self.clients.values())
         summary.retries = sum(c.stats.retries for c in self.clients.values())
@@ -119,28 +207,20 @@ class Syncer:
         self, group: asyncio.TaskGroup, plan: SyncPlan, part: Partition, summary: RunSummary
     ) -> None:
         async with self._slots:
-            summary.partitions += 1
-            self.reporter.partition_started(part)
-            error: str | None = None
-            try:
-                await self._walk(part, summary)
-            except AuthError:
-                raise
-            except CfsyncError as exc:
-                error = str(exc)
-            except Exception as exc:  # a bug must not stop the other partitions; it is reported as failed
-                log.exception("partition %s failed", part.key)
-                error = f"{type(exc).__name__}: {exc}"
-            if error is not None:
-                summary.failures.append((str(part.key), error))
-            await self._db(self.store.finish_partition, part.key, summary.run_id, error)
-            self.reporter.partition_finished(part, error)
+            if await self._claim(part):
+                try:
+                    await self._walk(plan, part, summary)
+                finally:
+                    if self.claims is not None:
+                        await asyncio.wrap_future(self.claims.release(part.key))
         # Children of the parents this store knows, even if this walk failed: their own lists may still work.
         for child in plan.resources:
             if child.parent != part.resource.name:
                 continue
-            changed_only = child.fanout == CHANGED_PARENTS and not plan.full_refresh
+            changed_only = child.fanout == CHANGED_PARENTS and not plan.policy.full_refresh
             ids = await self._db(self.store.parent_ids, part, child.name if changed_only else None)
+            if self.claims is not None:
+                random.shuffle(ids)  # workers sharing a sync start on different partitions
             for parent_id in ids:
                 if child.parent == "workspaces" and plan.workspaces and parent_id not in plan.workspaces:
                     continue
@@ -148,60 +228,8 @@ class Syncer:
                 key = PartitionKey(part.key.account, child.name, workspace_id, parent_id)
                 group.create_task(self._partition(group, plan, Partition(key, child), summary))
 
-    async def _walk(self, part: Partition, summary: RunSummary) -> None:
-        client = self.clients[part.key.account]
-        after = await self._db(self.store.cursor, part.key)
-        paginator = Paginator(after)
-        writing: asyncio.Future[WriteResult] | None = None
-        try:
-            while True:
-                page = await client.list_page(part.path, after=after)
-                following = paginator.advance(len(page.items), page.pagination_next)
-                if writing is not None:
-                    self._count(part, await writing, summary)
-                    writing = None
-                if page.items:
-                    cursor = _cursor(page, after)
-                    # The next request goes out while this page is written.
-                    writing = self._db(self._write_page, part, page.items, cursor, summary.run_id)
-                if following is None:
-                    break
-                after = following
-        finally:
-            if writing is not None:
-                self._count(part, await writing, summary)
-
-    def _count(self, part: Partition, result: WriteResult, summary: RunSummary) -> None:
-        summary.rows[part.resource.name].add(result)
-        self.reporter.page_written(part, result)
-
-    def _write_page(self, part: Partition, items: list[Any], cursor: str | None, run_id: int) -> WriteResult:
-        now = self.clock()
-        records: dict[int, RecordRows] = {}
-        rejects = []
-        for item in items:
-            try:
-                rows = to_rows(part.resource, item, part.scope, now)
-            except RecordError as exc:
-                raw_id = item.get("id") if isinstance(item, dict) else None
-                rejects.append(Reject(None if raw_id is None else str(raw_id), str(exc), item))
-                continue
-            records[rows.row["id"]] = rows  # a repeated id in one page: the later copy wins
-        page = PageWrite(part, list(records.values()), rejects, cursor, run_id, now)
-        return self.store.write_page(page)
-
     def _db(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-
-def _cursor(page: Page, previous: str | None) -> str | None:
-    """Where the next run continues: the API's cursor, else the last id on the page."""
-    if page.pagination_next and page.pagination_next.strip():
-        return page.pagination_next.strip()
-    for item in reversed(page.items):
-        if isinstance(item, dict) and isinstance(item.get("id"), int) and not isinstance(item["id"], bool):
-            return str(item["id"])
-    return previous
 
 
 def _first_cfsync_error(exc: BaseException) -> CfsyncError | None:

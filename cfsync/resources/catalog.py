@@ -25,6 +25,7 @@ __all__ = [
     "UnknownResourceError",
     "ordered",
     "resolve",
+    "resource_for_event",
 ]
 
 # Column kinds; the store maps each to a SQL type.
@@ -76,6 +77,7 @@ class Resource:
     filters: tuple[str, ...]
     default: bool  # synced by `resources = ["all"]`
     fanout: str  # nested lists: ALL_PARENTS or CHANGED_PARENTS on incremental runs
+    append_only: bool  # records never change once listed (the event log): no updated_at sweep
     columns: tuple[Column, ...]
     children: tuple[ChildTable, ...]
     workspace_scoped: bool  # listed inside one workspace, directly or through a parent
@@ -141,6 +143,7 @@ def _entry(
     *,
     default: bool = True,
     fanout: str = ALL_PARENTS,
+    append_only: bool = False,
     scoped: tuple[str, ...] = (),
 ) -> Resource:
     op = next((o for o in list_operations() if o.path == path), None)
@@ -170,6 +173,7 @@ def _entry(
         filters=op.filters,
         default=default,
         fanout=fanout,
+        append_only=append_only,
         columns=_columns(fields),
         children=children,
         workspace_scoped=parent in scoped,
@@ -264,8 +268,15 @@ CATALOG: dict[str, Resource] = _catalog(
     ("styles", f"{WS}/styles", "workspaces"),
     ("themes", f"{WS}/themes", "workspaces"),
     ("webhooks_outgoing_endpoints", f"{WS}/webhooks/outgoing/endpoints", "workspaces"),
-    ("webhooks_outgoing_events", f"{WS}/webhooks/outgoing/events", "workspaces"),
+    ("webhooks_outgoing_events", f"{WS}/webhooks/outgoing/events", "workspaces", {"append_only": True}),
 )
+
+
+def resource_for_event(event_type: str) -> Resource | None:
+    """`courses/enrollment.deleted` -> courses_enrollments: the table an event's subject lives in."""
+    subject = event_type.rpartition(".")[0].replace("/", "_")
+    name = subject[:-1] + "ies" if subject.endswith("y") else subject + "s"
+    return CATALOG.get(name)
 
 
 @cache

@@ -23,7 +23,7 @@ from ..resources.catalog import (
 )
 from .types import Json, Money, UtcDateTime
 
-__all__ = ["META_TABLES", "metadata", "rejects", "sync_runs", "sync_state"]
+__all__ = ["META_TABLES", "metadata", "rejects", "sweep_misses", "sync_runs", "sync_state"]
 
 metadata = sa.MetaData(
     naming_convention={
@@ -115,7 +115,11 @@ sync_state = sa.Table(
     sa.Column("workspace_id", sa.BigInteger(), primary_key=True, comment="0 when not in a workspace"),
     sa.Column("parent_id", sa.BigInteger(), primary_key=True, comment="id in the list's path; 0 for none"),
     sa.Column("cursor", sa.Text(), comment="`after` value: the last id stored"),
+    sa.Column("watermark", UtcDateTime(), comment="every update before this time is stored"),
+    sa.Column("sweep_started_at", UtcDateTime(), comment="a full sweep (delete detection) is under way"),
+    sa.Column("last_full_sweep_at", UtcDateTime(), comment="when the last full sweep completed"),
     sa.Column("rows", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("deleted", sa.BigInteger(), nullable=False, server_default="0", comment="rows found gone"),
     sa.Column("status", sa.Text(), nullable=False, server_default="new"),
     sa.Column("run_id", sa.Integer()),
     sa.Column("last_success_at", UtcDateTime()),
@@ -160,4 +164,15 @@ rejects = sa.Table(
     comment="records that did not fit their table; the sync went on without them",
 )
 
-META_TABLES = ("sync_state", "sync_runs", "_rejects")
+sweep_misses = sa.Table(
+    "sync_sweep_misses",
+    metadata,
+    sa.Column("account", sa.Text(), primary_key=True),
+    sa.Column("resource", sa.Text(), primary_key=True),
+    sa.Column("workspace_id", sa.BigInteger(), primary_key=True),
+    sa.Column("parent_id", sa.BigInteger(), primary_key=True),
+    sa.Column("record_id", sa.BigInteger(), primary_key=True),
+    comment="rows a full sweep under way did not see; marked deleted only when the sweep completes",
+)
+
+META_TABLES = ("sync_state", "sync_runs", "sync_sweep_misses", "_rejects")

@@ -12,13 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from ..engine.ports import PageWrite, Partition, PartitionKey, RunSummary, WriteResult
+from ..engine.ports import PageWrite, Partition, PartitionKey, PartitionState, RunSummary, WriteResult
 from ..errors import StoreError
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows
 from . import migrate
 from .db import create_engine
-from .schema import metadata, rejects, sync_runs, sync_state
+from .rows import apply_misses, clear_misses, remove_rows, scope_filter, stage_misses, upsert_rows
+from .schema import metadata, rejects, sweep_misses, sync_runs, sync_state
 
 __all__ = ["Store"]
 
@@ -30,14 +31,15 @@ def _now() -> datetime:
 class Store:
     """One database. Methods are synchronous; the engine calls them from its writer thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, deletes: str = "soft") -> None:
         self.engine = engine
+        self.deletes = deletes  # "soft": rows gone from the API get _deleted_at; "hard": they are deleted
         dialect = {"sqlite": sqlite, "postgresql": postgresql}[engine.dialect.name]
         self._insert = dialect.insert
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        return cls(create_engine(url))
+    def open(cls, url: str, *, deletes: str = "soft") -> Store:
+        return cls(create_engine(url), deletes=deletes)
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -62,18 +64,18 @@ class Store:
     # -- pages -----------------------------------------------------------------------------------------
 
     def write_page(self, page: PageWrite) -> WriteResult:
-        resource = page.partition.resource
+        resource, key = page.partition.resource, page.partition.key
         with self.engine.begin() as conn:
-            result = self._upsert(conn, resource, page.records)
+            result = upsert_rows(conn, self._insert, resource, page.records)
             if page.rejects:
                 conn.execute(
                     sa.insert(rejects),
                     [
                         {
                             "run_id": page.run_id,
-                            "account": page.partition.key.account,
+                            "account": key.account,
                             "resource": resource.name,
-                            "workspace_id": page.partition.key.workspace_id or None,
+                            "workspace_id": key.workspace_id or None,
                             "record_id": r.record_id,
                             "reason": r.reason,
                             "raw": r.raw,
@@ -83,78 +85,40 @@ class Store:
                     ],
                 )
                 result.rejected = len(page.rejects)
+            if page.sweep_range is not None:
+                seen = [r.row["id"] for r in page.records]
+                stage_misses(conn, self._insert, resource, key, seen, *page.sweep_range)
+            for target, record_id in page.deletions:
+                gone = remove_rows(conn, target, [record_id], page.written_at, self.deletes)
+                if gone:
+                    result.removed[target.name] = result.removed.get(target.name, 0) + gone
             self._save_state(
-                conn,
-                page.partition.key,
-                page.run_id,
-                page.written_at,
-                cursor=page.cursor,
-                inserted=result.inserted,
+                conn, key, page.run_id, page.written_at, cursor=page.cursor, inserted=result.inserted
             )
         return result
 
     def upsert(self, resource: Resource, records: list[RecordRows]) -> WriteResult:
         """Rows that did not come from a list walk (a write's answer, a webhook): no cursor moves."""
         with self.engine.begin() as conn:
-            return self._upsert(conn, resource, records)
-
-    def _upsert(self, conn: Connection, resource: Resource, records: list[RecordRows]) -> WriteResult:
-        table = metadata.tables[resource.name]
-        result = WriteResult()
-        if not records:
-            return result
-        ids = [r.row["id"] for r in records]
-        existing = {
-            row.id: (row._raw, row._deleted_at)
-            for row in conn.execute(
-                sa.select(table.c.id, table.c._raw, table.c._deleted_at).where(table.c.id.in_(ids))
-            )
-        }
-        changed = []
-        for record in records:
-            before = existing.get(record.row["id"])
-            if before is None:
-                result.inserted += 1
-            elif before[0] != record.row["_raw"] or before[1] is not None:
-                result.updated += 1
-            else:
-                result.unchanged += 1
-                continue
-            changed.append(record)
-        if not changed:
-            return result
-        stmt = self._insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"},
-        )
-        conn.execute(stmt, [r.row for r in changed])
-        changed_ids = [r.row["id"] for r in changed]
-        for child in resource.children:
-            child_table = metadata.tables[child.name]
-            conn.execute(sa.delete(child_table).where(child_table.c[child.parent_key].in_(changed_ids)))
-            rows = [row for r in changed for row in r.children[child.name]]
-            if rows:
-                conn.execute(sa.insert(child_table), rows)
-        return result
+            return upsert_rows(conn, self._insert, resource, records)
 
     def mark_deleted(self, resource: Resource, ids: list[int], at: datetime) -> int:
-        """Soft-delete rows (and their child rows) that the API no longer has; returns rows marked."""
-        table = metadata.tables[resource.name]
+        """Rows the API no longer has (and their child rows), removed the configured way."""
         with self.engine.begin() as conn:
-            marked = conn.execute(
-                sa.update(table)
-                .where(table.c.id.in_(ids), table.c._deleted_at.is_(None))
-                .values(_deleted_at=at)
-            ).rowcount
-            for child in resource.children:
-                child_table = metadata.tables[child.name]
-                conn.execute(
-                    sa.update(child_table)
-                    .where(child_table.c[child.parent_key].in_(ids), child_table.c._deleted_at.is_(None))
-                    .values(_deleted_at=at)
-                )
-        return int(marked or 0)
+            return remove_rows(conn, resource, ids, at, self.deletes)
+
+    def retire_partition(self, partition: Partition, parent: Resource, run_id: int, now: datetime) -> int:
+        """The partition's parent is gone from the API: remove the parent's row and the partition's rows,
+        and mark the partition `gone` so it is not walked again. Returns the partition's rows removed."""
+        key = partition.key
+        table = metadata.tables[partition.resource.name]
+        with self.engine.begin() as conn:
+            rows = sa.select(table.c.id).where(scope_filter(table, partition.resource, key))
+            ids = list(conn.scalars(rows))
+            gone = remove_rows(conn, partition.resource, ids, now, self.deletes)
+            remove_rows(conn, parent, [key.parent_id], now, self.deletes)
+            self._save_state(conn, key, run_id, now, status="gone", last_error=None)
+        return gone
 
     def workspace_of(self, resource: Resource, record_id: int) -> int | None:
         """The workspace a stored row belongs to (to place a child written through the API)."""
@@ -200,24 +164,53 @@ class Store:
             updates["rows"] = sync_state.c.rows + inserted
         conn.execute(stmt.on_conflict_do_update(index_elements=list(self._key(key)), set_=updates))
 
-    def cursor(self, key: PartitionKey) -> str | None:
+    def partition_state(self, key: PartitionKey) -> PartitionState:
+        columns = [sync_state.c[name] for name in PartitionState.__dataclass_fields__]
         with self.engine.connect() as conn:
-            value: str | None = conn.scalar(sa.select(sync_state.c.cursor).where(self._state_where(key)))
-            return value
+            row = conn.execute(sa.select(*columns).where(self._state_where(key))).first()
+        return PartitionState(**row._mapping) if row else PartitionState()
 
-    def reset_cursors(self, account: str, resources: Sequence[str]) -> None:
+    def begin_sweeps(self, accounts: Sequence[str], resources: Sequence[str], now: datetime) -> None:
+        """`--full`: every known partition of these resources starts a sweep, so that a run killed half
+        way still sweeps the partitions it never reached when the next run comes."""
+        where = sa.and_(sync_state.c.account.in_(list(accounts)), sync_state.c.resource.in_(list(resources)))
         with self.engine.begin() as conn:
             conn.execute(
-                sa.update(sync_state)
-                .where(sync_state.c.account == account, sync_state.c.resource.in_(list(resources)))
-                .values(cursor=None, updated_at=_now())
+                sa.delete(sweep_misses).where(
+                    sweep_misses.c.account.in_(list(accounts)), sweep_misses.c.resource.in_(list(resources))
+                )
+            )
+            conn.execute(
+                sa.update(sync_state).where(where).values(cursor=None, sweep_started_at=now, updated_at=now)
             )
 
-    def finish_partition(self, key: PartitionKey, run_id: int, error: str | None) -> None:
+    def begin_sweep(self, key: PartitionKey, run_id: int, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            clear_misses(conn, key)
+            self._save_state(conn, key, run_id, now, sweep_started_at=now)
+            conn.execute(sa.update(sync_state).where(self._state_where(key)).values(cursor=None))
+
+    def finish_sweep(self, partition: Partition, run_id: int, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            gone = apply_misses(conn, partition.resource, partition.key, now, self.deletes)
+            self._save_state(conn, partition.key, run_id, now, sweep_started_at=None, last_full_sweep_at=now)
+            if gone:
+                conn.execute(
+                    sa.update(sync_state)
+                    .where(self._state_where(partition.key))
+                    .values(deleted=sync_state.c.deleted + gone)
+                )
+        return gone
+
+    def finish_partition(
+        self, key: PartitionKey, run_id: int, error: str | None, watermark: datetime | None = None
+    ) -> None:
         now = _now()
         values: dict[str, Any] = {"status": "failed" if error else "ok", "last_error": error}
         if error is None:
             values["last_success_at"] = now
+        if watermark is not None:
+            values["watermark"] = watermark
         with self.engine.begin() as conn:
             self._save_state(conn, key, run_id, now, **values)
 
@@ -226,11 +219,11 @@ class Store:
         whose row changed since that child's list last succeeded for them (or never did)."""
         resource = parent.resource
         table = metadata.tables[resource.name]
-        query = sa.select(table.c.id).where(table.c._deleted_at.is_(None)).order_by(table.c.id)
-        if resource.parent_param is None:
-            query = query.where(table.c._account == parent.key.account)
-        else:
-            query = query.where(table.c[resource.parent_param] == parent.key.parent_id)
+        query = (
+            sa.select(table.c.id)
+            .where(table.c._deleted_at.is_(None), scope_filter(table, resource, parent.key))
+            .order_by(table.c.id)
+        )
         if changed_for is not None:
             state = sync_state
             last_success = (

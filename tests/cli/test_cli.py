@@ -137,6 +137,12 @@ def test_sync_status_and_exit_codes(workdir, sandbox_url, sb):
     assert human.exit_code == 0
     assert "default/contacts" in human.stdout
     assert "recent runs:" in human.stdout
+    each = run("status", "--partitions", env=env)
+    assert each.exit_code == 0
+    contacts_line = next(line for line in each.stdout.splitlines() if "partition=default/contacts " in line)
+    assert "status=ok" in contacts_line
+    assert "cursor=" in contacts_line
+    assert "watermark=20" in contacts_line
 
     sb.faults.forbid("/images$")
     partial = run("sync", "--no-progress", env=env)
@@ -149,8 +155,7 @@ def test_bad_key_exits_3(workdir, sandbox_url):
     write_config(workdir / "cfsync.toml", sandbox_url)
     result = run("sync", "--no-progress", env={"CF_TOKEN": "wrong-token-value"})
     assert result.exit_code == 3
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("cfsync: error: HTTP 401: API key missing or invalid")
+    assert one_error_line(result).startswith("cfsync: error: HTTP 401: API key missing or invalid")
     assert "wrong-token-value" not in result.output
 
 
@@ -228,7 +233,10 @@ def test_sync_as_a_real_process(workdir, sandbox_url, sb):
     again = subprocess.run(
         [str(exe), "sync", "--json"], cwd=workdir, env=env, capture_output=True, text=True, timeout=60
     )
-    assert json.loads(again.stdout)["requests"] == json.loads(again.stdout)["partitions"]
+    rerun = json.loads(again.stdout)
+    # One id page per partition, plus one updated_at page where the list has updated_at to sweep.
+    assert rerun["partitions"] < rerun["requests"] < 2 * rerun["partitions"]
+    assert sum(r["inserted"] + r["updated"] + r["deleted"] for r in rerun["rows"].values()) == 0
 
 
 def test_sandbox_serve_answers_until_stopped(tmp_path):

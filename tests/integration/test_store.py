@@ -85,12 +85,12 @@ def test_changed_record_is_updated_and_its_children_replaced(store):
 
 def test_page_and_cursor_commit_together(store):
     store.write_page(page([contact(1)], "1"))
-    assert store.cursor(CONTACTS.key) == "1"
+    assert store.partition_state(CONTACTS.key).cursor == "1"
     broken = page([contact(2), contact(3)], "3")
     broken.records[1].row["_raw"] = None  # NOT NULL: the database refuses the second row
     with pytest.raises(sa.exc.IntegrityError):
         store.write_page(broken)
-    assert store.cursor(CONTACTS.key) == "1"
+    assert store.partition_state(CONTACTS.key).cursor == "1"
     assert [r["id"] for r in table_rows(store, "contacts")] == [1]
 
 
@@ -121,8 +121,9 @@ def test_partition_state_and_parent_ids(store):
         (r["workspace_id"], r["status"], r["rows"], r["cursor"]) for r in table_rows(store, "sync_state")
     }
     assert states == {(5, "ok", 2, "31"), (6, "failed", 1, "40")}
-    store.reset_cursors("default", ["courses"])
-    assert store.cursor(courses.key) is None
+    store.begin_sweep(courses.key, 2, T0)
+    state = store.partition_state(courses.key)
+    assert (state.cursor, state.sweep_started_at) == (None, T0)
 
 
 def test_runs_are_recorded(store):

@@ -100,7 +100,9 @@ async def test_full_sync_equals_the_sandbox_row_for_row(sb, config, engine):
         )
 
 
-async def test_rerun_with_nothing_new_makes_one_request_per_partition(sb, config, engine):
+async def test_rerun_with_nothing_new_costs_one_id_page_and_one_updates_page_per_partition(
+    sb, config, engine
+):
     first = await app.sync(config)
     before = dump_tables(engine)
     with engine.connect() as conn:
@@ -112,14 +114,30 @@ async def test_rerun_with_nothing_new_makes_one_request_per_partition(sb, config
     assert second.status == "succeeded"
     partitions = sandbox_partitions(sb)
     assert second.partitions == first.partitions == len(partitions) == len(states)
-    requests = list_requests(sb)
-    assert len(requests) == len(partitions)
-    assert Counter(requests) == Counter(CATALOG[name].list_path(pid or None) for name, pid in partitions)
-    # Every request continued after the saved cursor, and got nothing back.
-    assert all(r.query.get("after") for r in sb.requests)
+    by_id = [r for r in sb.requests if r.query.get("sort_property") != "updated_at"]
+    by_updated = [r for r in sb.requests if r.query.get("sort_property") == "updated_at"]
+    # The id walk: one request per partition, after its saved cursor, answered with nothing new.
+    assert Counter(r.api_path for r in by_id) == Counter(
+        CATALOG[name].list_path(pid or None) for name, pid in partitions
+    )
+    assert all(r.query.get("after") == states[_state_key(r.api_path, partitions)] for r in by_id)
+    # The updated_at sweep: one page per partition that has updated_at (the event log never changes).
+    swept = [
+        (n, p)
+        for n, p in partitions
+        if "updated_at" in CATALOG[n].column_names and not CATALOG[n].append_only
+    ]
+    assert Counter(r.api_path for r in by_updated) == Counter(
+        CATALOG[n].list_path(p or None) for n, p in swept
+    )
+    assert all(r.query.get("sort_order") == "desc" and "after" not in r.query for r in by_updated)
     assert all(r.status == 200 for r in sb.requests)
     assert dump_tables(engine) == before
-    assert sum(r.inserted + r.updated for r in second.rows.values()) == 0
+    assert sum(r.inserted + r.updated + r.deleted for r in second.rows.values()) == 0
+
+
+def _state_key(path: str, partitions) -> tuple[str, int]:
+    return next((n, p) for n, p in partitions if CATALOG[n].list_path(p or None) == path)
 
 
 async def test_records_created_between_runs_appear(sb, config, engine):

@@ -133,3 +133,36 @@ def test_accounts_inherit_from_api_key_by_key():
 def test_bad_accounts(accounts, message):
     with pytest.raises(ConfigError, match=message):
         parse_config({"accounts": accounts}, {})
+
+
+def test_sync_policy():
+    from datetime import timedelta
+
+    config = parse_config(
+        {"sync": {"overlap_minutes": 2.5, "deletes": "hard", "full_refresh_every": "7d"}}, {}
+    )
+    assert config.sync.overlap == timedelta(minutes=2.5)
+    assert config.sync.deletes == "hard"
+    assert config.sync.full_refresh_every == timedelta(days=7)
+    defaults = parse_config({}, {}).sync
+    assert (defaults.overlap, defaults.deletes, defaults.full_refresh_every) == (
+        timedelta(minutes=10),
+        "soft",
+        None,
+    )
+    assert parse_config({"sync": {"full_refresh_every": "12h"}}, {}).sync.full_refresh_every == timedelta(
+        hours=12
+    )
+
+
+@pytest.mark.parametrize(
+    ("sync", "message"),
+    [
+        ({"deletes": "maybe"}, 'sync.deletes must be "soft" or "hard"'),
+        ({"full_refresh_every": "weekly"}, "sync.full_refresh_every must be a duration"),
+        ({"overlap_minutes": -1}, "sync.overlap_minutes must be 0 or more"),
+    ],
+)
+def test_bad_sync_policy(sync, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"sync": sync}, {})

@@ -1,0 +1,159 @@
+"""Keeping two syncs off the same data.
+
+SQLite has one writer: a second `cfsync sync` on the same file waits for the first (`--wait`) or stops
+with exit code 4. PostgreSQL takes several workers: each partition is claimed with a session advisory lock,
+so workers on several machines share one sync and never walk the same partition at once. Both kinds of
+lock die with their process, so a killed sync never leaves one behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from ..engine.ports import PartitionKey
+from ..errors import LockedError
+from .schema import sync_runs
+
+__all__ = ["AdvisoryClaims", "RunLock", "run_lock_path"]
+
+
+def run_lock_path(url: str) -> Path | None:
+    """The lock file beside a SQLite database file; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(f"{parsed.database}.lock")
+
+
+class RunLock:
+    """An exclusive lock on a file, held for a whole run (flock: released when the process dies)."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self._clock = clock
+        self._file: IO[str] | None = None
+
+    def acquire(self, wait: float = 0.0, poll: float = 0.2) -> None:
+        handle = self.path.open("a+")
+        deadline = self._clock() + wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if self._clock() >= deadline:
+                    holder = self._holder(handle)
+                    handle.close()
+                    raise LockedError(
+                        f"another cfsync sync is running on this database{holder}; "
+                        "wait for it, or pass --wait SECONDS"
+                    ) from None
+                time.sleep(poll)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+
+    @staticmethod
+    def _holder(handle: IO[str]) -> str:
+        handle.seek(0)
+        text = handle.read().strip()
+        return f" ({text})" if text else ""
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+def _lock_id(what: PartitionKey | int) -> int:
+    """A stable signed 64-bit number per partition or run (advisory locks take a bigint)."""
+    name = repr(what) if isinstance(what, PartitionKey) else f"run {what}"
+    digest = hashlib.blake2b(name.encode(), digest_size=8, person=b"cfsync").digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class AdvisoryClaims:
+    """Partition claims as PostgreSQL session advisory locks, all held on one connection of this process.
+
+    The connection is used from one thread only; try-locks never block, so a busy partition is reported at
+    once and the engine decides whether to wait.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-locks")
+        self._conn: Connection | None = None
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    def _try(self, key: PartitionKey) -> bool:
+        got = self._connection().scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_id(key)})
+        return bool(got)
+
+    def _release(self, key: PartitionKey) -> None:
+        self._connection().execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_id(key)})
+
+    def _join(self, run_id: int) -> datetime | None:
+        """Hold this run's own lock (it says "alive" to peers), and return when the earliest live peer run
+        started: partitions finished since then were synced by this generation of workers."""
+        conn = self._connection()
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _lock_id(run_id)})
+        running = conn.execute(
+            sa.select(sync_runs.c.id, sync_runs.c.started_at).where(
+                sync_runs.c.status == "running", sync_runs.c.id != run_id
+            )
+        ).all()
+        earliest: datetime | None = None
+        for peer, started in running:
+            if conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_id(peer)}):
+                # Nobody holds it: that run died without finishing. Not a peer.
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_id(peer)})
+            elif earliest is None or started < earliest:
+                earliest = started
+        return earliest
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # ends the session: every lock it held goes with it
+            self._conn = None
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self._thread.submit(fn, *args)
+
+    def try_claim(self, key: PartitionKey) -> Any:
+        """A concurrent.futures.Future[bool]."""
+        return self.run(self._try, key)
+
+    def release(self, key: PartitionKey) -> Any:
+        return self.run(self._release, key)
+
+    def join(self, run_id: int) -> Any:
+        """A concurrent.futures.Future[datetime | None]: see _join."""
+        return self.run(self._join, run_id)
+
+    def close(self) -> None:
+        self.run(self._close).result()
+        self._thread.shutdown(wait=True)

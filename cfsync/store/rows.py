@@ -1,0 +1,151 @@
+"""Row-level work inside one transaction: idempotent upserts, removals, and a full sweep's misses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..engine.ports import PartitionKey, WriteResult
+from ..resources.catalog import Resource
+from ..resources.transform import RecordRows
+from .schema import metadata, sweep_misses
+
+__all__ = ["apply_misses", "clear_misses", "remove_rows", "scope_filter", "stage_misses", "upsert_rows"]
+
+Insert = Callable[[sa.Table], Any]  # the dialect's insert(), which knows ON CONFLICT
+_BATCH = 500  # ids per IN (...) list
+
+
+def upsert_rows(
+    conn: Connection, insert: Insert, resource: Resource, records: list[RecordRows]
+) -> WriteResult:
+    """Insert new records, rewrite changed ones (and replace their child rows), leave identical ones alone.
+
+    "Identical" compares the stored `_raw` with the incoming record, so an unchanged record keeps its
+    `_synced_at` and costs no write; a row marked deleted that is listed again comes back to life.
+    """
+    table = metadata.tables[resource.name]
+    result = WriteResult()
+    if not records:
+        return result
+    ids = [r.row["id"] for r in records]
+    existing = {
+        row.id: (row._raw, row._deleted_at)
+        for row in conn.execute(
+            sa.select(table.c.id, table.c._raw, table.c._deleted_at).where(table.c.id.in_(ids))
+        )
+    }
+    changed = []
+    for record in records:
+        before = existing.get(record.row["id"])
+        if before is None:
+            result.inserted += 1
+        elif before[0] != record.row["_raw"] or before[1] is not None:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+            continue
+        changed.append(record)
+    if not changed:
+        return result
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"},
+    )
+    conn.execute(stmt, [r.row for r in changed])
+    changed_ids = [r.row["id"] for r in changed]
+    for child in resource.children:
+        child_table = metadata.tables[child.name]
+        conn.execute(sa.delete(child_table).where(child_table.c[child.parent_key].in_(changed_ids)))
+        rows = [row for r in changed for row in r.children[child.name]]
+        if rows:
+            conn.execute(sa.insert(child_table), rows)
+    return result
+
+
+def remove_rows(
+    conn: Connection, resource: Resource, ids: Sequence[int], at: datetime, mode: str = "soft"
+) -> int:
+    """Rows (and their child rows) the API no longer has: marked `_deleted_at` ("soft") or deleted
+    ("hard"). Returns how many live rows went."""
+    table = metadata.tables[resource.name]
+    gone = 0
+    for start in range(0, len(ids), _BATCH):
+        batch = list(ids[start : start + _BATCH])
+        live = sa.and_(table.c.id.in_(batch), table.c._deleted_at.is_(None))
+        if mode == "hard":
+            gone += conn.execute(sa.delete(table).where(table.c.id.in_(batch))).rowcount or 0
+        else:
+            gone += conn.execute(sa.update(table).where(live).values(_deleted_at=at)).rowcount or 0
+        for child in resource.children:
+            child_table = metadata.tables[child.name]
+            owned = child_table.c[child.parent_key].in_(batch)
+            if mode == "hard":
+                conn.execute(sa.delete(child_table).where(owned))
+            else:
+                conn.execute(
+                    sa.update(child_table)
+                    .where(owned, child_table.c._deleted_at.is_(None))
+                    .values(_deleted_at=at)
+                )
+    return gone
+
+
+def scope_filter(table: sa.Table, resource: Resource, key: PartitionKey) -> sa.ColumnElement[bool]:
+    """The rows one partition's walk fills: its account's, its parent's."""
+    if resource.parent_param is None:
+        return table.c._account == key.account
+    return table.c[resource.parent_param] == key.parent_id
+
+
+def _key_values(key: PartitionKey) -> dict[str, Any]:
+    return {
+        "account": key.account,
+        "resource": key.resource,
+        "workspace_id": key.workspace_id,
+        "parent_id": key.parent_id,
+    }
+
+
+def stage_misses(
+    conn: Connection,
+    insert: Insert,
+    resource: Resource,
+    key: PartitionKey,
+    seen: Sequence[int],
+    after: int | None,
+    through: int | None,
+) -> None:
+    """A sweep page listed every record with `after < id <= through` (through None: to the end): stored
+    rows of the partition in that range it did not list are gone, if the sweep completes."""
+    table = metadata.tables[resource.name]
+    query = sa.select(table.c.id).where(scope_filter(table, resource, key), table.c._deleted_at.is_(None))
+    if after is not None:
+        query = query.where(table.c.id > after)
+    if through is not None:
+        query = query.where(table.c.id <= through)
+    if seen:
+        query = query.where(table.c.id.not_in(list(seen)))
+    missing = list(conn.scalars(query))
+    if missing:
+        rows = [{**_key_values(key), "record_id": record_id} for record_id in missing]
+        conn.execute(insert(sweep_misses).on_conflict_do_nothing(), rows)
+
+
+def apply_misses(conn: Connection, resource: Resource, key: PartitionKey, at: datetime, mode: str) -> int:
+    """The sweep completed: remove what it staged. Returns rows removed."""
+    where = sa.and_(*(sweep_misses.c[k] == v for k, v in _key_values(key).items()))
+    ids = list(conn.scalars(sa.select(sweep_misses.c.record_id).where(where)))
+    gone = remove_rows(conn, resource, ids, at, mode) if ids else 0
+    conn.execute(sa.delete(sweep_misses).where(where))
+    return gone
+
+
+def clear_misses(conn: Connection, key: PartitionKey) -> None:
+    where = sa.and_(*(sweep_misses.c[k] == v for k, v in _key_values(key).items()))
+    conn.execute(sa.delete(sweep_misses).where(where))
