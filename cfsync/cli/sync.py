@@ -233,7 +233,7 @@ def schema() -> None:
 @click.option("--progress/--no-progress", default=None, help="Live progress [default: on a terminal].")
 def demo(db_path: Path, progress: bool | None) -> None:
     """Start the sandbox, sync it into a fresh SQLite file, and show what landed."""
-    from .demo import run_demo
+    from ..demo import run_demo
 
     show = sys.stderr.isatty() if progress is None else progress
     failed = run_demo(db_path, click.echo, RichReporter() if show else None)

@@ -38,8 +38,12 @@ class MatonControl:
         return sorted(connections, key=lambda c: str(c.get("creation_time", "")))
 
     async def create(self) -> dict[str, Any]:
-        """A new pending connection; its `url` is where a browser finishes the ClickFunnels OAuth."""
-        return await self._one("POST", "/connections", {"app": APP})
+        """A new pending connection; its `url` is where a browser finishes the ClickFunnels OAuth.
+
+        Not resent after a timeout or a 5xx: the gateway may have made it, and a second one would dangle.
+        """
+        answer = await self._client.call("POST", "/connections", body={"app": APP}, repeatable=False)
+        return self._connection(answer.data, "POST /connections")
 
     async def get(self, connection_id: str) -> dict[str, Any]:
         return await self._one("GET", f"/connections/{connection_id}")
@@ -47,10 +51,14 @@ class MatonControl:
     async def delete(self, connection_id: str) -> None:
         await self._client.request("DELETE", f"/connections/{connection_id}")
 
-    async def _one(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        answer, _ = await self._client.request(method, path, body=body)
+    async def _one(self, method: str, path: str) -> dict[str, Any]:
+        answer, _ = await self._client.request(method, path)
+        return self._connection(answer, f"{method} {path}")
+
+    @staticmethod
+    def _connection(answer: Any, what: str) -> dict[str, Any]:
         if isinstance(answer, dict) and isinstance(answer.get("connection"), dict):
             answer = answer["connection"]
         if not isinstance(answer, dict) or "connection_id" not in answer:
-            raise ApiProtocolError(f"the Maton control API answered {method} {path} without a connection")
+            raise ApiProtocolError(f"the Maton control API answered {what} without a connection")
         return answer

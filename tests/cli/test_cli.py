@@ -262,3 +262,20 @@ def test_sandbox_serve_answers_until_stopped(tmp_path):
             proc.terminate()
     bad = run("sandbox", "serve", "--count", "contacts=many")
     assert bad.exit_code == 2
+
+
+def test_demo_syncs_the_sandbox_and_shows_what_landed(workdir):
+    result = run("demo", "--db", str(workdir / "demo.db"), "--no-progress")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("sandbox: a ClickFunnels stand-in at http://127.0.0.1:")
+    first = next(line for line in lines if line.startswith("first sync:"))
+    second = next(line for line in lines if line.startswith("second sync:"))
+    assert "status=succeeded" in first
+    assert "status=succeeded" in second
+    assert " inserted=6 " in second  # 3 contacts and their 3 contact.created events
+    counts = dict(line.split() for line in lines if line.startswith("  ") and len(line.split()) == 2)
+    assert int(counts["contacts"]) > 2000
+    assert int(counts["orders__line_items"]) > 0
+    assert "SELECT c.email_address" in result.stdout
+    assert (workdir / "demo.db").exists()

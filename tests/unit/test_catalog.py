@@ -135,3 +135,14 @@ def test_exclude_takes_the_children_along():
 def test_list_path():
     assert CATALOG["courses_enrollments"].list_path(9) == "/courses/9/enrollments"
     assert CATALOG["teams"].list_path(None) == "/teams"
+
+
+def test_the_sandbox_serves_every_catalog_list():
+    from cfsync.sandbox.catalog import catalog as sandbox_catalog
+
+    routes = sandbox_catalog()
+    for resource in CATALOG.values():
+        found = routes.match("GET", resource.list_path(123 if resource.parent_param else None))
+        assert found is not None, f"the sandbox has no route for {resource.path}"
+        route, _params = found
+        assert (route.kind, route.resource) == ("list", resource.name), resource.path
