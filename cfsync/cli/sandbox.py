@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import CfsyncError
+from ..errors import CfsyncError, ConfigError
+
+if TYPE_CHECKING:
+    from ..sandbox import SandboxConfig
 from .base import cli
 
 __all__ = ["sandbox"]
@@ -32,8 +36,37 @@ def sandbox() -> None:
     metavar="RESOURCE=N",
     help="Records per partition of any resource (repeatable), e.g. courses_enrollments=50.",
 )
-@click.option("--latency", default=0.0, show_default=True, help="Seconds added to every answer.")
+@click.option(
+    "--latency",
+    "latency_spec",
+    default="0",
+    show_default=True,
+    metavar="S|MIN-MAX",
+    help="Seconds added to every answer: fixed (0.25) or uniform between two (0.1-0.5, seeded).",
+)
 @click.option("--rate-limit", type=float, help="Requests per second per client IP before 429s.")
+@click.option(
+    "--rate-limit-burst",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Requests a client IP may send at once before the rate limit bites.",
+)
+@click.option(
+    "--faults",
+    "faults_spec",
+    metavar="KIND=RATE,...",
+    help="Random faults: the share of API requests each kind answers, e.g. 502=0.01,reset=0.005,stall=0.001 "
+    "(kinds: 429, 500, 502, 503, reset, stall).",
+)
+@click.option(
+    "--stall-seconds",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="How long a random stall holds its request (longer than the client's timeout).",
+)
+@click.option("--fault-seed", type=int, help="Seed of the random faults and latencies [default: --seed].")
 def serve(
     host: str,
     port: int,
@@ -43,11 +76,24 @@ def serve(
     contacts: int | None,
     orders: int | None,
     counts: tuple[str, ...],
-    latency: float,
+    latency_spec: str,
     rate_limit: float | None,
+    rate_limit_burst: int,
+    faults_spec: str | None,
+    stall_seconds: float,
+    fault_seed: int | None,
 ) -> None:
     """Serve a deterministic ClickFunnels v2 API until interrupted."""
-    from ..sandbox import Sandbox, SandboxConfig, serve_forever
+    from ..sandbox import Sandbox, SandboxConfig, parse_fault_rates, parse_latency, serve_forever
+
+    try:
+        latency = parse_latency(latency_spec)
+    except ValueError as exc:
+        raise ConfigError(f"--latency: {exc}") from None
+    try:
+        rates = parse_fault_rates(faults_spec) if faults_spec is not None else {}
+    except ValueError as exc:
+        raise ConfigError(f"--faults: {exc}") from None
 
     sizes: dict[str, int] = {}
     for item in counts:
@@ -65,6 +111,10 @@ def serve(
                 counts=sizes,
                 latency=latency,
                 rate_limit=rate_limit,
+                rate_limit_burst=rate_limit_burst,
+                fault_rates=rates,
+                fault_seed=fault_seed,
+                stall_seconds=stall_seconds,
             )
         )
     except ValueError as exc:
@@ -80,8 +130,28 @@ def serve(
         click.echo(f"  maton: base_url={url}/clickfunnels  MATON_API_KEY={sb.maton_key}")
         click.echo(f"  control: {url}/_sandbox/  token={sb.control_token}")
         click.echo(f"  workspaces: {', '.join(str(w) for a in range(accounts) for w in sb.workspace_ids(a))}")
+        misbehaviour = _misbehaviour(sb.config)
+        if misbehaviour:
+            click.echo(f"  misbehaving: {misbehaviour}")
 
     try:
         asyncio.run(serve_forever(sb, host, port, on_ready=ready))
     except OSError as exc:
         raise CfsyncError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _misbehaviour(config: SandboxConfig) -> str:
+    """One line on the latency, rate limit and random faults in force ("" when none)."""
+    parts = []
+    if config.latency:
+        low_high = config.latency if isinstance(config.latency, tuple) else None
+        parts.append(
+            f"latency {low_high[0]:g}-{low_high[1]:g} s" if low_high else f"latency {config.latency:g} s"
+        )
+    if config.rate_limit is not None:
+        parts.append(f"rate limit {config.rate_limit:g}/s (burst {config.rate_limit_burst})")
+    if config.fault_rates:
+        rates = ",".join(f"{k}={v:g}" for k, v in config.fault_rates.items())
+        seed = config.seed if config.fault_seed is None else config.fault_seed
+        parts.append(f"faults {rates} (seed {seed}, stall {config.stall_seconds:g} s)")
+    return "; ".join(parts)

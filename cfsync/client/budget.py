@@ -7,25 +7,51 @@ Maton key) spend one budget, because the limits they run into are that host's li
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from aiolimiter import AsyncLimiter
-
 from ..config import AccountConfig
+from .adaptive import AdaptiveRate, PacingLimiter
 
 __all__ = ["Budget", "Budgets"]
 
 
 @dataclass
 class Budget:
-    limiter: AsyncLimiter
+    """Requests wait for any pause a 429 imposed, then for the pacing limiter, at the learned rate."""
+
+    rate: AdaptiveRate
+    limiter: PacingLimiter
     in_flight: asyncio.Semaphore
 
     @classmethod
     def for_account(cls, account: AccountConfig) -> Budget:
-        # One request per 1/rps seconds, never a burst: ClickFunnels asks for ~100 ms between requests.
-        return cls(AsyncLimiter(1, 1 / account.requests_per_second), asyncio.Semaphore(account.max_in_flight))
+        # Paced, never a burst: ClickFunnels asks for about 100 ms between requests.
+        rps = account.requests_per_second
+        return cls(AdaptiveRate(ceiling=rps), PacingLimiter(rps), asyncio.Semaphore(account.max_in_flight))
+
+    async def acquire(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        while (wait := self.rate.pause()) > 0:
+            await sleep(wait)
+        await self.limiter.acquire()
+
+    def on_success(self) -> None:
+        self._follow(self.rate.on_success)
+
+    def on_throttle(self, retry_after: float | None) -> None:
+        self._follow(lambda: self.rate.on_throttle(retry_after))
+
+    def advise(self, retry_after: float | None) -> None:
+        """A 503 with Retry-After: hold every request back that long, without changing the rate."""
+        if retry_after:
+            self.rate.paused_until = max(self.rate.paused_until, self.rate.clock() + retry_after)
+
+    def _follow(self, event: Callable[[], None]) -> None:
+        before = self.rate.rate
+        event()
+        if self.rate.rate != before:
+            self.limiter.set_rate(self.rate.rate)
 
 
 class Budgets:

@@ -18,6 +18,7 @@ import aiohttp
 from .. import __version__
 from ..config import AccountConfig
 from ..errors import ApiProtocolError, RetriableApiError
+from .adaptive import parse_retry_after
 from .budget import Budget
 from .retry import Outcome, backoff_delay, classify, fatal_error
 
@@ -150,13 +151,17 @@ class ApiClient:
             raise RuntimeError("ApiClient used outside `async with`")
         url = self._base + path
         attempts = self.account.max_retries + 1
+        # 429s say "slower", not "broken": the budget slows down and pauses, and they get more tries.
+        throttle_attempts = 4 * attempts
+        failures = throttles = 0
+        delay = 0.0
+        headers: Mapping[str, str]
         reason = ""
-        for attempt in range(attempts):
-            if attempt:
-                self.stats.retries += 1
-                await self._sleep(backoff_delay(attempt - 1, rand=self._rand))
+        while True:
+            if delay:
+                await self._sleep(delay)
             async with self.budget.in_flight:
-                await self.budget.limiter.acquire()
+                await self.budget.acquire(self._sleep)
                 self.stats.requests += 1
                 try:
                     async with self._session.request(
@@ -170,19 +175,36 @@ class ApiClient:
                     reason = f"{type(exc).__name__} {exc}".strip()
                     if not repeatable and not isinstance(exc, aiohttp.ClientConnectorError):
                         raise _maybe_done(reason, method, path) from None
-                    continue
-            outcome = classify(status)
+                    status, headers, raw = 0, {}, b""
+            outcome = classify(status) if status else Outcome.RETRY
             if outcome is Outcome.OK:
+                self.budget.on_success()
                 return status, headers, raw
             if outcome is Outcome.FATAL:
                 raise fatal_error(status, _error_text(raw, response.reason), method=method, url=path)
             if status == 429:
                 self.stats.rate_limited += 1
-            elif not repeatable:
-                raise _maybe_done(f"HTTP {status}", method, path)
-            # 5xx bodies are often HTML from a proxy: retry on the status alone, never parse them.
-            reason = f"HTTP {status}"
-        raise RetriableApiError(f"gave up after {attempts} attempts, last: {reason}", method=method, url=path)
+                throttles += 1
+                self.budget.on_throttle(parse_retry_after(headers.get("Retry-After")))
+                delay = 0.0  # the budget's pause holds every request back, this one included
+                reason = "HTTP 429"
+                if throttles >= throttle_attempts:
+                    break
+            else:
+                if status and not repeatable:
+                    raise _maybe_done(f"HTTP {status}", method, path)
+                if status:
+                    # 5xx bodies are often HTML from a proxy: retry on the status alone, never parse them.
+                    reason = f"HTTP {status}"
+                    if status == 503:
+                        self.budget.advise(parse_retry_after(headers.get("Retry-After")))
+                failures += 1
+                if failures >= attempts:
+                    break
+                delay = backoff_delay(failures - 1, rand=self._rand)
+            self.stats.retries += 1
+        tries = failures + throttles
+        raise RetriableApiError(f"gave up after {tries} attempts, last: {reason}", method=method, url=path)
 
 
 def _maybe_done(reason: str, method: str, path: str) -> RetriableApiError:

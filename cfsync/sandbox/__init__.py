@@ -6,7 +6,15 @@ with a control API under `/_sandbox/` (`control.py`, opened by `Sandbox.control_
 switches over HTTP.
 """
 
-from cfsync.sandbox.config import DEFAULT_COUNTS, FAULT_KINDS, Fault, SandboxConfig
+from cfsync.sandbox.config import (
+    DEFAULT_COUNTS,
+    FAULT_KINDS,
+    Fault,
+    Latency,
+    SandboxConfig,
+    parse_fault_rates,
+    parse_latency,
+)
 from cfsync.sandbox.faults import Faults
 from cfsync.sandbox.query import PAGE_SIZE
 from cfsync.sandbox.sandbox import RequestRecord, Sandbox
@@ -19,11 +27,14 @@ __all__ = [
     "PAGE_SIZE",
     "Fault",
     "Faults",
+    "Latency",
     "RequestRecord",
     "Sandbox",
     "SandboxConfig",
     "SandboxError",
     "SandboxServer",
+    "parse_fault_rates",
+    "parse_latency",
     "serve_forever",
     "serve_in_thread",
 ]

@@ -66,15 +66,17 @@ async def _handle(request: web.Request) -> web.StreamResponse:
 
 
 async def _edge(sb: Sandbox, request: web.Request, rec: RequestRecord) -> web.StreamResponse:
-    if sb.faults.latency > 0:
-        await asyncio.sleep(sb.faults.latency)
+    delay = sb.faults.delay()
+    if delay > 0:
+        await asyncio.sleep(delay)
     # The CDN answers before anything behind it: no User-Agent, no API.
     if not request.headers.get("User-Agent", "").strip():
         return web.Response(status=403, text=_BLOCKED, content_type="text/html")
     if not sb.faults.allow(request.remote or ""):
         return json_response(429, {"error": "Too Many Requests"})
-    fault = sb.faults.take(request.method, rec.api_path)
+    fault = sb.faults.take(request.method, rec.api_path) or sb.faults.chance()
     if fault is not None:
+        rec.fault = fault.kind
         response = await _fault(fault, request, rec)
         if response is not None:
             return response

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-__all__ = ["DEFAULT_COUNTS", "FAULT_KINDS", "Fault", "SandboxConfig"]
+__all__ = [
+    "DEFAULT_COUNTS",
+    "FAULT_KINDS",
+    "Fault",
+    "Latency",
+    "SandboxConfig",
+    "check_fault_rates",
+    "check_latency",
+    "parse_fault_rates",
+    "parse_latency",
+]
 
 # Records per partition: per workspace for workspace-level lists, per parent record for nested ones
 # (enrollments per course), per account for teams and users. Small, but enough for every list to have
@@ -62,8 +73,11 @@ DEFAULT_COUNTS: Mapping[str, int] = {
     "webhooks_outgoing_events": 3,
 }
 
-# A queued fault answers with one of these instead of the real response.
+# A queued or random fault answers with one of these instead of the real response.
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "stall")
+
+# Seconds added to each request: fixed, or (low, high) drawn uniformly per request.
+Latency = float | tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -98,15 +112,26 @@ class SandboxConfig:
     accounts: int = 1
     workspaces: int = 2
     counts: Mapping[str, int] = field(default_factory=dict)
-    # Added to every request before it is answered, in seconds.
-    latency: float = 0.0
+    # Added to every request before it is answered, in seconds: fixed, or (low, high) drawn uniformly
+    # per request from a generator seeded with `fault_seed`.
+    latency: Latency = 0.0
     # Token bucket per client IP: `rate_limit` requests per second with bursts of `rate_limit_burst`;
     # beyond it, 429 without Retry-After. None: unlimited.
     rate_limit: float | None = None
     rate_limit_burst: int = 10
     faults: tuple[Fault, ...] = ()
+    # Random faults: the share of API requests each kind answers, e.g. {"502": 0.01, "reset": 0.005}.
+    # One draw per request from a generator seeded with `fault_seed` (None: `seed`), so a run of requests
+    # sent one after another meets the same faults every time. A random `stall` waits `stall_seconds`.
+    fault_rates: Mapping[str, float] = field(default_factory=dict)
+    fault_seed: int | None = None
+    stall_seconds: float = 30.0
 
     def __post_init__(self) -> None:
+        check_fault_rates(self.fault_rates)
+        check_latency(self.latency)
+        if not self.stall_seconds >= 0:
+            raise ValueError(f"stall_seconds must be >= 0, not {self.stall_seconds!r}")
         if self.accounts < 1 or self.workspaces < 0:
             raise ValueError("a sandbox needs at least one account and no negative workspace count")
         if "workspaces" in self.counts:
@@ -122,3 +147,57 @@ class SandboxConfig:
         if resource == "workspaces":
             return self.workspaces
         return int(self.counts.get(resource, DEFAULT_COUNTS.get(resource, 2)))
+
+
+def check_fault_rates(rates: Mapping[str, float]) -> dict[str, float]:
+    """The rates as floats; ValueError naming the first kind or rate that makes no sense."""
+    out: dict[str, float] = {}
+    for kind, rate in rates.items():
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; kinds: {', '.join(FAULT_KINDS)}")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
+            raise ValueError(f"the rate of {kind} must be a number from 0 to 1, not {rate!r}")
+        out[kind] = float(rate)
+    if math.fsum(out.values()) > 1.0:
+        raise ValueError(f"fault rates add up to {math.fsum(out.values()):g}, more than 1")
+    return out
+
+
+def check_latency(latency: Latency) -> Latency:
+    if isinstance(latency, tuple):
+        low, high = latency
+        if not 0.0 <= low <= high:
+            raise ValueError(f"a latency range needs 0 <= low <= high, not {low:g}-{high:g}")
+        return (float(low), float(high))
+    if not latency >= 0.0:
+        raise ValueError(f"latency must be >= 0 seconds, not {latency!r}")
+    return float(latency)
+
+
+def parse_fault_rates(spec: str) -> dict[str, float]:
+    """`502=0.01,reset=0.005` -> {"502": 0.01, "reset": 0.005}; ValueError saying what is wrong."""
+    rates: dict[str, float] = {}
+    for item in (part.strip() for part in spec.split(",")):
+        kind, eq, value = item.partition("=")
+        kind = kind.strip()
+        if not eq or not kind:
+            raise ValueError(f"{item!r} is not KIND=RATE (e.g. 502=0.01,reset=0.005)")
+        if kind in rates:
+            raise ValueError(f"fault kind {kind} is given twice")
+        try:
+            rates[kind] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"the rate of {kind} must be a number from 0 to 1, not {value.strip()!r}"
+            ) from None
+    return check_fault_rates(rates)
+
+
+def parse_latency(spec: str) -> Latency:
+    """`0.25` (seconds) or `0.1-0.5` (uniform between); ValueError saying what is wrong."""
+    low, dash, high = spec.strip().partition("-")
+    try:
+        value: Latency = (float(low), float(high)) if dash else float(low)
+    except ValueError:
+        raise ValueError(f"latency must be SECONDS or MIN-MAX (e.g. 0.25 or 0.1-0.5), not {spec!r}") from None
+    return check_latency(value)

@@ -256,9 +256,28 @@ def _clear_faults(a: _Ask) -> web.Response:
 
 
 def _latency(a: _Ask) -> web.Response:
-    seconds = _number(_fields(a.body, {"seconds": True})["seconds"], "seconds")
-    a.sb.faults.latency = seconds
-    return json_response(200, {"seconds": seconds})
+    body = _fields(a.body, {"seconds": True, "max_seconds": False})
+    seconds = _number(body["seconds"], "seconds")
+    if body.get("max_seconds") is None:
+        a.sb.faults.latency = seconds
+        return json_response(200, {"seconds": seconds})
+    # A range: each request waits a uniform draw between the two (ValueError when max < seconds: a 400).
+    high = _number(body["max_seconds"], "max_seconds")
+    a.sb.faults.latency = (seconds, high)
+    return json_response(200, {"seconds": seconds, "max_seconds": high})
+
+
+def _fault_rates(a: _Ask) -> web.Response:
+    body = _fields(a.body, {"rates": True, "seed": False, "stall_seconds": False})
+    rates = body["rates"]
+    if not isinstance(rates, dict):
+        raise SandboxError(400, 'rates must be an object of kind: share, e.g. {"502": 0.01}')
+    seed = None if body.get("seed") is None else _int(body["seed"], "seed")
+    stall = body.get("stall_seconds")
+    stall_seconds = None if stall is None else _number(stall, "stall_seconds")
+    # ValueError (an unknown kind, a rate out of range) is a 400.
+    a.sb.faults.set_rates(rates, seed=seed, stall_seconds=stall_seconds)
+    return json_response(200, {"rates": a.sb.faults.rates, "stall_seconds": a.sb.faults.stall_seconds})
 
 
 def _rate_limit(a: _Ask) -> web.Response:
@@ -296,6 +315,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", r"/faults", _add_fault),
         ("DELETE", r"/faults", _clear_faults),
         ("POST", r"/latency", _latency),
+        ("POST", r"/fault_rates", _fault_rates),
         ("POST", r"/rate_limit", _rate_limit),
         ("POST", r"/forbid", _forbid),
     )

@@ -1,14 +1,22 @@
-"""Misbehaviour on demand: queued failures, latency and a per-IP rate limit."""
+"""Misbehaviour on demand: queued and random failures, latency and a per-IP rate limit."""
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from cfsync.sandbox.config import Fault, SandboxConfig
+from cfsync.sandbox.config import (
+    FAULT_KINDS,
+    Fault,
+    Latency,
+    SandboxConfig,
+    check_fault_rates,
+    check_latency,
+)
 
 __all__ = ["Faults"]
 
@@ -24,18 +32,27 @@ class _Queued:
 class Faults:
     """Set from the config, changed at any time from tests (thread-safe).
 
-    `latency` (seconds) delays every request. Queued faults fire in the order they were added, each on
-    the next requests it matches. A fault still skipping (`skip`) counts every request it matches, whatever
-    another fault does to it, and stands aside meanwhile: `skip=N` fires on the (N+1)th matching request
-    after it was queued unless an earlier fault takes that one. The rate limit is a token bucket per
-    client IP.
+    `latency` delays every request: fixed seconds, or (low, high) drawn per request (`delay()`). Queued
+    faults fire in the order they were added, each on the next requests it matches. A fault still skipping
+    (`skip`) counts every request it matches, whatever another fault does to it, and stands aside
+    meanwhile: `skip=N` fires on the (N+1)th matching request after it was queued unless an earlier fault
+    takes that one. Random faults (`set_rates`) strike requests no queued fault took, each kind with its
+    rate, from one seeded draw per request. The rate limit is a token bucket per client IP.
     """
 
     def __init__(self, config: SandboxConfig | None = None, monotonic: Callable[[], float] = time.monotonic):
         config = config or SandboxConfig()
-        self.latency = config.latency
         self._monotonic = monotonic
         self._lock = threading.Lock()
+        self._latency: Latency = 0.0
+        self._rates: dict[str, float] = {}
+        self.stall_seconds = config.stall_seconds
+        seed = config.seed if config.fault_seed is None else config.fault_seed
+        # Two streams, so that drawing latencies never shifts which requests fail.
+        self._fault_rng = random.Random(f"faults:{seed}")
+        self._latency_rng = random.Random(f"latency:{seed}")
+        self.latency = config.latency
+        self.set_rates(config.fault_rates)
         self._queue: list[_Queued] = []
         self._rate: float | None = None
         self._burst = 1
@@ -88,6 +105,57 @@ class Faults:
                 self._queue.remove(chosen)
             return chosen.fault
 
+    def set_rates(
+        self, rates: Mapping[str, float], *, seed: int | None = None, stall_seconds: float | None = None
+    ) -> None:
+        """Fail this share of API requests with each kind, e.g. {"502": 0.01, "reset": 0.005} (rates add
+        up to at most 1; {} stops random faults). `seed` restarts the draws (and the latency draws) from
+        that seed; a random `stall` waits `stall_seconds`, by default the config's."""
+        checked = check_fault_rates(rates)
+        if stall_seconds is not None and not stall_seconds >= 0:
+            raise ValueError(f"stall_seconds must be >= 0, not {stall_seconds!r}")
+        with self._lock:
+            self._rates = {k: checked[k] for k in FAULT_KINDS if checked.get(k, 0.0) > 0.0}
+            if seed is not None:
+                self._fault_rng.seed(f"faults:{seed}")
+                self._latency_rng.seed(f"latency:{seed}")
+            if stall_seconds is not None:
+                self.stall_seconds = stall_seconds
+
+    @property
+    def rates(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._rates)
+
+    def chance(self) -> Fault | None:
+        """The random fault this request meets, if any: one draw, its kind chosen by the rates."""
+        with self._lock:
+            if not self._rates:
+                return None
+            draw = self._fault_rng.random()
+            for kind, rate in self._rates.items():
+                if draw < rate:
+                    return Fault(kind, stall_seconds=self.stall_seconds)
+                draw -= rate
+            return None
+
+    @property
+    def latency(self) -> Latency:
+        """Seconds added to each request, or the (low, high) range they are drawn from."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, value: Latency) -> None:
+        self._latency = check_latency(value)
+
+    def delay(self) -> float:
+        """Seconds to hold the next request."""
+        latency = self._latency
+        if not isinstance(latency, tuple):
+            return latency
+        with self._lock:
+            return self._latency_rng.uniform(*latency)
+
     @property
     def pending(self) -> int:
         """How many queued failures have not fired yet."""
@@ -105,10 +173,11 @@ class Faults:
             return any(p.search(path) and a in (None, account) for p, a in self._forbidden)
 
     def clear(self) -> None:
-        """Drop queued failures, plan gates, latency and the rate limit."""
+        """Drop queued and random failures, plan gates, latency and the rate limit."""
         with self._lock:
             self._queue.clear()
             self._forbidden.clear()
+            self._rates = {}
         self.latency = 0.0
         self.rate_limit(None)
 

@@ -40,6 +40,7 @@ class RequestRecord:
     account: int | None = None
     connection_id: str | None = None
     client: str | None = None
+    fault: str | None = None  # the queued or random fault it met ("502", "reset", ...), None if none
     at: float = field(default_factory=lambda: datetime.now(UTC).timestamp())
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from cfsync.client import USER_AGENT, ApiClient, Paginator
+from cfsync.client.adaptive import AdaptiveRate, PacingLimiter
+from cfsync.client.budget import Budget
 from cfsync.config import parse_config
 from cfsync.errors import AuthError, BadRequestError, NotFoundError, RetriableApiError
 
@@ -15,13 +19,22 @@ def account(url: str, key: str, **api):
 
 
 class Sleeps:
-    """A fake clock for backoff: records the delays instead of waiting them."""
+    """A fake clock for backoff and the budget's pauses: records the delays instead of waiting them."""
 
     def __init__(self):
         self.delays: list[float] = []
+        self.now = 0.0
 
     async def __call__(self, delay: float) -> None:
         self.delays.append(delay)
+        self.now += delay
+
+    def clock(self) -> float:
+        return self.now
+
+    def budget(self, account) -> Budget:
+        rate = AdaptiveRate(ceiling=account.requests_per_second, clock=self.clock, rand=lambda: 1.0)
+        return Budget(rate, PacingLimiter(account.requests_per_second), asyncio.Semaphore(8))
 
 
 async def walk(client: ApiClient, path: str) -> list[dict]:
@@ -94,7 +107,7 @@ async def test_retries_back_off_exponentially_then_succeed(sandbox, sandbox_serv
     sleeps = Sleeps()
     sandbox.faults.fail_next("503", times=3, path="/teams")
     acc = account(sandbox_server.url, sandbox.api_token(0), max_retries=5)
-    async with ApiClient(acc, sleep=sleeps, rand=lambda: 1.0) as client:
+    async with ApiClient(acc, sleep=sleeps, rand=lambda: 1.0, budget=sleeps.budget(acc)) as client:
         teams, _ = await client.request("GET", "/teams")
     assert teams
     assert sleeps.delays == [0.5, 1.0, 2.0]
@@ -119,8 +132,26 @@ async def test_a_stalled_request_times_out_and_is_retried(sandbox, sandbox_serve
     assert client.stats.retries == 1
 
 
-async def test_429_is_counted_and_retried(sandbox, sandbox_server):
+async def test_429_slows_the_budget_and_is_retried(sandbox, sandbox_server):
     sandbox.faults.fail_next("429", times=2, path="/teams")
-    async with ApiClient(account(sandbox_server.url, sandbox.api_token(0)), sleep=Sleeps()) as client:
+    sleeps = Sleeps()
+    acc = account(sandbox_server.url, sandbox.api_token(0), requests_per_second=20)
+    budget = sleeps.budget(acc)
+    async with ApiClient(acc, sleep=sleeps, budget=budget) as client:
         await client.request("GET", "/teams")
     assert client.stats.rate_limited == 2
+    assert budget.rate.cuts == 1, "two 429s back to back are one signal"
+    assert budget.rate.rate == pytest.approx(14.0)
+    assert budget.limiter.rate == pytest.approx(14.0)
+    assert sleeps.delays == [1.0, 1.0], "each 429 paused the budget a (jittered) second"
+
+
+async def test_retry_after_from_a_gateway_is_honoured(sandbox, sandbox_server):
+    sandbox.faults.fail_next("503", times=1, path="/teams")
+    sleeps = Sleeps()
+    acc = account(sandbox_server.url, sandbox.api_token(0))
+    budget = sleeps.budget(acc)
+    budget.advise(7.0)  # what a 503 with `Retry-After: 7` does
+    async with ApiClient(acc, sleep=sleeps, budget=budget) as client:
+        await client.request("GET", "/teams")
+    assert sleeps.delays[0] == pytest.approx(7.0)

@@ -1,0 +1,100 @@
+"""Case 1, the ceiling: pages/s of a bare fetch loop vs cfsync's full sync into SQLite and PostgreSQL.
+
+The sandbox has no limit and no latency. Two shapes of the same 20,000 contacts: spread over 8 workspaces
+(8 lists that cfsync walks as concurrent partitions), and in one workspace (one list: cfsync needs several
+cursors within the partition to keep `max_in_flight` requests open). Each run does bare, SQLite and
+PostgreSQL one after the other against the same sandbox process. pages/s = pages fetched / wall time: for
+the bare loop the loop's own time, for cfsync the sync process's (summary.requests / wall time, start-up
+and migrations included); the walk-only figure divides by the time between its first and last request.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench import procs
+from bench.bare import bare_fetch
+from bench.common import Options, fresh_postgres, span
+from bench.report import CaseResult, Figure
+from bench.stats import Target, fmt, median, ratio
+
+__all__ = ["run"]
+
+TARGET = Target(">=", 0.8)
+
+
+def _shapes(quick: bool) -> list[tuple[str, int, int]]:
+    total = 2_000 if quick else 20_000
+    return [(f"8 workspaces x {total // 8:,}", 8, total // 8), (f"1 workspace x {total:,}", 1, total)]
+
+
+def _cfsync(opts: Options, sb: procs.Sandbox, db_url: str) -> dict[str, Any]:
+    config = procs.write_config(
+        opts.scratch("ceiling-config") / "cfsync.toml",
+        sb.url,
+        db_url,
+        requests_per_second=100_000,
+        max_in_flight=opts.max_in_flight,
+    )
+    since = len(sb.requests())
+    spawned = time.time()
+    done = procs.run_cfsync(config, sb.token)
+    log = sb.requests(since)
+    summary = done.json()
+    return {
+        "pages_per_s": summary["requests"] / done.wall,
+        "walk_pages_per_s": (len(log) - 1) / span(log) if span(log) else None,
+        "startup_s": log[0]["at"] - spawned if log else None,
+        "requests": summary["requests"],
+    }
+
+
+def run(opts: Options) -> CaseResult:
+    result = CaseResult(
+        1,
+        "Ceiling: cfsync vs a bare fetch loop (no limit, no latency)",
+        [
+            f"cfsync `requests_per_second = 100000`, `max_in_flight = {opts.max_in_flight}`; the bare loop "
+            f"(bench/bare.py) keeps {opts.max_in_flight} requests open, walks teams, workspaces and every "
+            "contacts list, reads each body and discards it",
+            "several workspaces: one list per workspace, walked side by side; one workspace: the list's id "
+            f"range split into {opts.max_in_flight} ranges walked side by side (+1 page to find the top id)",
+            "cfsync: `cfsync sync --resource contacts --json` in its own process, a fresh SQLite file / "
+            "PostgreSQL database per run; pages/s = summary.requests / process wall time",
+        ],
+    )
+    for label, workspaces, contacts in _shapes(opts.quick):
+        bare: list[float | None] = []
+        runs: dict[str, list[dict[str, Any] | None]] = {"SQLite": [], "PostgreSQL": []}
+        with procs.Sandbox(["--workspaces", str(workspaces), "--contacts", str(contacts)]) as sb:
+            for _ in range(opts.runs):
+                bare.append(bare_fetch(sb.url, sb.token, opts.max_in_flight).pages_per_second)
+                runs["SQLite"].append(_cfsync(opts, sb, opts.sqlite_url("ceiling")[0]))
+                if opts.postgres_admin_url:
+                    with fresh_postgres(opts.postgres_admin_url) as pg:
+                        runs["PostgreSQL"].append(_cfsync(opts, sb, pg))
+                else:
+                    runs["PostgreSQL"].append(None)
+        result.add(Figure(f"{label}: bare loop", bare, "pages/s"))
+        for db, measured in runs.items():
+            pps = [m and m["pages_per_s"] for m in measured]
+            result.add(Figure(f"{label}: cfsync -> {db}", pps, "pages/s"))
+            result.add(
+                Figure(f"{label}: cfsync -> {db} / bare", [ratio(c, b) for c, b in zip(pps, bare)], target=TARGET)
+            )
+            result.add(
+                Figure(f"{label}: cfsync -> {db}, walk only", [m and m["walk_pages_per_s"] for m in measured], "pages/s")
+            )
+        startup = median([m and m["startup_s"] for m in runs["SQLite"]])
+        result.notes.append(
+            f"{label}: cfsync spends {fmt(startup)} s from process start to its first request (imports, "
+            "config, migrations); the walk-only row leaves that out."
+        )
+    if not opts.postgres_admin_url:
+        result.notes.append(f"PostgreSQL not measured: {opts.postgres_missing}")
+    result.notes.append(
+        "The bare loop's pages/s is the sandbox's own ceiling on this machine: the sandbox process generates "
+        "and serialises every page on one core, and cfsync gets the other."
+    )
+    return result
