@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows, Scope
+from .segments import Segment
 
 __all__ = [
     "Claims",
@@ -93,6 +94,7 @@ class PageWrite:
     written_at: datetime
     sweep_range: tuple[int | None, int | None] | None = None
     deletions: tuple[tuple[Resource, int], ...] = ()
+    segment: Segment | None = None  # the page belongs to this segment: its cursor moves, not the partition's
 
 
 @dataclass
@@ -135,6 +137,18 @@ class RunSummary:
 class StorePort(Protocol):
     def partition_state(self, key: PartitionKey) -> PartitionState: ...
 
+    def segments(self, key: PartitionKey) -> list[Segment]: ...
+
+    def save_segments(self, key: PartitionKey, segments: list[Segment]) -> None:
+        """Replace the partition's segments (a new plan, or a split)."""
+        ...
+
+    def split_segment(self, key: PartitionKey, busy_start: int, fresh: Segment) -> None: ...
+
+    def finish_segments(self, key: PartitionKey, cursor: str | None, run_id: int, now: datetime) -> None:
+        """Every segment is done: the partition's cursor moves to the end, the segments go."""
+        ...
+
     def begin_sweeps(self, accounts: Sequence[str], resources: Sequence[str], now: datetime) -> None:
         """Mark every known partition of these resources for a sweep (`--full`)."""
         ...
@@ -148,6 +162,10 @@ class StorePort(Protocol):
         ...
 
     def write_page(self, page: PageWrite) -> WriteResult: ...
+
+    def write_pages(self, pages: list[PageWrite]) -> list[WriteResult]:
+        """Several pages, each with its cursor, in one transaction."""
+        ...
 
     def upsert(self, resource: Resource, records: list[RecordRows]) -> WriteResult: ...
 

@@ -21,6 +21,7 @@ from ..errors import AuthError, BadRequestError, CfsyncError, NotFoundError
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, Resource
 from .ports import Claims, Partition, PartitionKey, Reporter, RunSummary, StorePort, WriteResult
 from .walk import PassPolicy, walk_partition
+from .writer import PageWriter
 
 __all__ = ["NullReporter", "SyncPlan", "Syncer"]
 
@@ -81,6 +82,7 @@ class Syncer:
         self._slots = asyncio.Semaphore(max_partitions or max(2, 2 * in_flight))
         # One writer thread: SQLite takes one writer at a time, and pages of one partition stay in order.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-db")
+        self._writer = PageWriter(store, self._db)
 
     async def run(self, plan: SyncPlan) -> RunSummary:
         names = [r.name for r in plan.resources]
@@ -131,6 +133,7 @@ class Syncer:
                 self.clients[part.key.account],
                 self.store,
                 self._db,
+                self._writer,
                 policy=plan.policy,
                 clock=self.clock,
                 run_id=summary.run_id,

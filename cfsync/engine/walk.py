@@ -13,25 +13,22 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..client.http import ApiClient, Page
 from ..client.paginate import Paginator
-from ..errors import RecordError
-from ..resources.catalog import resource_for_event
-from ..resources.transform import RecordRows, coerce, to_rows
-from .ports import PageWrite, Partition, PartitionState, Reject, Reporter, RunSummary, StorePort, WriteResult
+from .page import DB, PassContext, item_id, page_cursor, parse_int
+from .ports import Partition, PartitionState, Reporter, RunSummary, StorePort, WriteResult
+from .segments import PAGE, Segment, estimate_pages, plan
+from .segwalk import walk_segments
+from .writer import PageWriter
 
 __all__ = ["PassPolicy", "walk_partition"]
 
-_EVENTS = "webhooks_outgoing_events"
 _BY_UPDATED = {"sort_property": "updated_at", "sort_order": "desc"}
-
-DB = Callable[..., "asyncio.Future[Any]"]
+_NEWEST_FIRST = {"sort_order": "desc"}
 
 
 @dataclass(frozen=True)
@@ -48,46 +45,12 @@ class PassPolicy:
         return state.last_full_sweep_at is None or now - state.last_full_sweep_at >= self.full_refresh_every
 
 
-@dataclass
-class _Pass:
-    part: Partition
-    client: ApiClient
-    store: StorePort
-    db: DB
-    clock: Callable[[], datetime]
-    run_id: int
-    summary: RunSummary
-    reporter: Reporter
-    newest: datetime | None = None  # newest updated_at seen in this pass
-
-    def count(self, result: WriteResult) -> None:
-        self.summary.rows[self.part.resource.name].add(result)
-        for name, gone in result.removed.items():
-            self.summary.rows.setdefault(name, WriteResult()).deleted += gone
-        self.reporter.page_written(self.part, result)
-
-    def see(self, items: list[Any]) -> datetime | None:
-        """Track the newest updated_at; return the oldest on this page (None if none parse)."""
-        stamps = [_updated_at(item) for item in items]
-        known = [s for s in stamps if s is not None]
-        if not known:
-            return None
-        if self.newest is None or max(known) > self.newest:
-            self.newest = max(known)
-        return min(known)
-
-    def write(
-        self, items: list[Any], cursor: str | None, sweep_range: tuple[int | None, int | None] | None
-    ) -> asyncio.Future[WriteResult]:
-        now = self.clock()
-        return self.db(_write_page, self.store, self.part, items, cursor, self.run_id, now, sweep_range)
-
-
 async def walk_partition(
     part: Partition,
     client: ApiClient,
     store: StorePort,
     db: DB,
+    writer: PageWriter,
     *,
     policy: PassPolicy,
     clock: Callable[[], datetime],
@@ -96,7 +59,7 @@ async def walk_partition(
     reporter: Reporter,
 ) -> datetime | None:
     """One pass over a partition; returns the watermark to save when it succeeds."""
-    run = _Pass(part, client, store, db, clock, run_id, summary, reporter)
+    run = PassContext(part, client, store, db, writer, clock, run_id, summary, reporter)
     state: PartitionState = await db(store.partition_state, part.key)
     started = clock()
     sweeping = state.sweep_started_at is not None
@@ -121,35 +84,57 @@ async def walk_partition(
     return candidate if state.watermark is None else max(state.watermark, candidate)
 
 
-async def _walk_ids(run: _Pass, after: str | None, sweeping: bool) -> None:
+async def _walk_ids(run: PassContext, after: str | None, sweeping: bool) -> None:
+    """Pages by id from `after`. A long list is split into segments after its first page (see segments.py);
+    segments saved by a run that was cut short are resumed."""
+    saved = await run.db(run.store.segments, run.part.key)
+    if saved:
+        await walk_segments(run, saved, sweeping, density=None)
+        return
     paginator = Paginator(after)
-    writing: asyncio.Future[WriteResult] | None = None
-    try:
-        while True:
-            page = await run.client.list_page(run.part.path, after=after)
-            following = paginator.advance(len(page.items), page.pagination_next)
-            if writing is not None:
-                run.count(await writing)
-                writing = None
-            run.see(page.items)
-            cursor = _cursor(page, after)
-            sweep_range = None
-            start, end = _int(after), _int(cursor)
-            # A cursor that is not an id cannot vouch for a range: such a page stages nothing.
-            if sweeping and (after is None or start is not None) and (following is None or end is not None):
-                sweep_range = (start, None if following is None else end)
-            if page.items or sweep_range is not None:
-                # The next request goes out while this page is written.
-                writing = run.write(page.items, cursor, sweep_range)
-            if following is None:
-                break
-            after = following
-    finally:
-        if writing is not None:
-            run.count(await writing)
+    first = True
+    while True:
+        page = await run.client.list_page(run.part.path, after=after)
+        following = paginator.advance(len(page.items), page.pagination_next)
+        run.see(page.items)
+        cursor = page_cursor(page, after)
+        sweep_range = None
+        start, end = parse_int(after), parse_int(cursor)
+        # A cursor that is not an id cannot vouch for a range: such a page stages nothing.
+        if sweeping and (after is None or start is not None) and (following is None or end is not None):
+            sweep_range = (start, None if following is None else end)
+        if page.items or sweep_range is not None:
+            # Written before the next request: a crash then costs at most this one page, fetched again.
+            run.count(await run.write(page.items, cursor, sweep_range))
+        if following is None:
+            return
+        if first:
+            first = False
+            segments = await _plan_segments(run, page, following)
+            if segments is not None:
+                await run.db(run.store.save_segments, run.part.key, segments[0])
+                await walk_segments(run, segments[0], sweeping, density=segments[1])
+                return
+        after = following
 
 
-async def _sweep_updates(run: _Pass, threshold: datetime) -> None:
+async def _plan_segments(run: PassContext, first: Page, following: str) -> tuple[list[Segment], float] | None:
+    """After a full first page: ask for the newest id, and if the list is long, cut it into segments."""
+    lo = parse_int(following)
+    ids = [i for i in map(item_id, first.items) if i is not None]
+    max_segments = run.client.account.max_in_flight
+    if lo is None or len(first.items) < PAGE or max_segments < 2 or len(ids) < 2:
+        return None
+    newest = await run.client.list_page(run.part.path, params=_NEWEST_FIRST)
+    hi = item_id(newest.items[0]) if newest.items else None
+    if hi is None or hi <= lo:
+        return None
+    density, _pages = estimate_pages(ids, lo, hi)
+    segments = plan(lo, hi, density, max_segments)
+    return (segments, density) if len(segments) > 1 else None
+
+
+async def _sweep_updates(run: PassContext, threshold: datetime) -> None:
     paginator = Paginator()
     after: str | None = None
     while True:
@@ -161,70 +146,3 @@ async def _sweep_updates(run: _Pass, threshold: datetime) -> None:
         if following is None or oldest is None or oldest < threshold:
             return
         after = following
-
-
-def _write_page(
-    store: StorePort,
-    part: Partition,
-    items: list[Any],
-    cursor: str | None,
-    run_id: int,
-    now: datetime,
-    sweep_range: tuple[int | None, int | None] | None,
-) -> WriteResult:
-    """Runs on the writer thread: transform the page, then one transaction in the store."""
-    records: dict[int, RecordRows] = {}
-    rejects = []
-    for item in items:
-        try:
-            rows = to_rows(part.resource, item, part.scope, now)
-        except RecordError as exc:
-            raw_id = item.get("id") if isinstance(item, dict) else None
-            rejects.append(Reject(None if raw_id is None else str(raw_id), str(exc), item))
-            continue
-        records[rows.row["id"]] = rows  # a repeated id in one page: the later copy wins
-    deletions = _deletions(items) if part.resource.name == _EVENTS else ()
-    page = PageWrite(part, list(records.values()), rejects, cursor, run_id, now, sweep_range, deletions)
-    return store.write_page(page)
-
-
-def _deletions(events: list[Any]) -> tuple[Any, ...]:
-    """`*.deleted` entries of the outgoing event log: (resource, id) of records gone from the API."""
-    found = []
-    for event in events:
-        if not isinstance(event, dict):
-            continue
-        kind = event.get("event_type_id") or event.get("event_type")
-        subject = event.get("subject_id")
-        if isinstance(kind, str) and kind.endswith(".deleted") and isinstance(subject, int):
-            resource = resource_for_event(kind)
-            if resource is not None:
-                found.append((resource, subject))
-    return tuple(found)
-
-
-def _cursor(page: Page, previous: str | None) -> str | None:
-    """Where the next run continues: the API's cursor, else the last id on the page."""
-    if page.pagination_next and page.pagination_next.strip():
-        return page.pagination_next.strip()
-    for item in reversed(page.items):
-        if isinstance(item, dict) and isinstance(item.get("id"), int) and not isinstance(item["id"], bool):
-            return str(item["id"])
-    return previous
-
-
-def _int(cursor: str | None) -> int | None:
-    try:
-        return int(cursor) if cursor is not None else None
-    except ValueError:
-        return None
-
-
-def _updated_at(item: Any) -> datetime | None:
-    if not isinstance(item, dict):
-        return None
-    try:
-        value: datetime | None = coerce("timestamp", item.get("updated_at"), "updated_at")
-    except RecordError:
-        return None
-    return value

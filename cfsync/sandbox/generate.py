@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +23,8 @@ from cfsync.sandbox.ids import IdSpace, iso_ms, stable_int
 from cfsync.sandbox.values import Scalars, field_type
 
 __all__ = ["Children", "Derived", "Generator", "Lookup", "project", "ref_target"]
+
+_CACHE_SIZE = 20_000  # generated records kept (a few MB)
 
 Lookup = Callable[[str, int], "dict[str, Any] | None"]
 Children = Callable[[str, int], "list[dict[str, Any]]"]
@@ -90,6 +93,7 @@ class Generator:
         self.ids = ids
         self.seed = ids.seed
         self._derived = {name: self._derivations(name) for name in catalog.resources}
+        self._cache: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
 
     # -- references -----------------------------------------------------------------------------------
 
@@ -121,6 +125,22 @@ class Generator:
     # -- base records ---------------------------------------------------------------------------------
 
     def base(self, name: str, offset: int) -> dict[str, Any]:
+        """A generated record (a fresh copy: callers fill in embedded objects)."""
+        key = (name, offset)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._generate(name, offset)
+            # Records are pure functions of (seed, name, offset), so a bounded cache changes no answer. It
+            # spares the small pools that every page embeds (a contact's tags, an order's products) from
+            # being generated again and again.
+            self._cache[key] = cached
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return _clone(cached)
+
+    def _generate(self, name: str, offset: int) -> dict[str, Any]:
         ids = self.ids
         id_ = ids.id_at(name, offset)
         rng = random.Random(stable_int(self.seed, name, offset))
@@ -325,3 +345,12 @@ class Generator:
         """The contact id a generated email carries (`ada.lovelace.1234@example.com` -> 1234)."""
         m = _EMAIL_ID.search(email)
         return int(m.group(1)) if m else None
+
+
+def _clone(value: Any) -> Any:
+    """A copy of JSON-shaped data, several times faster than copy.deepcopy."""
+    if type(value) is dict:
+        return {k: _clone(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_clone(v) for v in value]
+    return value

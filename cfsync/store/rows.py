@@ -9,12 +9,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..engine.ports import PartitionKey, WriteResult
+from ..engine.ports import PageWrite, PartitionKey, Reject, WriteResult
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows
 from .schema import metadata, sweep_misses
 
-__all__ = ["apply_misses", "clear_misses", "remove_rows", "scope_filter", "stage_misses", "upsert_rows"]
+__all__ = [
+    "apply_misses",
+    "clear_misses",
+    "reject_row",
+    "remove_rows",
+    "scope_filter",
+    "stage_misses",
+    "upsert_outcomes",
+    "upsert_rows",
+]
 
 Insert = Callable[[sa.Table], Any]  # the dialect's insert(), which knows ON CONFLICT
 _BATCH = 500  # ids per IN (...) list
@@ -23,49 +32,90 @@ _BATCH = 500  # ids per IN (...) list
 def upsert_rows(
     conn: Connection, insert: Insert, resource: Resource, records: list[RecordRows]
 ) -> WriteResult:
-    """Insert new records, rewrite changed ones (and replace their child rows), leave identical ones alone.
+    """Insert new records, rewrite changed ones (and replace their child rows), leave identical ones alone."""
+    result = WriteResult()
+    for outcome in upsert_outcomes(conn, insert, resource, records).values():
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    return result
+
+
+def upsert_outcomes(
+    conn: Connection, insert: Insert, resource: Resource, records: list[RecordRows]
+) -> dict[int, str]:
+    """Upsert, and say per id what happened: "inserted", "updated" or "unchanged".
 
     "Identical" compares the stored `_raw` with the incoming record, so an unchanged record keeps its
     `_synced_at` and costs no write; a row marked deleted that is listed again comes back to life.
     """
     table = metadata.tables[resource.name]
-    result = WriteResult()
+    outcomes: dict[int, str] = {}
     if not records:
-        return result
-    ids = [r.row["id"] for r in records]
-    existing = {
-        row.id: (row._raw, row._deleted_at)
-        for row in conn.execute(
-            sa.select(table.c.id, table.c._raw, table.c._deleted_at).where(table.c.id.in_(ids))
+        return outcomes
+    latest = {r.row["id"]: r for r in records}  # the same id twice in a batch: the later copy wins
+    existing: dict[int, tuple[Any, Any]] = {}
+    ids = list(latest)
+    for start in range(0, len(ids), _BATCH):
+        query = sa.select(table.c.id, table.c._raw, table.c._deleted_at).where(
+            table.c.id.in_(ids[start : start + _BATCH])
         )
-    }
+        existing.update((row.id, (row._raw, row._deleted_at)) for row in conn.execute(query))
     changed = []
-    for record in records:
-        before = existing.get(record.row["id"])
+    for record_id, record in latest.items():
+        before = existing.get(record_id)
         if before is None:
-            result.inserted += 1
+            outcomes[record_id] = "inserted"
+        elif before[1] is not None and before[1] >= record.row["_synced_at"]:
+            # Found gone after this copy was fetched (an event log page written first): the copy is stale.
+            outcomes[record_id] = "unchanged"
+            continue
         elif before[0] != record.row["_raw"] or before[1] is not None:
-            result.updated += 1
+            outcomes[record_id] = "updated"
         else:
-            result.unchanged += 1
+            outcomes[record_id] = "unchanged"
             continue
         changed.append(record)
     if not changed:
-        return result
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"},
-    )
-    conn.execute(stmt, [r.row for r in changed])
+        return outcomes
+    conn.execute(_upsert_statement(insert, table), [r.row for r in changed])
     changed_ids = [r.row["id"] for r in changed]
     for child in resource.children:
         child_table = metadata.tables[child.name]
-        conn.execute(sa.delete(child_table).where(child_table.c[child.parent_key].in_(changed_ids)))
+        for start in range(0, len(changed_ids), _BATCH):
+            owned = child_table.c[child.parent_key].in_(changed_ids[start : start + _BATCH])
+            conn.execute(sa.delete(child_table).where(owned))
         rows = [row for r in changed for row in r.children[child.name]]
         if rows:
             conn.execute(sa.insert(child_table), rows)
-    return result
+    return outcomes
+
+
+_STATEMENTS: dict[tuple[Any, str], Any] = {}
+
+
+def _upsert_statement(insert: Insert, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT (id) DO UPDATE, built once per dialect and table."""
+    key = (insert, table.name)
+    if key not in _STATEMENTS:
+        stmt = insert(table)
+        _STATEMENTS[key] = stmt.on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"},
+        )
+    return _STATEMENTS[key]
+
+
+def reject_row(page: PageWrite, reject: Reject) -> dict[str, Any]:
+    key = page.partition.key
+    return {
+        "run_id": page.run_id,
+        "account": key.account,
+        "resource": page.partition.resource.name,
+        "workspace_id": key.workspace_id or None,
+        "record_id": reject.record_id,
+        "reason": reject.reason,
+        "raw": reject.raw,
+        "rejected_at": page.written_at,
+    }
 
 
 def remove_rows(

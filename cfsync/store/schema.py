@@ -23,7 +23,7 @@ from ..resources.catalog import (
 )
 from .types import Json, Money, UtcDateTime
 
-__all__ = ["META_TABLES", "metadata", "rejects", "sweep_misses", "sync_runs", "sync_state"]
+__all__ = ["META_TABLES", "metadata", "rejects", "segments", "sweep_misses", "sync_runs", "sync_state"]
 
 metadata = sa.MetaData(
     naming_convention={
@@ -175,4 +175,18 @@ sweep_misses = sa.Table(
     comment="rows a full sweep under way did not see; marked deleted only when the sweep completes",
 )
 
-META_TABLES = ("sync_state", "sync_runs", "sync_sweep_misses", "_rejects")
+segments = sa.Table(
+    "sync_segments",
+    metadata,
+    sa.Column("account", sa.Text(), primary_key=True),
+    sa.Column("resource", sa.Text(), primary_key=True),
+    sa.Column("workspace_id", sa.BigInteger(), primary_key=True),
+    sa.Column("parent_id", sa.BigInteger(), primary_key=True),
+    sa.Column("after_id", sa.BigInteger(), primary_key=True, comment="the segment walks ids after this one"),
+    sa.Column("through_id", sa.BigInteger(), comment="through this id; NULL: to the end of the list"),
+    sa.Column("cursor", sa.BigInteger(), nullable=False, comment="`after` of its next page"),
+    sa.Column("done", sa.Boolean(create_constraint=False), nullable=False, server_default=sa.false()),
+    comment="a big list walked by several cursors at once; gone when the walk completes",
+)
+
+META_TABLES = ("sync_state", "sync_runs", "sync_segments", "sync_sweep_misses", "_rejects")

@@ -13,13 +13,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from ..engine.ports import PageWrite, Partition, PartitionKey, PartitionState, RunSummary, WriteResult
+from ..engine.segments import Segment
 from ..errors import StoreError
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows
 from . import migrate
 from .db import create_engine
-from .rows import apply_misses, clear_misses, remove_rows, scope_filter, stage_misses, upsert_rows
-from .schema import metadata, rejects, sweep_misses, sync_runs, sync_state
+from .rows import (
+    apply_misses,
+    clear_misses,
+    reject_row,
+    remove_rows,
+    scope_filter,
+    stage_misses,
+    upsert_outcomes,
+    upsert_rows,
+)
+from .schema import metadata, rejects, segments, sweep_misses, sync_runs, sync_state
 
 __all__ = ["Store"]
 
@@ -64,38 +74,52 @@ class Store:
     # -- pages -----------------------------------------------------------------------------------------
 
     def write_page(self, page: PageWrite) -> WriteResult:
-        resource, key = page.partition.resource, page.partition.key
-        with self.engine.begin() as conn:
-            result = upsert_rows(conn, self._insert, resource, page.records)
-            if page.rejects:
-                conn.execute(
-                    sa.insert(rejects),
-                    [
-                        {
-                            "run_id": page.run_id,
-                            "account": key.account,
-                            "resource": resource.name,
-                            "workspace_id": key.workspace_id or None,
-                            "record_id": r.record_id,
-                            "reason": r.reason,
-                            "raw": r.raw,
-                            "rejected_at": page.written_at,
-                        }
-                        for r in page.rejects
-                    ],
-                )
-                result.rejected = len(page.rejects)
-            if page.sweep_range is not None:
-                seen = [r.row["id"] for r in page.records]
-                stage_misses(conn, self._insert, resource, key, seen, *page.sweep_range)
-            for target, record_id in page.deletions:
-                gone = remove_rows(conn, target, [record_id], page.written_at, self.deletes)
-                if gone:
-                    result.removed[target.name] = result.removed.get(target.name, 0) + gone
-            self._save_state(
-                conn, key, page.run_id, page.written_at, cursor=page.cursor, inserted=result.inserted
-            )
+        [result] = self.write_pages([page])
         return result
+
+    def write_pages(self, pages: list[PageWrite]) -> list[WriteResult]:
+        """Pages (of any partitions) in one transaction: each page's rows with its cursor. Rows of one
+        resource go in one statement; a record in two pages keeps the later copy and counts once."""
+        results = [WriteResult() for _ in pages]
+        with self.engine.begin() as conn:
+            self._upsert_pages(conn, pages, results)
+            rows = [reject_row(page, r) for page in pages for r in page.rejects]
+            if rows:
+                conn.execute(sa.insert(rejects), rows)
+            progress: dict[PartitionKey, tuple[PageWrite, str | None, int]] = {}
+            for page, result in zip(pages, results, strict=True):
+                result.rejected = len(page.rejects)
+                key, resource = page.partition.key, page.partition.resource
+                if page.sweep_range is not None:
+                    seen = [r.row["id"] for r in page.records]
+                    stage_misses(conn, self._insert, resource, key, seen, *page.sweep_range)
+                for target, record_id in page.deletions:
+                    gone = remove_rows(conn, target, [record_id], page.written_at, self.deletes)
+                    if gone:
+                        result.removed[target.name] = result.removed.get(target.name, 0) + gone
+                if page.segment is not None:
+                    self._save_segment(conn, key, page.segment)
+                _, cursor, inserted = progress.get(key, (page, None, 0))
+                own = None if page.segment is not None else page.cursor
+                progress[key] = (page, own if own is not None else cursor, inserted + result.inserted)
+            for key, (page, cursor, inserted) in progress.items():
+                self._save_state(conn, key, page.run_id, page.written_at, cursor=cursor, inserted=inserted)
+        return results
+
+    def _upsert_pages(self, conn: Connection, pages: list[PageWrite], results: list[WriteResult]) -> None:
+        by_resource: dict[str, list[int]] = {}
+        for index, page in enumerate(pages):
+            by_resource.setdefault(page.partition.resource.name, []).append(index)
+        for indexes in by_resource.values():
+            resource = pages[indexes[0]].partition.resource
+            records = [r for i in indexes for r in pages[i].records]
+            outcomes = upsert_outcomes(conn, self._insert, resource, records)
+            last = {r.row["id"]: i for i in indexes for r in pages[i].records}
+            for record_id, outcome in outcomes.items():
+                result = results[last[record_id]]
+                setattr(result, outcome, getattr(result, outcome) + 1)
+            for i in indexes:  # earlier copies of a record written by a later page in the batch
+                results[i].unchanged += sum(1 for r in pages[i].records if last[r.row["id"]] != i)
 
     def upsert(self, resource: Resource, records: list[RecordRows]) -> WriteResult:
         """Rows that did not come from a list walk (a write's answer, a webhook): no cursor moves."""
@@ -169,6 +193,57 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*columns).where(self._state_where(key))).first()
         return PartitionState(**row._mapping) if row else PartitionState()
+
+    # -- segments --------------------------------------------------------------------------------------
+
+    def _segment_where(self, key: PartitionKey) -> sa.ColumnElement[bool]:
+        return sa.and_(*(segments.c[name] == value for name, value in self._key(key).items()))
+
+    def segments(self, key: PartitionKey) -> list[Segment]:
+        query = sa.select(segments).where(self._segment_where(key)).order_by(segments.c.after_id)
+        with self.engine.connect() as conn:
+            return [Segment(r.after_id, r.through_id, r.cursor, r.done) for r in conn.execute(query)]
+
+    def save_segments(self, key: PartitionKey, plan: list[Segment]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(segments).where(self._segment_where(key)))
+            conn.execute(
+                sa.insert(segments),
+                [
+                    {
+                        **self._key(key),
+                        "after_id": s.start,
+                        "through_id": s.end,
+                        "cursor": s.cursor,
+                        "done": s.done,
+                    }
+                    for s in plan
+                ],
+            )
+
+    def _save_segment(self, conn: Connection, key: PartitionKey, segment: Segment) -> None:
+        conn.execute(
+            sa.update(segments)
+            .where(self._segment_where(key), segments.c.after_id == segment.start)
+            .values(cursor=segment.cursor, done=segment.done)
+        )
+
+    def split_segment(self, key: PartitionKey, busy_start: int, fresh: Segment) -> None:
+        """The busy segment now ends where the fresh one starts. Only the boundary moves: cursors are saved
+        with their pages, never from memory, so a crash cannot skip a page."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(segments)
+                .where(self._segment_where(key), segments.c.after_id == busy_start)
+                .values(through_id=fresh.start)
+            )
+            values = {"after_id": fresh.start, "through_id": fresh.end, "cursor": fresh.cursor, "done": False}
+            conn.execute(sa.insert(segments).values(**self._key(key), **values))
+
+    def finish_segments(self, key: PartitionKey, cursor: str | None, run_id: int, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(segments).where(self._segment_where(key)))
+            self._save_state(conn, key, run_id, now, cursor=cursor)
 
     def begin_sweeps(self, accounts: Sequence[str], resources: Sequence[str], now: datetime) -> None:
         """`--full`: every known partition of these resources starts a sweep, so that a run killed half

@@ -1,0 +1,5 @@
+"""`python -m cfsync` is the `cfsync` command."""
+
+from cfsync.cli import main
+
+main()

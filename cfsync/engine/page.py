@@ -1,0 +1,93 @@
+"""One pass's shared state and the page write: what the id walk, the segments and the sweeps share."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..client.http import ApiClient, Page
+from ..errors import RecordError
+from ..resources.transform import coerce
+from .ports import Partition, Reporter, RunSummary, StorePort, WriteResult
+from .segments import Segment
+from .writer import PageWriter
+
+__all__ = ["DB", "PassContext", "item_id", "page_cursor", "parse_int"]
+
+DB = Callable[..., "asyncio.Future[Any]"]
+
+
+@dataclass
+class PassContext:
+    part: Partition
+    client: ApiClient
+    store: StorePort
+    db: DB
+    writer: PageWriter
+    clock: Callable[[], datetime]
+    run_id: int
+    summary: RunSummary
+    reporter: Reporter
+    newest: datetime | None = None  # newest updated_at seen in this pass
+
+    def count(self, result: WriteResult) -> None:
+        self.summary.rows[self.part.resource.name].add(result)
+        for name, gone in result.removed.items():
+            self.summary.rows.setdefault(name, WriteResult()).deleted += gone
+        self.reporter.page_written(self.part, result)
+
+    def see(self, items: list[Any]) -> datetime | None:
+        """Track the newest updated_at; return the oldest on this page (None if none parse)."""
+        stamps = [updated_at(item) for item in items]
+        known = [s for s in stamps if s is not None]
+        if not known:
+            return None
+        if self.newest is None or max(known) > self.newest:
+            self.newest = max(known)
+        return min(known)
+
+    def write(
+        self,
+        items: list[Any],
+        cursor: str | None,
+        sweep_range: tuple[int | None, int | None] | None,
+        segment: Segment | None = None,
+    ) -> asyncio.Future[WriteResult]:
+        """Hand a page to the writer; the future is its result, once committed with its cursor."""
+        return self.writer.submit(self.part, items, cursor, self.run_id, self.clock(), sweep_range, segment)
+
+
+def page_cursor(page: Page, previous: str | None) -> str | None:
+    """Where the next run continues: the API's cursor, else the last id on the page."""
+    if page.pagination_next and page.pagination_next.strip():
+        return page.pagination_next.strip()
+    for item in reversed(page.items):
+        if (found := item_id(item)) is not None:
+            return str(found)
+    return previous
+
+
+def item_id(item: Any) -> int | None:
+    """The record's integer id, when it has one (a record without cannot be placed in a range)."""
+    value = item.get("id") if isinstance(item, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_int(cursor: str | None) -> int | None:
+    try:
+        return int(cursor) if cursor is not None else None
+    except ValueError:
+        return None
+
+
+def updated_at(item: Any) -> datetime | None:
+    if not isinstance(item, dict):
+        return None
+    try:
+        value: datetime | None = coerce("timestamp", item.get("updated_at"), "updated_at")
+    except RecordError:
+        return None
+    return value
