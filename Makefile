@@ -16,6 +16,10 @@ $(VENV)/.test: $(VENV)/.base
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
+$(VENV)/.bench: $(VENV)/.base
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
+	touch $@
+
 demo: $(VENV)/.base
 	$(BIN)/cfsync demo
 
@@ -25,6 +29,11 @@ lint: $(VENV)/.test
 
 test: lint
 	$(BIN)/pytest
+
+# Benchmarks (bench/, never run by `make test`): writes bench/RESULTS.md and bench/results.json.
+# BENCH_ARGS="--cases 1,3 --runs 3" or "--quick" (a smoke run, into bench/quick/).
+bench: $(VENV)/.bench
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) cfsync-demo.db cfsync-demo.db-wal cfsync-demo.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -65,7 +65,9 @@ def count_rows(db_file: Path, table: str = "contacts") -> tuple[int, int]:
 
 def contacts_requests(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The requests of workspace contacts lists (`/workspaces/{id}/contacts`), in arrival order."""
-    return [r for r in log if r["api_path"].startswith("/workspaces/") and r["api_path"].endswith("/contacts")]
+    return [
+        r for r in log if r["api_path"].startswith("/workspaces/") and r["api_path"].endswith("/contacts")
+    ]
 
 
 def span(log: list[dict[str, Any]]) -> float:

@@ -30,7 +30,11 @@ def main(argv: list[str]) -> None:
                 "base_url": f"{url}/api/v2/",
                 "auth": {"type": "bearer", "token": token},
                 "headers": {"User-Agent": "cfsync-bench-dlt"},
-                "paginator": {"type": "header_cursor", "cursor_key": "Pagination-Next", "cursor_param": "after"},
+                "paginator": {
+                    "type": "header_cursor",
+                    "cursor_key": "Pagination-Next",
+                    "cursor_param": "after",
+                },
             },
             "resource_defaults": {
                 "primary_key": "id",

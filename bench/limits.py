@@ -8,6 +8,7 @@ The 429 share is cfsync's own: summary.rate_limited / summary.requests.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from typing import Any
 
@@ -32,7 +33,7 @@ def _walk(opts: Options, sb: procs.Sandbox, requests_per_second: float) -> dict[
     summary = done.json()
     walk = contacts_requests(sb.requests(since))
     ok = [r for r in walk if r["status"] == 200]
-    gaps = [b["at"] - a["at"] for a, b in zip(walk, walk[1:])]
+    gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(walk)]
     return {
         "achieved": (len(ok) - 1) / span(ok) if span(ok) else None,
         "attempted": (len(walk) - 1) / span(walk) if span(walk) else None,
@@ -46,9 +47,13 @@ def _walk(opts: Options, sb: procs.Sandbox, requests_per_second: float) -> dict[
 
 def _figures(result: CaseResult, runs: list[dict[str, Any]], limit: float, target: Target) -> Figure:
     achieved = [r["achieved"] for r in runs]
-    fig = result.add(Figure(f"achieved / limit ({limit:g} req/s)", [a and a / limit for a in achieved], target=target))
+    fig = result.add(
+        Figure(f"achieved / limit ({limit:g} req/s)", [a and a / limit for a in achieved], target=target)
+    )
     result.add(Figure("achieved (accepted contacts pages)", achieved, "req/s"))
-    result.add(Figure("attempted (contacts requests, 429s included)", [r["attempted"] for r in runs], "req/s"))
+    result.add(
+        Figure("attempted (contacts requests, 429s included)", [r["attempted"] for r in runs], "req/s")
+    )
     result.add(Figure("contacts walk", [r["walk_s"] for r in runs], "s"))
     result.add(Figure("cfsync process wall time", [r["wall_s"] for r in runs], "s"))
     result.add(Figure("median gap between contacts requests", [r["gap_ms"] for r in runs], "ms"))
@@ -80,7 +85,16 @@ def run_known_limit(opts: Options) -> CaseResult:
             "timed: the contacts walk in the sandbox's request log (first to last accepted page)",
         ],
     )
-    args = ["--workspaces", "1", "--contacts", str(contacts), "--latency", str(latency), "--rate-limit", str(limit)]
+    args = [
+        "--workspaces",
+        "1",
+        "--contacts",
+        str(contacts),
+        "--latency",
+        str(latency),
+        "--rate-limit",
+        str(limit),
+    ]
     with procs.Sandbox(args) as sb:
         runs = [_walk(opts, sb, limit) for _ in range(opts.runs)]
     fig = _figures(result, runs, limit, Target(">=", 0.95))
@@ -108,7 +122,9 @@ def run_unknown_limit(opts: Options) -> CaseResult:
     with procs.Sandbox(["--workspaces", "1", "--contacts", str(contacts), "--rate-limit", str(limit)]) as sb:
         runs = [_walk(opts, sb, configured) for _ in range(opts.runs)]
     _figures(result, runs, limit, Target(">=", 0.8))
-    share = result.add(Figure("429 share", [r["share_429"] for r in runs], target=Target("<=", 0.03, True), percent=True))
+    share = result.add(
+        Figure("429 share", [r["share_429"] for r in runs], target=Target("<=", 0.03, True), percent=True)
+    )
     if share.target and not share.target.met(share.median):
         attempted = median([r["attempted"] for r in runs])
         result.notes.append(

@@ -44,6 +44,8 @@ def run(opts: Options) -> CaseResult:
                 rates[size].append(done.json()["requests"] / done.wall)
         result.add(Figure(f"peak RSS, {size:,} contacts", peaks[size], "MiB"))
         result.add(Figure(f"pages/s, {size:,} contacts", rates[size], "pages/s"))
-    growth = [b / a - 1 if a and b else None for a, b in zip(peaks[small], peaks[large])]
-    result.add(Figure(f"RSS growth {small:,} -> {large:,}", growth, target=Target("<", 0.2, True), percent=True))
+    growth = [b / a - 1 if a and b else None for a, b in zip(peaks[small], peaks[large], strict=True)]
+    result.add(
+        Figure(f"RSS growth {small:,} -> {large:,}", growth, target=Target("<", 0.2, True), percent=True)
+    )
     return result

@@ -103,8 +103,12 @@ def cfsync_sync(config: Path, token: str, resources: Sequence[str] = ("contacts"
 def run_cfsync(config: Path, token: str, resources: Sequence[str] = ("contacts",)) -> Finished:
     done = cfsync_sync(config, token, resources).wait()
     if done.returncode != 0:
-        raise RuntimeError(f"cfsync sync exited {done.returncode}: {done.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"cfsync sync exited {done.returncode}: {_last_lines(done.stderr)}")
     return done
+
+
+def _last_lines(text: str, n: int = 3) -> str:
+    return " / ".join(line.strip() for line in text.strip().splitlines()[-n:])
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What a case hands back (figures with their runs and targets, notes) and RESULTS.md made from results.json."""
+"""What a case hands back (figures with their runs and targets, notes); RESULTS.md from results.json."""
 
 from __future__ import annotations
 
@@ -67,9 +67,9 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         "# cfsync benchmarks",
         "",
-        "Written by `make bench` (`python -m bench.run`); do not edit by hand: rerun it. Each case runs its",
-        "syncs as separate processes against `cfsync sandbox serve` in a process of its own; the figure is the",
-        "median of the runs, all of which are listed.",
+        "Written by `make bench` (`python -m bench.run`); do not edit by hand: rerun it. Each case runs",
+        "its syncs as separate processes against `cfsync sandbox serve` in a process of its own; the figure",
+        "is the median of the runs, all of which are listed.",
         "",
         f"- machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['platform']}, Python {m['python']}",
     ]

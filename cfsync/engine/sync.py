@@ -1,8 +1,9 @@
-"""The sync: walk every partition's list from its saved cursor and hand each page to the store.
+"""The sync: one pass over every partition (walk.py), many partitions at once.
 
-Partitions run concurrently (their requests share each account's rate limit); a parent's partition spawns
-its children's when it ends (workspaces -> contacts, courses -> enrollments). One failing partition is
-recorded and the others go on; an authentication error stops the run.
+Partitions run concurrently (their requests share each account's request budget); a parent's partition
+spawns its children's when it ends (workspaces -> contacts, courses -> enrollments). With claims
+(PostgreSQL), workers started together share the partitions. One failing partition is recorded and the
+others go on; an authentication error, or an account the gateway cannot reach, stops the run.
 """
 
 from __future__ import annotations
