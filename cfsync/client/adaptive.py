@@ -3,12 +3,13 @@
 ClickFunnels does not publish its limit: it is "dynamic, per IP", and a 429 carries no Retry-After. So the
 rate starts at the configured `requests_per_second` (the ceiling) and follows the answers:
 
-- a 429 cuts the rate by `decrease` (multiplicative decrease) and pauses every request of the budget for a
-  jittered backoff, or for Retry-After when a gateway sends one. The many 429s that arrive together when
-  the limit is hit (every request in flight gets one) count once: after a cut, further 429s only extend the
-  pause until `cooldown` has passed. A Retry-After of 0 is treated as "no advice", never as "retry now".
-- each run of `window` successes without a 429 raises the rate by `step` (additive increase), back toward
-  the ceiling.
+- a 429 cuts the rate to `decrease` times itself, or to what the API actually accepted over the last
+  seconds if that is lower (the limit just found), and pauses every request of the budget for a jittered
+  backoff, or for Retry-After when a gateway sends one. The many 429s that arrive together when the limit
+  is hit (every request in flight gets one) count once: after a cut, further 429s only extend the pause
+  until `cooldown` has passed. A Retry-After of 0 is treated as "no advice", never as "retry now".
+- each run of `window` successes without a 429 raises the rate by `growth` (2 %), back toward the ceiling:
+  slow enough that probing the limit again costs about one 429 per hundred requests.
 
 The limiter pacing the requests is aiolimiter's leaky bucket with a rate that can change.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -49,9 +51,10 @@ class AdaptiveRate:
     ceiling: float
     floor: float = 0.2
     decrease: float = 0.7
-    step_fraction: float = 0.02  # of the ceiling, per window
+    growth: float = 0.02  # of the current rate, per window of successes
     window: int = 10
-    cooldown: float = 2.0  # seconds after a cut during which 429s do not cut again
+    measure_seconds: float = 2.0  # how far back accepted requests count toward "what the API accepts"
+    cooldown: float = 1.0  # seconds after a cut during which 429s do not cut again
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
     clock: Callable[[], float] = time.monotonic
@@ -63,6 +66,7 @@ class AdaptiveRate:
     _streak: int = field(default=0, init=False)  # 429 cuts in a row without a success between them
     _successes: int = field(default=0, init=False)
     _no_cut_before: float = field(default=0.0, init=False)
+    _accepted: deque[float] = field(default_factory=deque, init=False)
 
     def __post_init__(self) -> None:
         self.rate = self.ceiling
@@ -72,12 +76,23 @@ class AdaptiveRate:
         """Seconds every request must still wait before going out."""
         return max(0.0, self.paused_until - self.clock())
 
+    def accepted_rate(self) -> float | None:
+        """Requests per second the API accepted lately; None until there are enough to tell."""
+        now = self.clock()
+        while self._accepted and self._accepted[0] < now - self.measure_seconds:
+            self._accepted.popleft()
+        if len(self._accepted) < 5:
+            return None
+        # Over the time the samples span (a run that just started has less than measure_seconds of them).
+        return len(self._accepted) / max(now - self._accepted[0], self.measure_seconds / 4)
+
     def on_success(self) -> None:
+        self._accepted.append(self.clock())
         self._streak = 0
         self._successes += 1
         if self._successes >= self.window and self.rate < self.ceiling:
             self._successes = 0
-            self.rate = min(self.ceiling, self.rate + self.step_fraction * self.ceiling)
+            self.rate = min(self.ceiling, self.rate * (1 + self.growth))
 
     def on_throttle(self, retry_after: float | None = None) -> None:
         now = self.clock()
@@ -86,7 +101,11 @@ class AdaptiveRate:
         if now >= self._no_cut_before:
             self.cuts += 1
             self._streak += 1
-            self.rate = max(self.floor, self.rate * self.decrease)
+            accepted = self.accepted_rate()
+            target = (
+                self.rate * self.decrease if accepted is None else min(self.rate * self.decrease, accepted)
+            )
+            self.rate = max(self.floor, target)
             self._no_cut_before = now + self.cooldown
         if retry_after is not None and retry_after > 0:
             wait = retry_after

@@ -140,10 +140,11 @@ async def test_429_slows_the_budget_and_is_retried(sandbox, sandbox_server):
     async with ApiClient(acc, sleep=sleeps, budget=budget) as client:
         await client.request("GET", "/teams")
     assert client.stats.rate_limited == 2
-    assert budget.rate.cuts == 1, "two 429s back to back are one signal"
-    assert budget.rate.rate == pytest.approx(14.0)
-    assert budget.limiter.rate == pytest.approx(14.0)
-    assert sleeps.delays == [1.0, 1.0], "each 429 paused the budget a (jittered) second"
+    # Still throttled after waiting out the first pause: that is news, and the rate is cut again.
+    assert budget.rate.cuts == 2
+    assert budget.rate.rate == pytest.approx(20 * 0.7 * 0.7)
+    assert budget.limiter.rate == pytest.approx(20 * 0.7 * 0.7)
+    assert sleeps.delays == [1.0, 2.0], "the pauses back off: 1 s, then 2 s"
 
 
 async def test_retry_after_from_a_gateway_is_honoured(sandbox, sandbox_server):

@@ -114,10 +114,29 @@ def test_successes_raise_the_rate_step_by_step():
         r.on_success()
     assert r.rate == pytest.approx(7.0)
     r.on_success()
-    assert r.rate == pytest.approx(7.2)  # +2 % of the ceiling per 10 successes
+    assert r.rate == pytest.approx(7.14)  # +2 % per 10 successes
     for _ in range(1000):
         r.on_success()
     assert r.rate == 10.0
+
+
+def test_a_cut_goes_straight_to_what_the_api_accepted():
+    clock = Clock()
+    r = AdaptiveRate(ceiling=50.0, clock=clock, rand=lambda: 1.0)
+    for _ in range(16):  # 8 accepted a second, while asking for 50
+        clock.now += 0.125
+        r.on_success()
+    r.on_throttle()
+    assert r.rate == pytest.approx(16 / 1.875)  # 16 accepted over the 1.875 s they span
+    assert r.cuts == 1
+
+
+def test_too_few_successes_to_measure_fall_back_to_the_factor():
+    clock = Clock()
+    r = AdaptiveRate(ceiling=50.0, clock=clock, rand=lambda: 1.0)
+    r.on_success()
+    r.on_throttle()
+    assert r.rate == pytest.approx(35.0)
 
 
 def test_a_429_resets_the_success_run():
