@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from ..engine.ports import PageWrite, PartitionKey, Reject, WriteResult
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows
+from .pgcopy import copy_insert
 from .schema import metadata, sweep_misses
 
 __all__ = [
@@ -76,7 +77,11 @@ def upsert_outcomes(
         changed.append(record)
     if not changed:
         return outcomes
-    conn.execute(_upsert_statement(insert, table), [r.row for r in changed])
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        copy_insert(conn, table, [r.row for r in changed], upsert_on="id")
+    else:
+        conn.execute(_upsert_statement(insert, table), [r.row for r in changed])
     changed_ids = [r.row["id"] for r in changed]
     for child in resource.children:
         child_table = metadata.tables[child.name]
@@ -84,7 +89,9 @@ def upsert_outcomes(
             owned = child_table.c[child.parent_key].in_(changed_ids[start : start + _BATCH])
             conn.execute(sa.delete(child_table).where(owned))
         rows = [row for r in changed for row in r.children[child.name]]
-        if rows:
+        if rows and postgres:
+            copy_insert(conn, child_table, rows, upsert_on=None)
+        elif rows:
             conn.execute(sa.insert(child_table), rows)
     return outcomes
 

@@ -23,7 +23,16 @@ from ..resources.catalog import (
 )
 from .types import Json, Money, UtcDateTime
 
-__all__ = ["META_TABLES", "metadata", "rejects", "segments", "sweep_misses", "sync_runs", "sync_state"]
+__all__ = [
+    "META_TABLES",
+    "metadata",
+    "rejects",
+    "segments",
+    "sweep_misses",
+    "sync_runs",
+    "sync_state",
+    "webhook_events",
+]
 
 metadata = sa.MetaData(
     naming_convention={
@@ -189,4 +198,42 @@ segments = sa.Table(
     comment="a big list walked by several cursors at once; gone when the walk completes",
 )
 
-META_TABLES = ("sync_state", "sync_runs", "sync_segments", "sync_sweep_misses", "_rejects")
+webhook_events = sa.Table(
+    "webhook_events",
+    metadata,
+    sa.Column("seq", _Id, primary_key=True, autoincrement=True, comment="order of arrival"),
+    sa.Column("event_id", sa.Text(), nullable=False, comment="the delivery's event_id (uuid)"),
+    sa.Column("event_type", sa.Text(), nullable=False, comment="contact.updated, order.deleted, ..."),
+    sa.Column("action", sa.Text(), nullable=False, comment="the event type after its last dot: updated, ..."),
+    sa.Column("resource", sa.Text(), comment="the table the subject lives in; NULL for unknown types"),
+    sa.Column("record_id", sa.BigInteger(), comment="the subject's id (data.id, else subject_id)"),
+    sa.Column("workspace_id", sa.BigInteger(), nullable=False),
+    sa.Column("subject_type", sa.Text()),
+    sa.Column("subject_id", sa.BigInteger()),
+    sa.Column("endpoint_id", sa.BigInteger(), comment="the endpoint whose secret verified it, when known"),
+    sa.Column("created_at", UtcDateTime(), nullable=False, comment="when ClickFunnels created the event"),
+    sa.Column("received_at", UtcDateTime(), nullable=False, comment="when the receiver committed it"),
+    sa.Column("payload", Json, nullable=False, comment="the delivery's JSON body"),
+    sa.Column(
+        "status",
+        sa.Text(),
+        nullable=False,
+        server_default="pending",
+        comment="pending, applied, stale (older than the stored row), ignored, failed",
+    ),
+    sa.Column("reason", sa.Text(), comment="why stale, ignored or failed"),
+    sa.Column("applied_at", UtcDateTime(), comment="when the applier decided its status"),
+    sa.UniqueConstraint("event_id"),
+    sa.Index(None, "status", "seq"),
+    sa.Index(None, "resource", "record_id"),
+    comment="every webhook delivery accepted, once per event_id; committed before the receiver answers",
+)
+
+META_TABLES = (
+    "sync_state",
+    "sync_runs",
+    "sync_segments",
+    "sync_sweep_misses",
+    "_rejects",
+    "webhook_events",
+)

@@ -1,0 +1,57 @@
+"""PostgreSQL's fastest safe load: COPY a batch into a temporary table, then one INSERT ... ON CONFLICT.
+
+COPY skips per-row statements and parameter parsing; the merge keeps the upsert's semantics. Both run in
+the caller's transaction, so rows and cursors still commit together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg.types.json import Jsonb
+from sqlalchemy.engine import Connection
+
+__all__ = ["copy_insert"]
+
+
+def copy_insert(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert_on: str | None
+) -> None:
+    """Insert `rows` into `table`; with `upsert_on` (a key column), existing rows are rewritten instead."""
+    if not rows:
+        return
+    # One temporary table per table and session, emptied at each commit (and after each merge).
+    made: set[str] = conn.info.setdefault("cfsync_temp_tables", set())
+    try:
+        _load(conn.connection.driver_connection, table, rows, upsert_on, made)
+    except psycopg.Error as exc:
+        # The same exceptions SQLAlchemy raises for its own statements (IntegrityError, ...).
+        raise sa.exc.DBAPIError.instance(f"COPY into {table.name}", None, exc, psycopg.Error) from None
+
+
+def _load(
+    raw: Any, table: sa.Table, rows: list[dict[str, Any]], upsert_on: str | None, made: set[str]
+) -> None:
+    columns = [c.name for c in table.columns]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
+    names = ", ".join(f'"{c}"' for c in columns)
+    temp = f"_cfsync_load_{table.name}"
+    with raw.cursor() as cursor:
+        if temp not in made:
+            cursor.execute(
+                f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" (LIKE "{table.name}") ON COMMIT DELETE ROWS'
+            )
+            made.add(temp)
+        with cursor.copy(f'COPY "{temp}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(
+                    [Jsonb(row[c]) if c in json_columns and row[c] is not None else row[c] for c in columns]
+                )
+        merge = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{temp}"'
+        if upsert_on is not None:
+            updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c != upsert_on)
+            merge += f' ON CONFLICT ("{upsert_on}") DO UPDATE SET {updates}'
+        cursor.execute(merge)
+        cursor.execute(f'DELETE FROM "{temp}"')

@@ -1,0 +1,414 @@
+"""`webhook_events`: deliveries stored once per event_id, then applied to the resource tables.
+
+Storing and applying are separate transactions on purpose. A delivery is answered only once its row is
+committed, so what was answered survives any crash; applying can then fail, wait for a lock or be repaired
+after a restart without the sender ever noticing. Events are applied in order of arrival, a batch per
+transaction, and each event's status is written in the transaction that carries its effect.
+
+Deliveries arrive out of order and more than once, so an event changes a row only when it is not older than
+what the row already shows (see `_Gate`). Deletes are final in ClickFunnels (no undelete, ids are never
+reused): a `*.deleted` event always applies, and no event from before a deletion brings the row back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..errors import RecordError
+from ..resources.catalog import CATALOG, Resource, resource_for_event
+from ..resources.transform import RecordRows, Scope, to_rows
+from .rows import remove_rows, upsert_outcomes
+from .schema import metadata, webhook_events
+from .store import Store
+
+__all__ = [
+    "APPLIED",
+    "FAILED",
+    "IGNORED",
+    "PENDING",
+    "STALE",
+    "ApplyPolicy",
+    "ApplyStats",
+    "IncomingEvent",
+    "WebhookEvents",
+]
+
+PENDING, APPLIED, STALE, IGNORED, FAILED = "pending", "applied", "stale", "ignored", "failed"
+# Any constant: the PostgreSQL advisory lock that lets one applier at a time work on a database.
+_APPLY_LOCK = 0x0CF5_0002
+_BATCH = 500  # ids per IN (...) list
+# The database is away or busy: nothing is decided, the batch is tried again later.
+TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """A verified delivery, as the receiver hands it in."""
+
+    event_id: str
+    event_type: str
+    workspace_id: int
+    subject_type: str | None
+    subject_id: int | None
+    endpoint_id: int | None
+    created_at: datetime
+    payload: dict[str, Any]  # the whole body; payload["data"] is the record
+
+    def row(self, received_at: datetime) -> dict[str, Any]:
+        resource = resource_for_event(self.event_type)
+        data = self.payload.get("data")
+        record_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(record_id, int) or isinstance(record_id, bool) or not 0 < record_id < 2**63:
+            record_id = self.subject_id
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "action": self.event_type.rpartition(".")[2],
+            "resource": resource.name if resource is not None else None,
+            "record_id": record_id,
+            "workspace_id": self.workspace_id,
+            "subject_type": self.subject_type,
+            "subject_id": self.subject_id,
+            "endpoint_id": self.endpoint_id,
+            "created_at": self.created_at,
+            "received_at": received_at,
+            "payload": self.payload,
+            "status": PENDING,
+        }
+
+
+@dataclass(frozen=True)
+class ApplyPolicy:
+    """What the receiver may change: the tables the sync fills, in the workspaces it syncs."""
+
+    account: str  # `_account` of top-level rows (events are per workspace, so in practice unused)
+    resources: frozenset[str]
+    workspaces: frozenset[int] = frozenset()  # empty: every workspace
+
+
+@dataclass
+class ApplyStats:
+    applied: int = 0
+    stale: int = 0
+    ignored: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)  # "event_id: reason", for the log
+
+    @property
+    def total(self) -> int:
+        return self.applied + self.stale + self.ignored + self.failed
+
+    def add(self, other: ApplyStats) -> None:
+        for name in ("applied", "stale", "ignored", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures += other.failures
+
+
+@dataclass
+class _Pending:
+    seq: int
+    event_id: str
+    event_type: str
+    action: str
+    resource: str | None
+    record_id: int | None
+    workspace_id: int
+    created_at: datetime
+    received_at: datetime
+    payload: Any
+
+
+class WebhookEvents:
+    """The receiver's side of the store. Methods are synchronous: call them from one writer thread."""
+
+    def __init__(self, store: Store, policy: ApplyPolicy) -> None:
+        self.store = store
+        self.engine = store.engine
+        self.policy = policy
+        self._postgres = self.engine.dialect.name == "postgresql"
+        self._insert_new = (
+            store._insert(webhook_events)
+            .on_conflict_do_nothing(index_elements=[webhook_events.c.event_id])
+            .returning(webhook_events.c.event_id)
+        )
+
+    # -- storing ---------------------------------------------------------------------------------------
+
+    def insert(self, events: Sequence[IncomingEvent], received_at: datetime | None = None) -> list[bool]:
+        """Commit every event not stored yet, in one transaction; per event, True when it is new (False: a
+        redelivery, or an earlier copy in the same batch)."""
+        received_at = received_at or datetime.now(UTC)
+        first: dict[str, int] = {}
+        for index, event in enumerate(events):
+            first.setdefault(event.event_id, index)
+        rows = [events[i].row(received_at) for i in first.values()]
+        if not rows:
+            return []
+        with self.engine.begin() as conn:
+            stored = set(conn.scalars(self._insert_new, rows))
+        return [first[e.event_id] == i and e.event_id in stored for i, e in enumerate(events)]
+
+    # -- applying --------------------------------------------------------------------------------------
+
+    def apply_pending(self, limit: int = 500, now: datetime | None = None) -> ApplyStats | None:
+        """Apply up to `limit` pending events, oldest first, in one transaction. None when another process
+        holds the applier lock (PostgreSQL). If the batch fails for a reason other than the database being
+        away, its events are applied one by one and the one that fails alone is marked `failed`."""
+        now = now or datetime.now(UTC)
+        try:
+            with self.engine.begin() as conn:
+                if not self._lock(conn):
+                    return None
+                return self._apply(conn, self._pending(conn, limit), now)
+        except TRANSIENT:
+            raise
+        except Exception:
+            # Retried event by event below, where the culprit gets the error as its reason.
+            return self._one_by_one(limit, now)
+
+    def _one_by_one(self, limit: int, now: datetime) -> ApplyStats:
+        stats = ApplyStats()
+        with self.engine.connect() as conn:
+            seqs = [p.seq for p in self._pending(conn, limit)]
+        for seq in seqs:
+            try:
+                with self.engine.begin() as conn:
+                    if not self._lock(conn):
+                        return stats
+                    stats.add(self._apply(conn, self._pending(conn, 1, seq=seq), now))
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+                with self.engine.begin() as conn:
+                    self._decide(conn, {seq: (FAILED, reason)}, now)
+                stats.failed += 1
+                stats.failures.append(f"seq {seq}: {reason}")
+        return stats
+
+    def apply_all(self, batch: int = 500) -> ApplyStats:
+        """Apply until nothing is pending (the repair after a crash, before the receiver listens)."""
+        total = ApplyStats()
+        while True:
+            stats = self.apply_pending(batch)
+            if stats is None or stats.total == 0:
+                return total
+            total.add(stats)
+
+    def counts(self) -> dict[str, int]:
+        """Events per status."""
+        query = sa.select(webhook_events.c.status, sa.func.count()).group_by(webhook_events.c.status)
+        with self.engine.connect() as conn:
+            found = {status: int(n) for status, n in conn.execute(query)}
+        return {s: found.get(s, 0) for s in (PENDING, APPLIED, STALE, IGNORED, FAILED)}
+
+    def _lock(self, conn: Connection) -> bool:
+        if not self._postgres:
+            return True  # SQLite: the write transaction itself is the lock
+        got = conn.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _APPLY_LOCK})
+        return bool(got)
+
+    def _pending(self, conn: Connection, limit: int, *, seq: int | None = None) -> list[_Pending]:
+        t = webhook_events
+        query = sa.select(
+            t.c.seq,
+            t.c.event_id,
+            t.c.event_type,
+            t.c.action,
+            t.c.resource,
+            t.c.record_id,
+            t.c.workspace_id,
+            t.c.created_at,
+            t.c.received_at,
+            t.c.payload,
+        ).where(t.c.status == PENDING)
+        if seq is not None:
+            query = query.where(t.c.seq == seq)
+        rows = conn.execute(query.order_by(t.c.seq).limit(limit))
+        return [_Pending(**row._mapping) for row in rows]
+
+    def _apply(self, conn: Connection, events: list[_Pending], now: datetime) -> ApplyStats:
+        stats = ApplyStats()
+        decisions: dict[int, tuple[str, str | None]] = {}
+        by_resource: dict[str, list[_Pending]] = {}
+        for event in events:
+            refusal = self._refusal(event)
+            if refusal is not None:
+                decisions[event.seq] = (IGNORED, refusal)
+            elif event.record_id is None:
+                decisions[event.seq] = (FAILED, "the event names no record id (data.id or subject_id)")
+            else:
+                by_resource.setdefault(event.resource or "", []).append(event)
+        for name, group in by_resource.items():
+            decisions.update(_Gate(self, conn, CATALOG[name], group, now).run())
+        self._decide(conn, decisions, now)
+        for seq, (status, reason) in decisions.items():
+            setattr(stats, status, getattr(stats, status) + 1)
+            if status == FAILED:
+                stats.failures.append(f"seq {seq}: {reason}")
+        return stats
+
+    def _refusal(self, event: _Pending) -> str | None:
+        if event.resource is None:
+            return f"no table holds {event.event_type} subjects"
+        if event.resource not in self.policy.resources:
+            return f"{event.resource} is not synced ([sync].resources / exclude)"
+        if self.policy.workspaces and event.workspace_id not in self.policy.workspaces:
+            return f"workspace {event.workspace_id} is not synced ([sync].workspaces)"
+        return None
+
+    def _decide(self, conn: Connection, decisions: dict[int, tuple[str, str | None]], now: datetime) -> None:
+        if not decisions:
+            return
+        t = webhook_events
+        stmt = (
+            sa.update(t)
+            .where(t.c.seq == sa.bindparam("b_seq"), t.c.status == PENDING)
+            .values(status=sa.bindparam("b_status"), reason=sa.bindparam("b_reason"), applied_at=now)
+        )
+        conn.execute(
+            stmt,
+            [
+                {"b_seq": s, "b_status": status, "b_reason": reason}
+                for s, (status, reason) in decisions.items()
+            ],
+        )
+
+
+@dataclass
+class _Row:
+    """What decides whether an event may change a record: its stored state, kept current in the batch."""
+
+    exists: bool = False
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
+    deleted_by_event: datetime | None = None  # latest `*.deleted` event seen for it (the API's clock)
+    parent_id: int | None = None
+
+
+class _Gate:
+    """One resource's events of a batch, in order of arrival: each is compared with the record as the
+    events before it left it, then the survivors are written (the latest copy of each record, then the
+    deletes)."""
+
+    def __init__(
+        self,
+        owner: WebhookEvents,
+        conn: Connection,
+        resource: Resource,
+        events: list[_Pending],
+        now: datetime,
+    ) -> None:
+        self.owner = owner
+        self.conn = conn
+        self.resource = resource
+        self.events = events
+        self.now = now
+        self.table = metadata.tables[resource.name]
+        ids = sorted({e.record_id for e in events if e.record_id is not None})
+        self.rows: dict[int, _Row] = {i: _Row() for i in ids}
+        self._load(ids, {e.event_type.rpartition(".")[0] for e in events})
+
+    def _load(self, ids: list[int], subjects: set[str]) -> None:
+        t, parent = self.table, self.resource.parent_param
+        columns = [t.c.id, t.c._deleted_at]
+        columns += [t.c[name] for name in ("updated_at", parent) if name and name in t.c]
+        applied_deletes = webhook_events
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            for row in self.conn.execute(sa.select(*columns).where(t.c.id.in_(chunk))):
+                m = row._mapping
+                state = self.rows[m["id"]]
+                state.exists, state.deleted_at = True, m["_deleted_at"]
+                state.updated_at = m.get("updated_at")
+                state.parent_id = m.get(parent) if parent else None
+            deleted = (
+                sa.select(applied_deletes.c.record_id, sa.func.max(applied_deletes.c.created_at))
+                .where(
+                    applied_deletes.c.resource == self.resource.name,
+                    applied_deletes.c.record_id.in_(chunk),
+                    applied_deletes.c.action == "deleted",
+                    applied_deletes.c.status == APPLIED,
+                )
+                .group_by(applied_deletes.c.record_id)
+            )
+            self._tombstones(self.conn.execute(deleted))
+            # The event log a sync stores says the same about deletes it saw.
+            log = metadata.tables["webhooks_outgoing_events"]
+            logged = (
+                sa.select(log.c.subject_id, sa.func.max(log.c.created_at))
+                .where(
+                    log.c.event_type_id.in_(sorted(f"{s}.deleted" for s in subjects)),
+                    log.c.subject_id.in_(chunk),
+                )
+                .group_by(log.c.subject_id)
+            )
+            self._tombstones(self.conn.execute(logged))
+
+    def _tombstones(self, found: Any) -> None:
+        for record_id, at in found:
+            state = self.rows.get(record_id)
+            if state is not None and at is not None:
+                state.deleted_by_event = max(filter(None, (state.deleted_by_event, at)))
+
+    def run(self) -> dict[int, tuple[str, str | None]]:
+        decisions: dict[int, tuple[str, str | None]] = {}
+        latest: dict[int, RecordRows] = {}
+        deletes: dict[int, datetime] = {}
+        for event in self.events:
+            assert event.record_id is not None
+            state = self.rows[event.record_id]
+            if event.action == "deleted":
+                decisions[event.seq] = (APPLIED, None if state.exists else "no stored row to delete")
+                deletes[event.record_id] = event.received_at
+                state.deleted_by_event = max(filter(None, (state.deleted_by_event, event.created_at)))
+                state.deleted_at = state.deleted_at or event.received_at
+                continue
+            try:
+                rows = self._rows(event, state)
+            except RecordError as exc:
+                decisions[event.seq] = (FAILED, str(exc))
+                continue
+            version = rows.row.get("updated_at") or event.created_at
+            stale = self._stale(state, version)
+            if stale is not None:
+                decisions[event.seq] = (STALE, stale)
+                continue
+            decisions[event.seq] = (APPLIED, None)
+            latest[event.record_id] = rows
+            deletes.pop(event.record_id, None)
+            state.exists, state.updated_at, state.deleted_at = True, version, None
+        if latest:
+            upsert_outcomes(self.conn, self.owner.store._insert, self.resource, list(latest.values()))
+        for record_id, at in deletes.items():
+            remove_rows(self.conn, self.resource, [record_id], at, self.owner.store.deletes)
+        return decisions
+
+    @staticmethod
+    def _stale(state: _Row, version: datetime) -> str | None:
+        if state.deleted_by_event is not None and version <= state.deleted_by_event:
+            return f"the record was deleted at {state.deleted_by_event.isoformat()}"
+        if state.deleted_at is not None and version <= state.deleted_at:
+            return f"the row was marked deleted at {state.deleted_at.isoformat()}"
+        if state.updated_at is not None and version < state.updated_at:
+            return f"the stored row is newer (updated_at {state.updated_at.isoformat()})"
+        return None
+
+    def _rows(self, event: _Pending, state: _Row) -> RecordRows:
+        """The record's rows as a sync would write them: the workspace from the delivery, the parent from the
+        record, else from the stored row (some objects do not carry their parent's id)."""
+        data = event.payload.get("data") if isinstance(event.payload, dict) else None
+        if not isinstance(data, dict):
+            raise RecordError(f"{self.resource.name}: data must be an object")
+        param = self.resource.parent_param
+        parent = data.get(param) if param else None
+        if not isinstance(parent, int) or isinstance(parent, bool):
+            parent = event.workspace_id if param == "workspace_id" else state.parent_id
+        scope = Scope(self.owner.policy.account, event.workspace_id, parent)
+        return to_rows(self.resource, data, scope, self.now)
