@@ -28,6 +28,8 @@ __all__ = [
     "DatabaseConfig",
     "Secret",
     "SyncConfig",
+    "WebhookSecretRef",
+    "WebhooksConfig",
     "load_config",
     "parse_config",
 ]
@@ -37,6 +39,7 @@ MATON_BASE_URL = "https://api.maton.ai/clickfunnels"
 MATON_CONTROL_URL = "https://ctrl.maton.ai"
 ALL_CONNECTIONS = "all"
 DEFAULT_KEY_ENV = {"maton": "MATON_API_KEY", "direct": "CLICKFUNNELS_API_TOKEN"}
+DEFAULT_SECRETS_FILE = "cfsync-webhook-secrets.json"
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,36 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class WebhookSecretRef:
+    """One signing secret the config names: `scope` "endpoint" or "workspace", its id, and the environment
+    variable that holds it (`secret` None when that variable is unset or empty)."""
+
+    scope: str
+    id: int
+    env: str
+    secret: Secret | None
+
+
+@dataclass(frozen=True)
+class WebhooksConfig:
+    """`[webhooks]`: the receiver (`cfsync webhooks serve`) and where `register` keeps secrets."""
+
+    host: str = "127.0.0.1"
+    port: int = 8787
+    secrets_file: Path = Path(DEFAULT_SECRETS_FILE)  # resolved beside the config file
+    secrets: tuple[WebhookSecretRef, ...] = ()
+    tolerance_seconds: float = 600.0  # a delivery's timestamp may be this far from now, either way
+    max_body_bytes: int = 1 << 20
+    max_batch: int = 500  # deliveries committed (and events applied) per transaction at most
+
+
+@dataclass(frozen=True)
 class Config:
     accounts: tuple[AccountConfig, ...]
     database: DatabaseConfig
     sync: SyncConfig
     source: str = "<defaults>"
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
 
     @property
     def api(self) -> AccountConfig:
@@ -125,12 +153,23 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "deletes": (str, "soft"),
         "full_refresh_every": (str, ""),
     },
+    "webhooks": {
+        "host": (str, "127.0.0.1"),
+        "port": (int, 8787),
+        "secrets_file": (str, ""),
+        "tolerance_seconds": ((int, float), 600),
+        "max_body_bytes": (int, 1 << 20),
+        "max_batch": (int, 500),
+        "endpoint_secrets": (dict, {}),
+        "workspace_secrets": (dict, {}),
+    },
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", (int, float): "a number"}
+_TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", (int, float): "a number", dict: "a table"}
 
 
 def load_config(
@@ -181,6 +220,43 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source:
             **_sync_policy(values["sync"]),
         ),
         source=source,
+        webhooks=_webhooks(values["webhooks"], environ, source),
+    )
+
+
+def _webhooks(table: dict[str, Any], environ: Mapping[str, str], source: str) -> WebhooksConfig:
+    for key in ("port", "max_body_bytes", "max_batch", "tolerance_seconds"):
+        low = 0 if key == "port" else 1
+        if table[key] < low or (key == "port" and table[key] > 65535):
+            raise ConfigError(f"config: webhooks.{key} must be {'0-65535' if key == 'port' else '>= 1'}")
+    # Relative to the config file, so `register` and `serve` agree wherever they are started from.
+    base = Path(source).parent if not source.startswith("<") else Path(".")
+    secrets_file = base / (table["secrets_file"].strip() or DEFAULT_SECRETS_FILE)
+    refs: list[WebhookSecretRef] = []
+    for scope in ("endpoint", "workspace"):
+        key = f"{scope}_secrets"
+        for id_text, names in table[key].items():
+            if not str(id_text).isdigit():
+                raise ConfigError(f"config: webhooks.{key} keys must be {scope} ids, got {id_text!r}")
+            names = [names] if isinstance(names, str) else names
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+                raise ConfigError(
+                    f"config: webhooks.{key}.{id_text} must name an environment variable (or a list of "
+                    "them, while a secret is rotated)"
+                )
+            for name in names:
+                if not _ENV_NAME.match(name):
+                    raise ConfigError(f"config: webhooks.{key}.{id_text}: {name!r} is not a variable name")
+                value = environ.get(name, "").strip()
+                refs.append(WebhookSecretRef(scope, int(id_text), name, Secret(value) if value else None))
+    return WebhooksConfig(
+        host=table["host"],
+        port=table["port"],
+        secrets_file=secrets_file,
+        secrets=tuple(refs),
+        tolerance_seconds=float(table["tolerance_seconds"]),
+        max_body_bytes=table["max_body_bytes"],
+        max_batch=table["max_batch"],
     )
 
 

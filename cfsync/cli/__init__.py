@@ -5,12 +5,12 @@ Exit codes: 0 done, 1 finished with failed partitions (or another runtime failur
 commands to the root group.
 """
 
-from . import api, connections, push, sandbox, status, sync, writes
+from . import api, connections, push, sandbox, status, sync, webhooks_serve, writes
 from .base import cli
 
 __all__ = ["cli", "main"]
 
-_COMMANDS = (api, connections, push, sandbox, status, sync, writes)
+_COMMANDS = (api, connections, push, sandbox, status, sync, webhooks_serve, writes)
 
 
 def main() -> None:

@@ -67,6 +67,14 @@ def sandbox() -> None:
     help="How long a random stall holds its request (longer than the client's timeout).",
 )
 @click.option("--fault-seed", type=int, help="Seed of the random faults and latencies [default: --seed].")
+@click.option(
+    "--webhooks",
+    "webhook_delivery",
+    type=click.Choice(["loopback", "any", "off"]),
+    default="loopback",
+    show_default=True,
+    help="Post signed webhooks to endpoints created through the API: loopback URLs only, any URL, or none.",
+)
 def serve(
     host: str,
     port: int,
@@ -82,6 +90,7 @@ def serve(
     faults_spec: str | None,
     stall_seconds: float,
     fault_seed: int | None,
+    webhook_delivery: str,
 ) -> None:
     """Serve a deterministic ClickFunnels v2 API until interrupted."""
     from ..sandbox import Sandbox, SandboxConfig, parse_fault_rates, parse_latency, serve_forever
@@ -115,6 +124,7 @@ def serve(
                 fault_rates=rates,
                 fault_seed=fault_seed,
                 stall_seconds=stall_seconds,
+                webhook_delivery=webhook_delivery,
             )
         )
     except ValueError as exc:

@@ -126,12 +126,27 @@ class SandboxConfig:
     fault_rates: Mapping[str, float] = field(default_factory=dict)
     fault_seed: int | None = None
     stall_seconds: float = 30.0
+    # Outgoing webhooks (deliveries.py): to "loopback" URLs only, "any" URL, or "off"; the retry schedule
+    # (1 s, 15 s, 1 m, ...) times `webhook_retry_scale`; first attempts held up to `webhook_shuffle_seconds`
+    # (out of order); the share of deliveries sent twice.
+    webhook_delivery: str = "loopback"
+    webhook_retry_scale: float = 1.0
+    webhook_shuffle_seconds: float = 0.0
+    webhook_duplicates: float = 0.0
 
     def __post_init__(self) -> None:
         check_fault_rates(self.fault_rates)
         check_latency(self.latency)
         if not self.stall_seconds >= 0:
             raise ValueError(f"stall_seconds must be >= 0, not {self.stall_seconds!r}")
+        if self.webhook_delivery not in ("loopback", "any", "off"):
+            raise ValueError(
+                f'webhook_delivery must be "loopback", "any" or "off", not {self.webhook_delivery!r}'
+            )
+        if not (self.webhook_retry_scale >= 0 and self.webhook_shuffle_seconds >= 0):
+            raise ValueError("webhook_retry_scale and webhook_shuffle_seconds must be >= 0")
+        if not 0.0 <= self.webhook_duplicates <= 1.0:
+            raise ValueError(f"webhook_duplicates must be from 0 to 1, not {self.webhook_duplicates!r}")
         if self.accounts < 1 or self.workspaces < 0:
             raise ValueError("a sandbox needs at least one account and no negative workspace count")
         if "workspaces" in self.counts:

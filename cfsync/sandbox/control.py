@@ -298,6 +298,34 @@ def _forbid(a: _Ask) -> web.Response:
     return json_response(201, {"path": path, "account": account})
 
 
+def _deliveries(a: _Ask) -> web.Response:
+    _fields(dict(a.query), {"since": False})
+    since = _int(a.query.get("since", 0), "since", 0)
+    attempts = list(a.sb.deliveries.attempts)[since:]
+    return json_response(
+        200, {**a.sb.deliveries.summary(), "attempts": [dataclasses.asdict(x) for x in attempts]}
+    )
+
+
+def _set_deliveries(a: _Ask) -> web.Response:
+    """The outgoing webhooks' switches: mode, retry_scale, shuffle_seconds, duplicates."""
+    body = _fields(a.body, dict.fromkeys(("mode", "retry_scale", "shuffle_seconds", "duplicates"), False))
+    deliveries = a.sb.deliveries
+    if "mode" in body:
+        if body["mode"] not in ("loopback", "any", "off"):
+            raise SandboxError(400, 'mode must be "loopback", "any" or "off"')
+        deliveries.mode = body["mode"]
+    for key in ("retry_scale", "shuffle_seconds"):
+        if key in body:
+            setattr(deliveries, key, _number(body[key], key))
+    if "duplicates" in body:
+        share = _number(body["duplicates"], "duplicates")
+        if share > 1:
+            raise SandboxError(400, "duplicates must be a share from 0 to 1")
+        deliveries.duplicates = share
+    return json_response(200, deliveries.summary())
+
+
 _RECORD = r"/records/(?P<resource>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(path), handler)
@@ -318,5 +346,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", r"/fault_rates", _fault_rates),
         ("POST", r"/rate_limit", _rate_limit),
         ("POST", r"/forbid", _forbid),
+        ("GET", r"/deliveries", _deliveries),
+        ("POST", r"/deliveries", _set_deliveries),
     )
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from cfsync.sandbox.catalog import ACCOUNT, Catalog, catalog
 from cfsync.sandbox.config import SandboxConfig
 from cfsync.sandbox.connections import ACTIVE, Connections
+from cfsync.sandbox.deliveries import Deliveries
 from cfsync.sandbox.faults import Faults
 from cfsync.sandbox.generate import Generator
 from cfsync.sandbox.ids import IdSpace, stable_int
@@ -55,6 +56,16 @@ class Sandbox:
         self.generator = Generator(self.catalog, self.ids)
         self.state = State(self.catalog, self.ids, self.generator, clock)
         self.writes = Writes(self.state)
+        self.deliveries = Deliveries(
+            self.state,
+            self.writes.webhook_secrets,
+            seed=self.config.seed,
+            mode=self.config.webhook_delivery,
+            retry_scale=self.config.webhook_retry_scale,
+            shuffle_seconds=self.config.webhook_shuffle_seconds,
+            duplicates=self.config.webhook_duplicates,
+        )
+        self.writes.on_event = self.deliveries.event
         self.faults = Faults(self.config)
         self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
         seed = self.config.seed

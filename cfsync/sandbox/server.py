@@ -52,6 +52,7 @@ class SandboxServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        self.sandbox.deliveries.start()
         host, port = runner.addresses[0][:2]
         self.port = port
         self._url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
@@ -60,6 +61,7 @@ class SandboxServer:
     async def close(self) -> None:
         if self._runner is not None:
             runner, self._runner = self._runner, None
+            await self.sandbox.deliveries.stop()
             await runner.cleanup()
 
     async def __aenter__(self) -> SandboxServer:

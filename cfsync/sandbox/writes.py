@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -110,6 +110,8 @@ class Writes:
     def __init__(self, state: State) -> None:
         self.s = state
         self.webhook_secrets: dict[int, str] = {}
+        # Told of every event logged, with its workspace: the outgoing webhooks (deliveries.py).
+        self.on_event: Callable[[int, Record], None] | None = None
 
     # -- generic --------------------------------------------------------------------------------------
 
@@ -324,6 +326,8 @@ class Writes:
             subject_type=spec.subject_type,
             data=dict(data),
         )
+        if self.on_event is not None:
+            self.on_event(workspace, entry.rec)
 
     # -- special operations ---------------------------------------------------------------------------
 

@@ -22,28 +22,24 @@ def copy_insert(
     """Insert `rows` into `table`; with `upsert_on` (a key column), existing rows are rewritten instead."""
     if not rows:
         return
-    # One temporary table per table and session, emptied at each commit (and after each merge).
-    made: set[str] = conn.info.setdefault("cfsync_temp_tables", set())
     try:
-        _load(conn.connection.driver_connection, table, rows, upsert_on, made)
+        _load(conn.connection.driver_connection, table, rows, upsert_on)
     except psycopg.Error as exc:
         # The same exceptions SQLAlchemy raises for its own statements (IntegrityError, ...).
         raise sa.exc.DBAPIError.instance(f"COPY into {table.name}", None, exc, psycopg.Error) from None
 
 
-def _load(
-    raw: Any, table: sa.Table, rows: list[dict[str, Any]], upsert_on: str | None, made: set[str]
-) -> None:
+def _load(raw: Any, table: sa.Table, rows: list[dict[str, Any]], upsert_on: str | None) -> None:
     columns = [c.name for c in table.columns]
     json_columns = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
     names = ", ".join(f'"{c}"' for c in columns)
     temp = f"_cfsync_load_{table.name}"
     with raw.cursor() as cursor:
-        if temp not in made:
-            cursor.execute(
-                f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" (LIKE "{table.name}") ON COMMIT DELETE ROWS'
-            )
-            made.add(temp)
+        # One temporary table per table and session, emptied at each commit and after each merge. Asked
+        # for every time: a rolled-back transaction takes a table it created with it.
+        cursor.execute(
+            f'CREATE TEMP TABLE IF NOT EXISTS "{temp}" (LIKE "{table.name}") ON COMMIT DELETE ROWS'
+        )
         with cursor.copy(f'COPY "{temp}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(

@@ -4,10 +4,7 @@ Storing and applying are separate transactions on purpose. A delivery is answere
 committed, so what was answered survives any crash; applying can then fail, wait for a lock or be repaired
 after a restart without the sender ever noticing. Events are applied in order of arrival, a batch per
 transaction, and each event's status is written in the transaction that carries its effect.
-
-Deliveries arrive out of order and more than once, so an event changes a row only when it is not older than
-what the row already shows (see `_Gate`). Deletes are final in ClickFunnels (no undelete, ids are never
-reused): a `*.deleted` event always applies, and no event from before a deletion brings the row back.
+Which events change which rows is webhook_order.py's business.
 """
 
 from __future__ import annotations
@@ -20,12 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..errors import RecordError
-from ..resources.catalog import CATALOG, Resource, resource_for_event
-from ..resources.transform import RecordRows, Scope, to_rows
-from .rows import remove_rows, upsert_outcomes
-from .schema import metadata, webhook_events
+from ..resources.catalog import CATALOG, resource_for_event
+from .schema import webhook_events
 from .store import Store
+from .webhook_order import APPLIED, FAILED, IGNORED, PENDING, STALE, Gate, PendingEvent
 
 __all__ = [
     "APPLIED",
@@ -39,10 +34,8 @@ __all__ = [
     "WebhookEvents",
 ]
 
-PENDING, APPLIED, STALE, IGNORED, FAILED = "pending", "applied", "stale", "ignored", "failed"
 # Any constant: the PostgreSQL advisory lock that lets one applier at a time work on a database.
 _APPLY_LOCK = 0x0CF5_0002
-_BATCH = 500  # ids per IN (...) list
 # The database is away or busy: nothing is decided, the batch is tried again later.
 TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
@@ -108,20 +101,6 @@ class ApplyStats:
         for name in ("applied", "stale", "ignored", "failed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failures += other.failures
-
-
-@dataclass
-class _Pending:
-    seq: int
-    event_id: str
-    event_type: str
-    action: str
-    resource: str | None
-    record_id: int | None
-    workspace_id: int
-    created_at: datetime
-    received_at: datetime
-    payload: Any
 
 
 class WebhookEvents:
@@ -214,7 +193,7 @@ class WebhookEvents:
         got = conn.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _APPLY_LOCK})
         return bool(got)
 
-    def _pending(self, conn: Connection, limit: int, *, seq: int | None = None) -> list[_Pending]:
+    def _pending(self, conn: Connection, limit: int, *, seq: int | None = None) -> list[PendingEvent]:
         t = webhook_events
         query = sa.select(
             t.c.seq,
@@ -231,12 +210,12 @@ class WebhookEvents:
         if seq is not None:
             query = query.where(t.c.seq == seq)
         rows = conn.execute(query.order_by(t.c.seq).limit(limit))
-        return [_Pending(**row._mapping) for row in rows]
+        return [PendingEvent(**row._mapping) for row in rows]
 
-    def _apply(self, conn: Connection, events: list[_Pending], now: datetime) -> ApplyStats:
+    def _apply(self, conn: Connection, events: list[PendingEvent], now: datetime) -> ApplyStats:
         stats = ApplyStats()
         decisions: dict[int, tuple[str, str | None]] = {}
-        by_resource: dict[str, list[_Pending]] = {}
+        by_resource: dict[str, list[PendingEvent]] = {}
         for event in events:
             refusal = self._refusal(event)
             if refusal is not None:
@@ -246,7 +225,17 @@ class WebhookEvents:
             else:
                 by_resource.setdefault(event.resource or "", []).append(event)
         for name, group in by_resource.items():
-            decisions.update(_Gate(self, conn, CATALOG[name], group, now).run())
+            decisions.update(
+                Gate(
+                    conn,
+                    CATALOG[name],
+                    group,
+                    now,
+                    self.store._insert,
+                    self.policy.account,
+                    self.store.deletes,
+                ).run()
+            )
         self._decide(conn, decisions, now)
         for seq, (status, reason) in decisions.items():
             setattr(stats, status, getattr(stats, status) + 1)
@@ -254,7 +243,7 @@ class WebhookEvents:
                 stats.failures.append(f"seq {seq}: {reason}")
         return stats
 
-    def _refusal(self, event: _Pending) -> str | None:
+    def _refusal(self, event: PendingEvent) -> str | None:
         if event.resource is None:
             return f"no table holds {event.event_type} subjects"
         if event.resource not in self.policy.resources:
@@ -279,136 +268,3 @@ class WebhookEvents:
                 for s, (status, reason) in decisions.items()
             ],
         )
-
-
-@dataclass
-class _Row:
-    """What decides whether an event may change a record: its stored state, kept current in the batch."""
-
-    exists: bool = False
-    updated_at: datetime | None = None
-    deleted_at: datetime | None = None
-    deleted_by_event: datetime | None = None  # latest `*.deleted` event seen for it (the API's clock)
-    parent_id: int | None = None
-
-
-class _Gate:
-    """One resource's events of a batch, in order of arrival: each is compared with the record as the
-    events before it left it, then the survivors are written (the latest copy of each record, then the
-    deletes)."""
-
-    def __init__(
-        self,
-        owner: WebhookEvents,
-        conn: Connection,
-        resource: Resource,
-        events: list[_Pending],
-        now: datetime,
-    ) -> None:
-        self.owner = owner
-        self.conn = conn
-        self.resource = resource
-        self.events = events
-        self.now = now
-        self.table = metadata.tables[resource.name]
-        ids = sorted({e.record_id for e in events if e.record_id is not None})
-        self.rows: dict[int, _Row] = {i: _Row() for i in ids}
-        self._load(ids, {e.event_type.rpartition(".")[0] for e in events})
-
-    def _load(self, ids: list[int], subjects: set[str]) -> None:
-        t, parent = self.table, self.resource.parent_param
-        columns = [t.c.id, t.c._deleted_at]
-        columns += [t.c[name] for name in ("updated_at", parent) if name and name in t.c]
-        applied_deletes = webhook_events
-        for start in range(0, len(ids), _BATCH):
-            chunk = ids[start : start + _BATCH]
-            for row in self.conn.execute(sa.select(*columns).where(t.c.id.in_(chunk))):
-                m = row._mapping
-                state = self.rows[m["id"]]
-                state.exists, state.deleted_at = True, m["_deleted_at"]
-                state.updated_at = m.get("updated_at")
-                state.parent_id = m.get(parent) if parent else None
-            deleted = (
-                sa.select(applied_deletes.c.record_id, sa.func.max(applied_deletes.c.created_at))
-                .where(
-                    applied_deletes.c.resource == self.resource.name,
-                    applied_deletes.c.record_id.in_(chunk),
-                    applied_deletes.c.action == "deleted",
-                    applied_deletes.c.status == APPLIED,
-                )
-                .group_by(applied_deletes.c.record_id)
-            )
-            self._tombstones(self.conn.execute(deleted))
-            # The event log a sync stores says the same about deletes it saw.
-            log = metadata.tables["webhooks_outgoing_events"]
-            logged = (
-                sa.select(log.c.subject_id, sa.func.max(log.c.created_at))
-                .where(
-                    log.c.event_type_id.in_(sorted(f"{s}.deleted" for s in subjects)),
-                    log.c.subject_id.in_(chunk),
-                )
-                .group_by(log.c.subject_id)
-            )
-            self._tombstones(self.conn.execute(logged))
-
-    def _tombstones(self, found: Any) -> None:
-        for record_id, at in found:
-            state = self.rows.get(record_id)
-            if state is not None and at is not None:
-                state.deleted_by_event = max(filter(None, (state.deleted_by_event, at)))
-
-    def run(self) -> dict[int, tuple[str, str | None]]:
-        decisions: dict[int, tuple[str, str | None]] = {}
-        latest: dict[int, RecordRows] = {}
-        deletes: dict[int, datetime] = {}
-        for event in self.events:
-            assert event.record_id is not None
-            state = self.rows[event.record_id]
-            if event.action == "deleted":
-                decisions[event.seq] = (APPLIED, None if state.exists else "no stored row to delete")
-                deletes[event.record_id] = event.received_at
-                state.deleted_by_event = max(filter(None, (state.deleted_by_event, event.created_at)))
-                state.deleted_at = state.deleted_at or event.received_at
-                continue
-            try:
-                rows = self._rows(event, state)
-            except RecordError as exc:
-                decisions[event.seq] = (FAILED, str(exc))
-                continue
-            version = rows.row.get("updated_at") or event.created_at
-            stale = self._stale(state, version)
-            if stale is not None:
-                decisions[event.seq] = (STALE, stale)
-                continue
-            decisions[event.seq] = (APPLIED, None)
-            latest[event.record_id] = rows
-            deletes.pop(event.record_id, None)
-            state.exists, state.updated_at, state.deleted_at = True, version, None
-        if latest:
-            upsert_outcomes(self.conn, self.owner.store._insert, self.resource, list(latest.values()))
-        for record_id, at in deletes.items():
-            remove_rows(self.conn, self.resource, [record_id], at, self.owner.store.deletes)
-        return decisions
-
-    @staticmethod
-    def _stale(state: _Row, version: datetime) -> str | None:
-        if state.deleted_by_event is not None and version <= state.deleted_by_event:
-            return f"the record was deleted at {state.deleted_by_event.isoformat()}"
-        if state.deleted_at is not None and version <= state.deleted_at:
-            return f"the row was marked deleted at {state.deleted_at.isoformat()}"
-        if state.updated_at is not None and version < state.updated_at:
-            return f"the stored row is newer (updated_at {state.updated_at.isoformat()})"
-        return None
-
-    def _rows(self, event: _Pending, state: _Row) -> RecordRows:
-        """The record's rows as a sync would write them: the workspace from the delivery, the parent from the
-        record, else from the stored row (some objects do not carry their parent's id)."""
-        data = event.payload.get("data") if isinstance(event.payload, dict) else None
-        if not isinstance(data, dict):
-            raise RecordError(f"{self.resource.name}: data must be an object")
-        param = self.resource.parent_param
-        parent = data.get(param) if param else None
-        if not isinstance(parent, int) or isinstance(parent, bool):
-            parent = event.workspace_id if param == "workspace_id" else state.parent_id
-        scope = Scope(self.owner.policy.account, event.workspace_id, parent)
-        return to_rows(self.resource, data, scope, self.now)

@@ -1,0 +1,94 @@
+"""`cfsync webhooks serve` and `cfsync webhooks register`: the receiver and the endpoint that feeds it.
+
+Both join the `webhooks` group of cfsync.cli.writes (where `webhooks endpoints ...` lives).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from ..errors import CfsyncError
+from .base import config_of
+from .inputs import account_option, echo_json
+from .writes import webhooks
+
+__all__ = ["register_command", "serve"]
+
+
+@webhooks.command()
+@click.option("--host", help="Interface to listen on [default: [webhooks].host, 127.0.0.1].")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port, 0 = any free one [default: 8787].")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Receive ClickFunnels webhooks: verify, store, apply to the database.
+
+    POST deliveries to /webhooks (every known key is tried) or /webhooks/ENDPOINT_ID. Each is answered
+    2xx only once committed; events left unapplied by a crash are applied on the next start.
+    """
+    from ..webhooks import serve_forever
+
+    config = config_of(ctx)
+
+    def ready(url: str) -> None:
+        click.echo(f"webhooks: listening on {url}/webhooks  (Ctrl-C stops it)", err=False)
+
+    try:
+        asyncio.run(serve_forever(config, host, port, on_ready=ready))
+    except OSError as exc:
+        raise CfsyncError(f"cannot listen: {exc.strerror or exc}") from None
+
+
+@webhooks.command("register")
+@click.option(
+    "--url", required=True, help="Where ClickFunnels posts, e.g. https://hooks.example.com/webhooks."
+)
+@click.option(
+    "--workspace",
+    type=int,
+    metavar="ID",
+    help="Workspace id [default: the config's [sync].workspaces entry, when there is exactly one].",
+)
+@click.option(
+    "--events",
+    "event_types",
+    multiple=True,
+    metavar="TYPE",
+    help="Event type to subscribe (repeatable) [default: every documented type of a synced table].",
+)
+@click.option("--name", help="The endpoint's name [default: 'cfsync URL'].")
+@click.option(
+    "--show-secret", is_flag=True, help="Also print the webhook_secret (shown by the API only now)."
+)
+@account_option
+@click.pass_context
+def register_command(
+    ctx: click.Context,
+    url: str,
+    workspace: int | None,
+    event_types: tuple[str, ...],
+    name: str | None,
+    show_secret: bool,
+    account: str | None,
+) -> None:
+    """Create an outgoing webhook endpoint and keep its secret where `serve` finds it.
+
+    Prints the endpoint as JSON; the secret goes to [webhooks].secrets_file (mode 0600), not to the screen
+    unless --show-secret.
+    """
+    from ..webhooks import register
+
+    config = config_of(ctx)
+    done = asyncio.run(
+        register(config, url, workspace_id=workspace, event_types=event_types, name=name, account=account)
+    )
+    record = dict(done.endpoint)
+    if show_secret:
+        record["webhook_secret"] = done.secret.value
+    click.echo(
+        f"cfsync: registered endpoint {record.get('id')} in workspace {done.workspace_id} for "
+        f"{len(done.event_types)} event types; its secret is in {done.secrets_file}",
+        err=True,
+    )
+    echo_json(record)
