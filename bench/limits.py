@@ -96,7 +96,9 @@ def run_known_limit(opts: Options) -> CaseResult:
         str(limit),
     ]
     with procs.Sandbox(args) as sb:
-        runs = [_walk(opts, sb, limit) for _ in range(opts.runs)]
+        runs = [sb.retrying(lambda: _walk(opts, sb, limit)) for _ in range(opts.runs)]
+    if sb.death_note():
+        result.notes.append(str(sb.death_note()))
     fig = _figures(result, runs, limit, Target(">=", 0.95))
     result.add(Figure("429 share", [r["share_429"] for r in runs], percent=True))
     note = _sequential_note(runs, latency) if fig.target and not fig.target.met(fig.median) else None
@@ -120,16 +122,28 @@ def run_unknown_limit(opts: Options) -> CaseResult:
         ],
     )
     with procs.Sandbox(["--workspaces", "1", "--contacts", str(contacts), "--rate-limit", str(limit)]) as sb:
-        runs = [_walk(opts, sb, configured) for _ in range(opts.runs)]
+        runs = [sb.retrying(lambda: _walk(opts, sb, configured)) for _ in range(opts.runs)]
+    if sb.death_note():
+        result.notes.append(str(sb.death_note()))
     _figures(result, runs, limit, Target(">=", 0.8))
     share = result.add(
         Figure("429 share", [r["share_429"] for r in runs], target=Target("<=", 0.03, True), percent=True)
     )
     if share.target and not share.target.met(share.median):
-        attempted = median([r["attempted"] for r in runs])
-        result.notes.append(
-            f"cfsync kept sending {fmt(attempted)} contacts requests/s against a limit of {limit:g}: a 429 "
-            "is retried after a backoff, but the request rate is not lowered, so most requests meet the "
-            "limit. An adaptive rate (down on 429s, probing back up) is what closes this."
-        )
+        result.notes.append(_why_429s(median([r["attempted"] for r in runs]), limit, configured))
     return result
+
+
+def _why_429s(attempted: float | None, limit: float, configured: float) -> str:
+    if attempted is not None and attempted <= 1.5 * limit:
+        return (
+            f"cfsync's rate came down from the configured {configured:g} to {fmt(attempted)} contacts "
+            f"requests/s, close to the limit of {limit:g}: the 429s are the cost of probing above it (each "
+            "additive step past the limit meets 429s before the next cut). A smaller step, or holding longer "
+            "at a rate that drew no 429s, would bring the share under the target."
+        )
+    return (
+        f"cfsync kept sending {fmt(attempted)} contacts requests/s against a limit of {limit:g}: a 429 is "
+        "retried after a backoff but the rate stays high, so many requests meet the limit; an adaptive rate "
+        "(down on 429s, probing back up) is what closes this."
+    )

@@ -15,6 +15,17 @@ from bench.stats import Target
 __all__ = ["run"]
 
 
+def _sync(opts: Options, sb: procs.Sandbox) -> procs.Finished:
+    config = procs.write_config(
+        opts.scratch("memory-config") / "cfsync.toml",
+        sb.url,
+        opts.sqlite_url("memory")[0],
+        requests_per_second=100_000,
+        max_in_flight=opts.max_in_flight,
+    )
+    return procs.run_cfsync(config, sb.token)
+
+
 def run(opts: Options) -> CaseResult:
     small, large = (20_000, 100_000) if opts.quick else (200_000, 1_000_000)
     result = CaseResult(
@@ -32,16 +43,11 @@ def run(opts: Options) -> CaseResult:
         with procs.Sandbox(["--workspaces", "1", "--contacts", str(size)]) as sb:
             peaks[size], rates[size] = [], []
             for _ in range(opts.runs):
-                config = procs.write_config(
-                    opts.scratch("memory-config") / "cfsync.toml",
-                    sb.url,
-                    opts.sqlite_url("memory")[0],
-                    requests_per_second=100_000,
-                    max_in_flight=opts.max_in_flight,
-                )
-                done = procs.run_cfsync(config, sb.token)
+                done = sb.retrying(lambda: _sync(opts, sb))
                 peaks[size].append(done.max_rss_kib / 1024)
                 rates[size].append(done.json()["requests"] / done.wall)
+        if sb.death_note():
+            result.notes.append(f"{size:,} contacts: {sb.death_note()}")
         result.add(Figure(f"peak RSS, {size:,} contacts", peaks[size], "MiB"))
         result.add(Figure(f"pages/s, {size:,} contacts", rates[size], "pages/s"))
     growth = [b / a - 1 if a and b else None for a, b in zip(peaks[small], peaks[large], strict=True)]

@@ -18,24 +18,27 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["CFSYNC", "Finished", "Sandbox", "run_cfsync", "run_measured", "start", "write_config"]
 
 # `cfsync ...` with the interpreter running the benchmark: the venv's, on a fresh clone too.
 CFSYNC = [sys.executable, "-c", "from cfsync.cli import main; main()"]
 TOKEN_ENV = "CFSYNC_BENCH_TOKEN"
+T = TypeVar("T")
 
 
 @dataclass
 class Finished:
-    """A child that ran to its end (or was killed): exit code, wall seconds, peak RSS in KiB, output."""
+    """A child that ran to its end (or was killed): exit code, wall and CPU seconds, peak RSS in KiB,
+    output."""
 
     returncode: int
     wall: float
     max_rss_kib: int
     stdout: str
     stderr: str
+    cpu: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.stdout)
@@ -60,7 +63,8 @@ class Running:
         stdout, stderr = self.out.read().decode(), self.err.read().decode()
         self.out.close()
         self.err.close()
-        return Finished(self.proc.returncode, wall, int(usage.ru_maxrss), stdout, stderr)
+        cpu = usage.ru_utime + usage.ru_stime
+        return Finished(self.proc.returncode, wall, int(usage.ru_maxrss), stdout, stderr, cpu)
 
 
 def start(args: Sequence[str], env: dict[str, str] | None = None) -> Running:
@@ -122,6 +126,31 @@ class Sandbox:
     token: str = ""
     control_token: str = ""
     workspaces: list[int] = field(default_factory=list)
+    deaths: list[int] = field(default_factory=list)  # exit codes of sandbox processes that died mid-case
+
+    def retrying(self, run: Callable[[], T], tries: int = 3) -> T:
+        """`run()`; when it fails because the sandbox process died under it (killed from outside: the
+        machine is shared), start a new one (same seed, same data, a new port) and run it again."""
+        for attempt in range(tries):
+            try:
+                return run()
+            except Exception:
+                assert self.proc is not None
+                if self.proc.poll() is None or attempt == tries - 1:
+                    raise
+                self.deaths.append(self.proc.returncode)
+                self.__exit__()
+                self.url = self.token = self.control_token = ""
+                self.__enter__()
+        raise AssertionError("unreachable")
+
+    def death_note(self) -> str | None:
+        if not self.deaths:
+            return None
+        return (
+            f"the sandbox process died under a run {len(self.deaths)} time(s) (exit codes {self.deaths}: "
+            "killed from outside); those runs were repeated against a new sandbox with the same data"
+        )
 
     def __enter__(self) -> Sandbox:
         self.err = tempfile.TemporaryFile()

@@ -97,9 +97,11 @@ def render(results: dict[str, Any]) -> str:
     for c in _cases(results):
         lines += ["", f"## {c['case']}. {c['title']}", ""]
         git = c.get("git", {})
+        load = c.get("load_average")
         lines.append(
             f"Measured {c['measured_at']} at cfsync {git.get('commit', '?')[:10]}"
-            f"{' (uncommitted changes in the tree)' if git.get('dirty') else ''}, {c['runs']} runs."
+            f"{' (uncommitted changes in the tree)' if git.get('dirty') else ''}, {c['runs']} runs"
+            f"{f', load average {load[0]} before, {load[1]} after' if load else ''}."
         )
         lines.append("")
         lines += [f"- {s}" for s in c["setup"]]

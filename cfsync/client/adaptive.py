@@ -6,8 +6,10 @@ rate starts at the configured `requests_per_second` (the ceiling) and follows th
 - a 429 cuts the rate to `decrease` times itself, or to what the API actually accepted over the last
   seconds if that is lower (the limit just found), and pauses every request of the budget for a jittered
   backoff, or for Retry-After when a gateway sends one. The many 429s that arrive together when the limit
-  is hit (every request in flight gets one) count once: after a cut, further 429s only extend the pause
-  until `cooldown` has passed. A Retry-After of 0 is treated as "no advice", never as "retry now".
+  is hit (every request in flight gets one) count once: a 429 cuts only if its request left after the
+  last cut (without a send time: once `cooldown` has passed); the others only extend the pause. A 429 for
+  a request sent after the cut is news: still too fast. A Retry-After of 0 is treated as "no advice",
+  never as "retry now".
 - each run of `window` successes without a 429 raises the rate by `growth` (2 %), back toward the ceiling:
   slow enough that probing the limit again costs about one 429 per hundred requests.
 
@@ -54,7 +56,7 @@ class AdaptiveRate:
     growth: float = 0.02  # of the current rate, per window of successes
     window: int = 10
     measure_seconds: float = 2.0  # how far back accepted requests count toward "what the API accepts"
-    cooldown: float = 1.0  # seconds after a cut during which 429s do not cut again
+    cooldown: float = 1.0  # without send times: seconds after a cut during which 429s do not cut again
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
     clock: Callable[[], float] = time.monotonic
@@ -66,6 +68,7 @@ class AdaptiveRate:
     _streak: int = field(default=0, init=False)  # 429 cuts in a row without a success between them
     _successes: int = field(default=0, init=False)
     _no_cut_before: float = field(default=0.0, init=False)
+    _last_cut: float = field(default=float("-inf"), init=False)
     _accepted: deque[float] = field(default_factory=deque, init=False)
 
     def __post_init__(self) -> None:
@@ -94,11 +97,13 @@ class AdaptiveRate:
             self._successes = 0
             self.rate = min(self.ceiling, self.rate * (1 + self.growth))
 
-    def on_throttle(self, retry_after: float | None = None) -> None:
+    def on_throttle(self, retry_after: float | None = None, sent_at: float | None = None) -> None:
+        """A 429. `sent_at` (this clock) tells a request sent after the last cut from one in flight then."""
         now = self.clock()
         self.throttled += 1
         self._successes = 0
-        if now >= self._no_cut_before:
+        news = sent_at >= self._last_cut if sent_at is not None else now >= self._no_cut_before
+        if news:
             self.cuts += 1
             self._streak += 1
             accepted = self.accepted_rate()
@@ -107,6 +112,7 @@ class AdaptiveRate:
             )
             self.rate = max(self.floor, target)
             self._no_cut_before = now + self.cooldown
+            self._last_cut = now
         if retry_after is not None and retry_after > 0:
             wait = retry_after
         else:

@@ -39,8 +39,11 @@ class Budget:
     def on_success(self) -> None:
         self._follow(self.rate.on_success)
 
-    def on_throttle(self, retry_after: float | None) -> None:
-        self._follow(lambda: self.rate.on_throttle(retry_after))
+    def now(self) -> float:
+        return self.rate.clock()
+
+    def on_throttle(self, retry_after: float | None, sent_at: float | None = None) -> None:
+        self._follow(lambda: self.rate.on_throttle(retry_after, sent_at))
 
     def advise(self, retry_after: float | None) -> None:
         """A 503 with Retry-After: hold every request back that long, without changing the rate."""

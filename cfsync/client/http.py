@@ -162,6 +162,7 @@ class ApiClient:
                 await self._sleep(delay)
             async with self.budget.in_flight:
                 await self.budget.acquire(self._sleep)
+                sent_at = self.budget.now()
                 self.stats.requests += 1
                 try:
                     async with self._session.request(
@@ -185,7 +186,7 @@ class ApiClient:
             if status == 429:
                 self.stats.rate_limited += 1
                 throttles += 1
-                self.budget.on_throttle(parse_retry_after(headers.get("Retry-After")))
+                self.budget.on_throttle(parse_retry_after(headers.get("Retry-After")), sent_at)
                 delay = 0.0  # the budget's pause holds every request back, this one included
                 reason = "HTTP 429"
                 if throttles >= throttle_attempts:

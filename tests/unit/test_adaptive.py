@@ -209,3 +209,18 @@ def test_pacing_limiter_wakes_waiters_at_the_new_rate():
         return loop.time()
 
     assert run_virtual(main) == pytest.approx(0.1, abs=0.01)
+
+
+def test_429s_for_requests_in_flight_at_the_cut_count_once_but_a_later_one_cuts_again():
+    clock = Clock()
+    r = rate(clock)
+    sent = clock.now
+    clock.now += 0.05
+    r.on_throttle(sent_at=sent)  # the limit is hit: cut
+    for _ in range(6):  # the others that were in flight come back 429 too
+        r.on_throttle(sent_at=sent)
+    assert r.cuts == 1
+    clock.now += 0.3  # well inside the cooldown, but this request left after the cut: still too fast
+    r.on_throttle(sent_at=clock.now - 0.01)
+    assert r.cuts == 2
+    assert r.rate == pytest.approx(4.9)
