@@ -156,3 +156,18 @@ async def test_retry_after_from_a_gateway_is_honoured(sandbox, sandbox_server):
     async with ApiClient(acc, sleep=sleeps, budget=budget) as client:
         await client.request("GET", "/teams")
     assert sleeps.delays[0] == pytest.approx(7.0)
+
+
+async def test_an_unknown_limit_is_found_and_kept_under(sandbox, sandbox_server):
+    """The sandbox allows 20 req/s per client (bursts of 5, 429 without Retry-After); cfsync is told 200."""
+    sandbox.faults.rate_limit(20, burst=5)
+    acc = account(sandbox_server.url, sandbox.api_token(0), requests_per_second=200, max_in_flight=4)
+    ws = sandbox.workspace_ids(0)[0]
+    async with ApiClient(acc) as client:
+        await asyncio.gather(*(client.request("GET", f"/workspaces/{ws}/contacts") for _ in range(120)))
+    rate = client.budget.rate
+    assert client.stats.rate_limited > 0, "the limit was hit"
+    assert rate.cuts >= 1
+    assert rate.rate < 40, "the pace came down to the limit's neighbourhood"
+    assert client.stats.rate_limited < 0.25 * client.stats.requests, "and stayed there"
+    assert client.budget.limiter.rate == rate.rate
