@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from cfsync.sandbox import Sandbox, SandboxConfig
 
 from .cli_helpers import Cli, one_error_line, write_config
 
@@ -14,17 +14,6 @@ from .cli_helpers import Cli, one_error_line, write_config
 @pytest.fixture
 def sb():
     return Sandbox(SandboxConfig(seed=3, workspaces=1, counts={"contacts": 47}))
-
-
-@pytest.fixture
-def url(sb):
-    with serve_in_thread(sb) as url:
-        yield url
-
-
-@pytest.fixture
-def ws(sb):
-    return sb.workspace_ids(0)[0]
 
 
 @pytest.fixture

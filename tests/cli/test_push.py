@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from cfsync.config import parse_config
 from cfsync.errors import AuthError
 from cfsync.push import push_contacts
-from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer, serve_in_thread
+from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
 from cfsync.store import Store
 from cfsync.store.schema import metadata
 
@@ -23,26 +23,6 @@ from .cli_helpers import Cli, one_error_line, write_config
 @pytest.fixture
 def sb():
     return Sandbox(SandboxConfig(seed=9, workspaces=1, counts={"contacts": 30}))
-
-
-@pytest.fixture
-def url(sb):
-    with serve_in_thread(sb) as url:
-        yield url
-
-
-@pytest.fixture
-def ws(sb):
-    return sb.workspace_ids(0)[0]
-
-
-@pytest.fixture
-def cf(sb, url, ws, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path / "cfsync.toml", url, workspaces=[ws])
-    runner = Cli(sb, tmp_path, sb.api_token(0), [])
-    yield runner
-    assert all(sb.api_token(0) not in out for out in runner.outputs)
 
 
 def mixed_csv(sb: Sandbox, ws: int) -> str:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from cfsync.sandbox import Sandbox, SandboxConfig
 from cfsync.webhooks import load_secrets
 
 from .cli_helpers import Cli, one_error_line, write_config
@@ -15,26 +15,6 @@ from .cli_helpers import Cli, one_error_line, write_config
 @pytest.fixture
 def sb():
     return Sandbox(SandboxConfig(seed=6, workspaces=2, counts={"contacts": 5}))
-
-
-@pytest.fixture
-def url(sb):
-    with serve_in_thread(sb) as url:
-        yield url
-
-
-@pytest.fixture
-def ws(sb):
-    return sb.workspace_ids(0)[0]
-
-
-@pytest.fixture
-def cf(sb, url, ws, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path / "cfsync.toml", url, workspaces=[ws])
-    runner = Cli(sb, tmp_path, sb.api_token(0), [])
-    yield runner
-    assert all(sb.api_token(0) not in out for out in runner.outputs)
 
 
 def endpoints(sb: Sandbox, ws: int) -> list[dict]:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from cfsync.sandbox import Sandbox, SandboxConfig
 
-from .cli_helpers import Cli, one_error_line, write_config
+from .cli_helpers import one_error_line
 
 COMMANDS = [
     ["contacts"],
@@ -37,27 +37,6 @@ COMMANDS = [
 @pytest.fixture
 def sb():
     return Sandbox(SandboxConfig(seed=5, accounts=2, workspaces=1, counts={"contacts": 30}))
-
-
-@pytest.fixture
-def url(sb):
-    with serve_in_thread(sb) as url:
-        yield url
-
-
-@pytest.fixture
-def ws(sb):
-    return sb.workspace_ids(0)[0]
-
-
-@pytest.fixture
-def cf(sb, url, ws, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    write_config(tmp_path / "cfsync.toml", url, workspaces=[ws])
-    runner = Cli(sb, tmp_path, sb.api_token(0), [])
-    yield runner
-    # Whatever a command printed, the API token never shows.
-    assert all(sb.api_token(0) not in out and sb.api_token(1) not in out for out in runner.outputs)
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
