@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "FatalApiError",
+    "FieldError",
     "ForbiddenError",
     "LockedError",
     "NotFoundError",
@@ -35,6 +36,10 @@ class ConfigError(CfsyncError):
     """Bad or missing configuration: a file, a key, a flag or an environment variable."""
 
     exit_code = 2
+
+
+class FieldError(ConfigError):
+    """A body field the operation does not take, or a value of the wrong type: refused before sending."""
 
 
 class StoreError(CfsyncError):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import FieldError
 
 __all__ = ["FieldError", "FieldType", "check_fields", "from_text"]
 
@@ -27,10 +27,6 @@ _NAMES = {
     "object": "a JSON object",
     "any": "a value",
 }
-
-
-class FieldError(ConfigError):
-    """A body field the operation does not take, or a value of the wrong type: refused before sending."""
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 from .apply import apply_record, scope_of
 from .ports import PageWrite, Partition, PartitionKey, Reject, Reporter, RunSummary, StorePort, WriteResult
 from .sync import NullReporter, Syncer, SyncPlan
+from .walk import PassPolicy
 
 __all__ = [
     "NullReporter",
     "PageWrite",
     "Partition",
     "PartitionKey",
+    "PassPolicy",
     "Reject",
     "Reporter",
     "RunSummary",
