@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
+from cfsync.config import Config
 from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
+from cfsync.store import Store
+
+from .helpers import config_for
 
 
 @pytest.fixture
@@ -117,3 +122,25 @@ def api_for(http_session: aiohttp.ClientSession) -> ApiFactory:
 def sandbox_api(sandbox: Sandbox, sandbox_server: SandboxServer, api_for: ApiFactory) -> SandboxApi:
     """Direct mode, account 0."""
     return api_for(sandbox_server.url, sandbox.api_token(0))
+
+
+# For sync tests: a module defines `sb` (its sandbox); these serve it and point a config and an engine at
+# the test's database (SQLite and PostgreSQL, through `db_url`).
+
+
+@pytest.fixture
+async def server(sb: Sandbox) -> AsyncIterator[SandboxServer]:
+    async with SandboxServer(sb, host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def config(sb: Sandbox, server: SandboxServer, db_url: str) -> Config:
+    return config_for(server.url, sb.api_token(0), db_url)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    engine = Store.open(db_url).engine
+    yield engine
+    engine.dispose()

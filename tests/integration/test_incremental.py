@@ -9,11 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from cfsync import app
-from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
-from cfsync.store import Store
+from cfsync.sandbox import Sandbox, SandboxConfig
 from cfsync.store.schema import metadata, rejects, sweep_misses, sync_state
 
-from .helpers import config_for, db_snapshot, sandbox_snapshot
+from .helpers import db_snapshot, sandbox_snapshot
 
 COUNTS = {"contacts": 45, "orders": 12, "products": 5, "courses": 2, "courses_enrollments": 6}
 SMALL = ("contacts", "products", "courses_enrollments", "webhooks_outgoing_events")
@@ -23,24 +22,6 @@ NO_EVENTS = ("contacts", "products", "courses_enrollments")
 @pytest.fixture
 def sb() -> Sandbox:
     return Sandbox(SandboxConfig(seed=21, workspaces=2, counts=COUNTS))
-
-
-@pytest.fixture
-async def server(sb):
-    async with SandboxServer(sb, host="127.0.0.1", port=0) as server:
-        yield server
-
-
-@pytest.fixture
-def config(sb, server, db_url):
-    return config_for(server.url, sb.api_token(0), db_url)
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = Store.open(db_url).engine
-    yield engine
-    engine.dispose()
 
 
 def with_sync(config, **changes):

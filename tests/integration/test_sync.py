@@ -11,11 +11,10 @@ import sqlalchemy as sa
 
 from cfsync import app
 from cfsync.resources.catalog import CATALOG
-from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
-from cfsync.store import Store
+from cfsync.sandbox import Sandbox, SandboxConfig
 from cfsync.store.schema import metadata, sync_runs, sync_state
 
-from .helpers import config_for, db_snapshot, dump_tables, sandbox_partitions, sandbox_snapshot
+from .helpers import db_snapshot, dump_tables, sandbox_partitions, sandbox_snapshot
 
 EVERY_RESOURCE = tuple(CATALOG)
 COUNTS = {
@@ -31,24 +30,6 @@ COUNTS = {
 @pytest.fixture
 def sb() -> Sandbox:
     return Sandbox(SandboxConfig(seed=11, workspaces=2, counts=COUNTS))
-
-
-@pytest.fixture
-async def server(sb):
-    async with SandboxServer(sb, host="127.0.0.1", port=0) as server:
-        yield server
-
-
-@pytest.fixture
-def config(sb, server, db_url):
-    return config_for(server.url, sb.api_token(0), db_url)
-
-
-@pytest.fixture
-def engine(db_url):
-    engine = Store.open(db_url).engine
-    yield engine
-    engine.dispose()
 
 
 def list_requests(sb: Sandbox) -> list[str]:
