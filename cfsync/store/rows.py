@@ -46,27 +46,31 @@ def upsert_outcomes(
     """Upsert, and say per id what happened: "inserted", "updated" or "unchanged".
 
     "Identical" compares the stored `_raw` with the incoming record, so an unchanged record keeps its
-    `_synced_at` and costs no write; a row marked deleted that is listed again comes back to life.
+    `_synced_at` and costs no write; a row marked deleted that is listed again comes back to life. A copy
+    older than the stored row (its `updated_at` is earlier: a webhook wrote a newer one while this page
+    was in flight) is stale and left out, like a copy fetched before the row was found deleted.
     """
     table = metadata.tables[resource.name]
     outcomes: dict[int, str] = {}
     if not records:
         return outcomes
     latest = {r.row["id"]: r for r in records}  # the same id twice in a batch: the later copy wins
-    existing: dict[int, tuple[Any, Any]] = {}
+    existing: dict[int, tuple[Any, Any, Any]] = {}
     ids = list(latest)
+    version = table.c.updated_at if "updated_at" in table.c else sa.null()
     for start in range(0, len(ids), _BATCH):
-        query = sa.select(table.c.id, table.c._raw, table.c._deleted_at).where(
+        query = sa.select(table.c.id, table.c._raw, table.c._deleted_at, version).where(
             table.c.id.in_(ids[start : start + _BATCH])
         )
-        existing.update((row.id, (row._raw, row._deleted_at)) for row in conn.execute(query))
+        existing.update((row[0], tuple(row[1:])) for row in conn.execute(query))
     changed = []
     for record_id, record in latest.items():
         before = existing.get(record_id)
         if before is None:
             outcomes[record_id] = "inserted"
-        elif before[1] is not None and before[1] >= record.row["_synced_at"]:
-            # Found gone after this copy was fetched (an event log page written first): the copy is stale.
+        elif _stale(record, *before[1:]):
+            # Found gone after this copy was fetched (an event log page written first), or a newer copy
+            # is stored already: this one is stale.
             outcomes[record_id] = "unchanged"
             continue
         elif before[0] != record.row["_raw"] or before[1] is not None:
@@ -94,6 +98,13 @@ def upsert_outcomes(
         elif rows:
             conn.execute(sa.insert(child_table), rows)
     return outcomes
+
+
+def _stale(record: RecordRows, deleted_at: datetime | None, updated_at: datetime | None) -> bool:
+    if deleted_at is not None and deleted_at >= record.row["_synced_at"]:
+        return True
+    incoming = record.row.get("updated_at")
+    return updated_at is not None and incoming is not None and incoming < updated_at
 
 
 _STATEMENTS: dict[tuple[Any, str], Any] = {}

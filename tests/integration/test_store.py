@@ -83,6 +83,21 @@ def test_changed_record_is_updated_and_its_children_replaced(store):
     assert [t["name"] for t in table_rows(store, "contacts__tags")] == ["t0"]
 
 
+def test_an_older_copy_never_replaces_a_newer_row(store):
+    """A page fetched before a webhook wrote a newer copy of a record commits after it: the page's copy is
+    stale and left out; a later copy replaces the row as usual."""
+    newer = {**contact(1, name="Webhook"), "updated_at": "2024-01-02T00:00:00.000Z"}
+    store.upsert(CONTACTS.resource, [to_rows(CONTACTS.resource, newer, CONTACTS.scope, T0)])
+    stale = store.write_page(page([contact(1, name="Page")], "1", at=T0 + timedelta(minutes=1)))
+    assert (stale.inserted, stale.updated, stale.unchanged) == (0, 0, 1)
+    [row] = table_rows(store, "contacts")
+    assert (row["first_name"], row["_synced_at"]) == ("Webhook", T0)
+    later = {**contact(1, name="Later"), "updated_at": "2024-01-03T00:00:00.000Z"}
+    result = store.write_page(page([later], "1", at=T0 + timedelta(minutes=2)))
+    assert result.updated == 1
+    assert table_rows(store, "contacts")[0]["first_name"] == "Later"
+
+
 def test_page_and_cursor_commit_together(store):
     store.write_page(page([contact(1)], "1"))
     assert store.partition_state(CONTACTS.key).cursor == "1"
