@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ..errors import ConfigError
+from .types import json_text
 
 __all__ = ["create_engine", "redacted"]
 
@@ -23,7 +24,9 @@ def create_engine(url: str) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
-        engine = sa.create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+        engine = sa.create_engine(
+            parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite", json_serializer=json_text
+        )
     except (ArgumentError, NoSuchModuleError) as exc:
         raise ConfigError(f"config: cannot use database {redacted(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":

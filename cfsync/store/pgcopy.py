@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
+from .types import json_text
+
 __all__ = ["copy_insert"]
 
 
@@ -42,12 +44,14 @@ def _load(raw: Any, table: sa.Table, rows: list[dict[str, Any]], upsert_on: str 
         )
         with cursor.copy(f'COPY "{temp}" ({names}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row(
-                    [Jsonb(row[c]) if c in json_columns and row[c] is not None else row[c] for c in columns]
-                )
+                copy.write_row([_jsonb(row[c]) if c in json_columns else row[c] for c in columns])
         merge = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{temp}"'
         if upsert_on is not None:
             updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c != upsert_on)
             merge += f' ON CONFLICT ("{upsert_on}") DO UPDATE SET {updates}'
         cursor.execute(merge)
         cursor.execute(f'DELETE FROM "{temp}"')
+
+
+def _jsonb(value: Any) -> Jsonb | None:
+    return None if value is None else Jsonb(value, json_text)

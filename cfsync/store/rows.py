@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 from ..engine.ports import PageWrite, PartitionKey, Reject, WriteResult
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows
-from .pgcopy import copy_insert
 from .schema import metadata, sweep_misses
+from .sqlitebulk import bulk_insert
 
 __all__ = [
     "apply_misses",
@@ -30,19 +30,15 @@ Insert = Callable[[sa.Table], Any]  # the dialect's insert(), which knows ON CON
 _BATCH = 500  # ids per IN (...) list
 
 
-def upsert_rows(
-    conn: Connection, insert: Insert, resource: Resource, records: list[RecordRows]
-) -> WriteResult:
+def upsert_rows(conn: Connection, resource: Resource, records: list[RecordRows]) -> WriteResult:
     """Insert new records, rewrite changed ones (and replace their child rows), leave identical ones alone."""
     result = WriteResult()
-    for outcome in upsert_outcomes(conn, insert, resource, records).values():
+    for outcome in upsert_outcomes(conn, resource, records).values():
         setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 
-def upsert_outcomes(
-    conn: Connection, insert: Insert, resource: Resource, records: list[RecordRows]
-) -> dict[int, str]:
+def upsert_outcomes(conn: Connection, resource: Resource, records: list[RecordRows]) -> dict[int, str]:
     """Upsert, and say per id what happened: "inserted", "updated" or "unchanged".
 
     "Identical" compares the stored `_raw` with the incoming record, so an unchanged record keeps its
@@ -81,23 +77,26 @@ def upsert_outcomes(
         changed.append(record)
     if not changed:
         return outcomes
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        copy_insert(conn, table, [r.row for r in changed], upsert_on="id")
-    else:
-        conn.execute(_upsert_statement(insert, table), [r.row for r in changed])
-    changed_ids = [r.row["id"] for r in changed]
+    load = _loader(conn)
+    load(conn, table, [r.row for r in changed], upsert_on="id")
+    replaced = [r.row["id"] for r in changed if outcomes[r.row["id"]] == "updated"]
     for child in resource.children:
         child_table = metadata.tables[child.name]
-        for start in range(0, len(changed_ids), _BATCH):
-            owned = child_table.c[child.parent_key].in_(changed_ids[start : start + _BATCH])
+        for start in range(0, len(replaced), _BATCH):
+            owned = child_table.c[child.parent_key].in_(replaced[start : start + _BATCH])
             conn.execute(sa.delete(child_table).where(owned))
-        rows = [row for r in changed for row in r.children[child.name]]
-        if rows and postgres:
-            copy_insert(conn, child_table, rows, upsert_on=None)
-        elif rows:
-            conn.execute(sa.insert(child_table), rows)
+        load(conn, child_table, [row for r in changed for row in r.children[child.name]], upsert_on=None)
     return outcomes
+
+
+def _loader(conn: Connection) -> Callable[..., None]:
+    """The dialect's fastest way to load many rows: COPY and a merge on PostgreSQL (psycopg is imported
+    only then), tuples for one compiled statement on SQLite."""
+    if conn.dialect.name == "postgresql":
+        from .pgcopy import copy_insert
+
+        return copy_insert
+    return bulk_insert
 
 
 def _stale(record: RecordRows, deleted_at: datetime | None, updated_at: datetime | None) -> bool:
@@ -105,21 +104,6 @@ def _stale(record: RecordRows, deleted_at: datetime | None, updated_at: datetime
         return True
     incoming = record.row.get("updated_at")
     return updated_at is not None and incoming is not None and incoming < updated_at
-
-
-_STATEMENTS: dict[tuple[Any, str], Any] = {}
-
-
-def _upsert_statement(insert: Insert, table: sa.Table) -> Any:
-    """INSERT ... ON CONFLICT (id) DO UPDATE, built once per dialect and table."""
-    key = (insert, table.name)
-    if key not in _STATEMENTS:
-        stmt = insert(table)
-        _STATEMENTS[key] = stmt.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"},
-        )
-    return _STATEMENTS[key]
 
 
 def reject_row(page: PageWrite, reject: Reject) -> dict[str, Any]:

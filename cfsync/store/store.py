@@ -113,7 +113,7 @@ class Store:
         for indexes in by_resource.values():
             resource = pages[indexes[0]].partition.resource
             records = [r for i in indexes for r in pages[i].records]
-            outcomes = upsert_outcomes(conn, self._insert, resource, records)
+            outcomes = upsert_outcomes(conn, resource, records)
             last = {r.row["id"]: i for i in indexes for r in pages[i].records}
             for record_id, outcome in outcomes.items():
                 result = results[last[record_id]]
@@ -124,7 +124,7 @@ class Store:
     def upsert(self, resource: Resource, records: list[RecordRows]) -> WriteResult:
         """Rows that did not come from a list walk (a write's answer, a webhook): no cursor moves."""
         with self.engine.begin() as conn:
-            return upsert_rows(conn, self._insert, resource, records)
+            return upsert_rows(conn, resource, records)
 
     def mark_deleted(self, resource: Resource, ids: list[int], at: datetime) -> int:
         """Rows the API no longer has (and their child rows), removed the configured way."""

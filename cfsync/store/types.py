@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
-__all__ = ["Json", "Money", "UtcDateTime"]
+__all__ = ["Json", "Money", "UtcDateTime", "json_text"]
 
 # JSONB on PostgreSQL so analysts can index and query into it; JSON text on SQLite.
 Json = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's text: orjson's (compact; NaN and infinities, which JSON lacks, become null), or the
+    standard library's for what orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

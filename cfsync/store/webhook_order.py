@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from ..errors import RecordError
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows, Scope, to_rows
-from .rows import Insert, remove_rows, upsert_outcomes
+from .rows import remove_rows, upsert_outcomes
 from .schema import metadata, webhook_events
 
 __all__ = ["APPLIED", "FAILED", "IGNORED", "PENDING", "STALE", "Gate", "PendingEvent"]
@@ -68,11 +68,9 @@ class Gate:
         resource: Resource,
         events: list[PendingEvent],
         now: datetime,
-        insert: Insert,
         account: str,
         deletes: str,
     ) -> None:
-        self.insert = insert
         self.account = account
         self.deletes = deletes
         self.conn = conn
@@ -154,7 +152,7 @@ class Gate:
             deletes.pop(event.record_id, None)
             state.exists, state.updated_at, state.deleted_at = True, version, None
         if latest:
-            upsert_outcomes(self.conn, self.insert, self.resource, list(latest.values()))
+            upsert_outcomes(self.conn, self.resource, list(latest.values()))
         for record_id, at in deletes.items():
             remove_rows(self.conn, self.resource, [record_id], at, self.deletes)
         return decisions

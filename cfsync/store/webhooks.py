@@ -231,7 +231,6 @@ class WebhookEvents:
                     CATALOG[name],
                     group,
                     now,
-                    self.store._insert,
                     self.policy.account,
                     self.store.deletes,
                 ).run()

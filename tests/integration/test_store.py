@@ -98,6 +98,15 @@ def test_an_older_copy_never_replaces_a_newer_row(store):
     assert table_rows(store, "contacts")[0]["first_name"] == "Later"
 
 
+def test_raw_keeps_what_orjson_cannot_write(store):
+    """`_raw` is written by orjson, and by the standard library where orjson refuses (beyond 64 bits)."""
+    huge = {**contact(1), "lifetime_points": 2**70, "note": "caf\u00e9"}
+    store.write_page(page([huge, contact(2)], "2"))
+    raws = [row["_raw"] for row in table_rows(store, "contacts")]
+    assert raws[0] == huge
+    assert raws[1] == contact(2)
+
+
 def test_page_and_cursor_commit_together(store):
     store.write_page(page([contact(1)], "1"))
     assert store.partition_state(CONTACTS.key).cursor == "1"
