@@ -32,6 +32,7 @@ __all__ = [
     "WebhooksConfig",
     "load_config",
     "parse_config",
+    "parse_duration",
 ]
 
 DEFAULT_CONFIG_PATH = Path("cfsync.toml")
@@ -267,18 +268,23 @@ def _sync_policy(sync: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f'config: sync.deletes must be "soft" or "hard", got {sync["deletes"]!r}')
     every = None
     if sync["full_refresh_every"].strip():
-        match = _DURATION.match(sync["full_refresh_every"])
-        if not match:
+        every = parse_duration(sync["full_refresh_every"])
+        if every is None:
             raise ConfigError(
                 'config: sync.full_refresh_every must be a duration like "7d", "12h" or "30m", '
                 f"got {sync['full_refresh_every']!r}"
             )
-        every = timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
     return {
         "overlap": timedelta(minutes=sync["overlap_minutes"]),
         "deletes": sync["deletes"],
         "full_refresh_every": every,
     }
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """ "7d", "12h", "30m", "90s", "2w" (a number, then a unit) as a timedelta; None when it is not one."""
+    match = _DURATION.match(text)
+    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))}) if match else None
 
 
 def _accounts(

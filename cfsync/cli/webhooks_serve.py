@@ -1,4 +1,4 @@
-"""`cfsync webhooks serve` and `cfsync webhooks register`: the receiver and the endpoint that feeds it.
+"""`cfsync webhooks serve`, `register` and `prune`: the receiver, the endpoint that feeds it, its table.
 
 Both join the `webhooks` group of cfsync.cli.writes (where `webhooks endpoints ...` lives).
 """
@@ -6,15 +6,18 @@ Both join the `webhooks` group of cfsync.cli.writes (where `webhooks endpoints .
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import click
 
+from .. import app
+from ..config import parse_duration
 from ..errors import CfsyncError
 from .base import config_of
 from .inputs import account_option, echo_json
 from .writes import webhooks
 
-__all__ = ["register_command", "serve"]
+__all__ = ["prune", "register_command", "serve"]
 
 
 @webhooks.command()
@@ -92,3 +95,51 @@ def register_command(
         err=True,
     )
     echo_json(record)
+
+
+class _Duration(click.ParamType):
+    name = "DURATION"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        found = parse_duration(str(value))
+        if found is None:
+            self.fail(f'{value!r} is not a duration like "30d", "12h" or "2w"', param, ctx)
+        return found
+
+
+@webhooks.command()
+@click.option(
+    "--older-than",
+    type=_Duration(),
+    default="30d",
+    show_default=True,
+    help="Prune events received longer ago than this. Keep at least as long as ClickFunnels retries.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON on stdout.")
+@click.pass_context
+def prune(ctx: click.Context, older_than: timedelta, as_json: bool) -> None:
+    """Delete old webhook_events whose fate is decided (applied, stale, ignored, failed).
+
+    Pending events and applied *.deleted events (which keep older events from bringing a deleted row back)
+    stay. A redelivery of a pruned event is stored again and judged by updated_at, so it changes nothing.
+    """
+    from ..store.webhooks import prune_events
+
+    before = datetime.now(UTC) - older_than
+    store = app.open_store(config_of(ctx), migrate=False)
+    try:
+        store.check_migrated()
+        gone = prune_events(store, before)
+    finally:
+        store.close()
+    if as_json:
+        echo_json({"before": before.isoformat(), "pruned": gone})
+    click.echo(
+        f"cfsync: pruned {sum(gone.values())} webhook events received before "
+        f"{before.isoformat(timespec='seconds')} ("
+        + ", ".join(f"{status} {n}" for status, n in gone.items())
+        + ")",
+        err=True,
+    )

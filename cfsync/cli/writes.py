@@ -55,7 +55,7 @@ def images() -> None:
 
 @cli.group()
 def webhooks() -> None:
-    """Outgoing webhooks."""
+    """Outgoing webhooks: endpoints, and the receiver that applies deliveries (serve, register, prune)."""
 
 
 @webhooks.group()

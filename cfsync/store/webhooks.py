@@ -32,6 +32,7 @@ __all__ = [
     "ApplyStats",
     "IncomingEvent",
     "WebhookEvents",
+    "prune_events",
 ]
 
 # Any constant: the PostgreSQL advisory lock that lets one applier at a time work on a database.
@@ -267,3 +268,31 @@ class WebhookEvents:
                 for s, (status, reason) in decisions.items()
             ],
         )
+
+
+def prune_events(store: Store, before: datetime, chunk: int = 10_000) -> dict[str, int]:
+    """Delete the events received before `before` whose fate is decided: applied, stale, ignored and
+    failed. Pending events stay (the applier has yet to see them), and so do applied `*.deleted` events:
+    they are the tombstones that keep an older event from bringing a deleted row back. A redelivery of a
+    pruned event is stored and judged again (by `updated_at`, so it changes nothing). Works through the
+    table in `seq` ranges, a transaction each, so a receiver writing meanwhile is never held up for long.
+    Returns how many events went, per status."""
+    t = webhook_events
+    removable = sa.and_(
+        t.c.received_at < before,
+        t.c.status != PENDING,
+        sa.not_(sa.and_(t.c.action == "deleted", t.c.status == APPLIED)),
+    )
+    gone = dict.fromkeys((APPLIED, STALE, IGNORED, FAILED), 0)
+    with store.engine.connect() as conn:
+        low, high = conn.execute(sa.select(sa.func.min(t.c.seq), sa.func.max(t.c.seq)).where(removable)).one()
+    if low is None:
+        return gone
+    for start in range(low, high + 1, chunk):
+        in_range = sa.and_(removable, t.c.seq >= start, t.c.seq < start + chunk)
+        with store.engine.begin() as conn:
+            counts = sa.select(t.c.status, sa.func.count()).where(in_range).group_by(t.c.status)
+            for status, n in conn.execute(counts):
+                gone[status] += int(n)
+            conn.execute(sa.delete(t).where(in_range))
+    return gone

@@ -24,7 +24,7 @@ def endpoints(sb: Sandbox, ws: int) -> list[dict]:
 def test_webhooks_group_has_every_command(cf):
     result = cf("webhooks", "--help")
     assert result.exit_code == 0
-    for name in ("endpoints", "register", "serve"):
+    for name in ("endpoints", "register", "serve", "prune"):
         assert name in result.stdout
     serve = cf("webhooks", "serve", "--help")
     assert "--host" in serve.stdout
@@ -100,3 +100,31 @@ def test_serve_names_a_missing_secret_variable(cf, tmp_path):
     result = cf("webhooks", "serve", "--port", "0")
     assert result.exit_code == 2
     assert "CF_HOOK_SECRET_UNSET" in one_error_line(result)
+
+
+def test_prune_deletes_decided_events_and_says_how_many(cf, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from cfsync.store import Store
+    from cfsync.store.webhooks import ApplyPolicy, IncomingEvent, WebhookEvents
+
+    assert cf("db", "upgrade").exit_code == 0
+    store = Store.open(f"sqlite:///{tmp_path / 'local.db'}")
+    w = WebhookEvents(store, ApplyPolicy("default", frozenset()))
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    old = [IncomingEvent(f"e{i}", "widget.created", 7, "Widget", i, None, at, {"data": {}}) for i in range(3)]
+    w.insert(old, received_at=datetime.now(UTC) - timedelta(days=40))
+    w.insert([IncomingEvent("new", "widget.created", 7, "Widget", 9, None, at, {"data": {}})])
+    w.apply_pending()
+    store.close()
+
+    bad = cf("webhooks", "prune", "--older-than", "soon")
+    assert bad.exit_code == 2
+    assert "is not a duration" in bad.stderr
+    result = cf("webhooks", "prune", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["pruned"] == {"applied": 0, "stale": 0, "ignored": 3, "failed": 0}
+    assert "pruned 3 webhook events received before" in result.stderr
+    assert cf.count("webhook_events") == 1
+    assert cf("webhooks", "prune", "--older-than", "0s").exit_code == 0
+    assert cf.count("webhook_events") == 0

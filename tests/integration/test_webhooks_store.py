@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from cfsync.engine.ports import Partition, PartitionKey
 from cfsync.resources.catalog import CATALOG
 from cfsync.resources.transform import Scope, to_rows
 from cfsync.store import Store
-from cfsync.store.webhooks import ApplyPolicy, IncomingEvent, WebhookEvents
+from cfsync.store.webhooks import ApplyPolicy, IncomingEvent, WebhookEvents, prune_events
 
 from .webhook_helpers import WS, contact_event, events_table, row
 
@@ -245,3 +245,34 @@ def test_nested_records_get_their_parent_and_workspace(store):
     assert w.apply_pending().applied == 1
     stored = row(store.engine, "products_prices", 5)
     assert (stored["product_id"], stored["amount"], stored["workspace_id"]) == (44, Decimal("2.00"), WS)
+
+
+def test_prune_keeps_pending_events_tombstones_and_recent_ones(store):
+    w = hooks(store)
+    old, now = datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC)
+    stale = contact_event(1, 1)
+    w.insert([incoming(contact_event(1, 2)), incoming(stale)], received_at=old)  # applied, then stale
+    w.insert([incoming(contact_event(2, 1, action="deleted"))], received_at=old)  # a tombstone
+    w.insert([incoming({**contact_event(3, 1), "event_type": "widget.created"})], received_at=old)
+    w.apply_pending()
+    w.insert([incoming(contact_event(4, 1))], received_at=old)  # still pending
+    w.insert([incoming(contact_event(5, 1))], received_at=now)  # recent
+    w.apply_pending(limit=0)
+
+    gone = prune_events(store, now - timedelta(days=1), chunk=2)
+
+    assert gone == {"applied": 1, "stale": 1, "ignored": 1, "failed": 0}
+    kept = sorted((e["record_id"], e["event_type"], e["status"]) for e in events_table(store.engine))
+    assert kept == [
+        (2, "contact.deleted", "applied"),
+        (4, "contact.updated", "pending"),
+        (5, "contact.updated", "pending"),
+    ]
+    # A redelivery of a pruned event is taken again and changes nothing: the stored row is newer.
+    assert w.insert([incoming(stale)]) == [True]
+    w.apply_pending()
+    assert row(store.engine, "contacts", 1)["first_name"] == "v2"
+    assert ("contact.updated", "stale") in statuses(store)
+    # Now applied, the old pending event goes too; the recent ones stay.
+    assert prune_events(store, now - timedelta(days=1)) == {**dict.fromkeys(gone, 0), "applied": 1}
+    assert len(events_table(store.engine)) == 3
