@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,46 +30,60 @@ Insert = Callable[[sa.Table], Any]  # the dialect's insert(), which knows ON CON
 _BATCH = 500  # ids per IN (...) list
 
 
-def upsert_rows(conn: Connection, resource: Resource, records: list[RecordRows]) -> WriteResult:
+def upsert_rows(
+    conn: Connection, resource: Resource, records: list[RecordRows], owners: Collection[str] = ()
+) -> WriteResult:
     """Insert new records, rewrite changed ones (and replace their child rows), leave identical ones alone."""
     result = WriteResult()
-    for outcome in upsert_outcomes(conn, resource, records).values():
+    for outcome in upsert_outcomes(conn, resource, records, owners).values():
         setattr(result, outcome, getattr(result, outcome) + 1)
     return result
 
 
-def upsert_outcomes(conn: Connection, resource: Resource, records: list[RecordRows]) -> dict[int, str]:
+def upsert_outcomes(
+    conn: Connection, resource: Resource, records: list[RecordRows], owners: Collection[str] = ()
+) -> dict[int, str]:
     """Upsert, and say per id what happened: "inserted", "updated" or "unchanged".
 
     "Identical" compares the stored `_raw` with the incoming record, so an unchanged record keeps its
     `_synced_at` and costs no write; a row marked deleted that is listed again comes back to life. A copy
     older than the stored row (its `updated_at` is earlier: a webhook wrote a newer one while this page
     was in flight) is stale and left out, like a copy fetched before the row was found deleted.
+
+    Top-level rows (teams) belong to the config account that first listed them, and their children are
+    synced under it. `owners` are the accounts of the run: a row whose account is none of them (it left
+    the config) goes to the account listing it now, so its children are synced again.
     """
     table = metadata.tables[resource.name]
     outcomes: dict[int, str] = {}
     if not records:
         return outcomes
     latest = {r.row["id"]: r for r in records}  # the same id twice in a batch: the later copy wins
-    existing: dict[int, tuple[Any, Any, Any]] = {}
+    optional = [
+        (table.c[name] if name in table.c else sa.null()).label(name) for name in ("updated_at", "_account")
+    ]
+    existing: dict[int, Any] = {}
     ids = list(latest)
-    version = table.c.updated_at if "updated_at" in table.c else sa.null()
     for start in range(0, len(ids), _BATCH):
-        query = sa.select(table.c.id, table.c._raw, table.c._deleted_at, version).where(
+        query = sa.select(table.c.id, table.c._raw, table.c._deleted_at, *optional).where(
             table.c.id.in_(ids[start : start + _BATCH])
         )
-        existing.update((row[0], tuple(row[1:])) for row in conn.execute(query))
+        existing.update((row.id, row) for row in conn.execute(query))
     changed = []
     for record_id, record in latest.items():
         before = existing.get(record_id)
         if before is None:
             outcomes[record_id] = "inserted"
-        elif _stale(record, *before[1:]):
+        elif _stale(record, before._deleted_at, before.updated_at):
             # Found gone after this copy was fetched (an event log page written first), or a newer copy
             # is stored already: this one is stale.
             outcomes[record_id] = "unchanged"
             continue
-        elif before[0] != record.row["_raw"] or before[1] is not None:
+        elif (
+            before._raw != record.row["_raw"]
+            or before._deleted_at is not None
+            or (before._account not in (None, record.row.get("_account")) and before._account not in owners)
+        ):
             outcomes[record_id] = "updated"
         else:
             outcomes[record_id] = "unchanged"

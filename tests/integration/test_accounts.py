@@ -203,6 +203,45 @@ def test_a_completed_connection_is_picked_up_by_the_next_sync(sb: Sandbox, url: 
     assert_synced(sb, db_url, {**before, f"agency:{cid}": new})
 
 
+def test_two_connections_to_one_account_sync_it_once_and_hand_it_over(sb: Sandbox, url: str, db_url: str):
+    """A ClickFunnels account connected twice (a re-authorisation, say) is walked once, under the
+    connection that listed its teams first; when that connection goes, the other takes the account over."""
+    config = load(config_text(db_url, [maton("agency", url, "all")]), sb)
+    first, other = sb.connection_ids
+    twin = sb.create_connection()["connection_id"]
+    sb.complete_connection(twin, account=0)
+    assert asyncio.run(sync(config)).status == "succeeded"
+
+    owners = dict(db_rows(db_url, "SELECT id, _account FROM teams"))
+    [owner] = {owners[t] for t in sb.team_ids(0)}
+    assert owner in (f"agency:{first}", f"agency:{twin}")
+    walked = db_rows(db_url, "SELECT account, workspace_id FROM sync_state WHERE resource = 'contacts'")
+    assert sorted(walked) == sorted(
+        [(owner, w) for w in sb.workspace_ids(0)] + [(f"agency:{other}", w) for w in sb.workspace_ids(1)]
+    )
+
+    sb.delete_connection(owner.split(":", 1)[1])
+    heir = f"agency:{first}" if owner == f"agency:{twin}" else f"agency:{twin}"
+    new = sb.create("contacts", {"email_address": "late@example.com"}, workspace_id=sb.workspace_ids(0)[0])
+    assert asyncio.run(sync(config)).status == "succeeded"
+    owners = dict(db_rows(db_url, "SELECT id, _account FROM teams"))
+    assert {owners[t] for t in sb.team_ids(0)} == {heir}
+    walked = db_rows(
+        db_url, "SELECT account, workspace_id, status FROM sync_state WHERE resource = 'contacts'"
+    )
+    assert sorted((w, s) for a, w, s in walked if a == heir) == [
+        (w, "ok") for w in sorted(sb.workspace_ids(0))
+    ]
+    contacts = {
+        r["id"]: r
+        for a in (0, 1)
+        for w in sb.workspace_ids(a)
+        for r in sb.records("contacts", workspace_id=w)
+    }
+    assert {row.id: _json(row._raw) for row in db_rows(db_url, "SELECT id, _raw FROM contacts")} == contacts
+    assert new["id"] in contacts
+
+
 def test_maton_key_without_active_connection_is_one_line(sb: Sandbox, url: str, tmp_path: Path):
     for cid in sb.connection_ids:
         sb.delete_connection(cid)
