@@ -20,7 +20,9 @@ log = logging.getLogger("cfsync")
 
 
 def fail(message: str, code: int) -> NoReturn:
-    click.echo(f"cfsync: error: {message}", err=True)
+    # One line, whatever the message carries (a driver's hint on a second line, say).
+    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    click.echo(f"cfsync: error: {one_line}", err=True)
     sys.exit(code)
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from ..engine.ports import PartitionKey
-from ..errors import LockedError
+from ..errors import LockedError, StoreError
 from .schema import sync_runs
 
 __all__ = ["AdvisoryClaims", "RunLock", "run_lock_path"]
@@ -45,7 +45,10 @@ class RunLock:
         self._file: IO[str] | None = None
 
     def acquire(self, wait: float = 0.0, poll: float = 0.2) -> None:
-        handle = self.path.open("a+")
+        try:
+            handle = self.path.open("a+")
+        except OSError as exc:
+            raise StoreError(f"cannot open the lock file {self.path}: {exc.strerror or exc}") from None
         deadline = self._clock() + wait
         while True:
             try:

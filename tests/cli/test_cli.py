@@ -219,6 +219,24 @@ def test_status_before_any_upgrade(workdir):
     assert "run `cfsync db upgrade`" in one_error_line(result)
 
 
+def test_unusable_databases_are_one_line(workdir, sandbox_url, monkeypatch):
+    """A SQLite file in a missing directory, a PostgreSQL server that refuses (whose driver message
+    spans two lines, with the password in the URL): one line each, exit 1, no password."""
+    write_config(workdir / "cfsync.toml", sandbox_url)
+    env = {"CF_TOKEN": "t"}
+    monkeypatch.setenv("CFSYNC_DATABASE_URL", f"sqlite:///{workdir}/missing/dir/x.db")
+    for args in (["sync"], ["db", "upgrade"], ["status"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 1
+        assert "missing/dir/x.db" in one_error_line(result) or "unable to open" in result.stderr
+    monkeypatch.setenv("CFSYNC_DATABASE_URL", "postgresql://u:hunter2pw@127.0.0.1:1/db")
+    for args in (["sync"], ["status"], ["webhooks", "prune"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 1
+        assert "Connection refused" in one_error_line(result)
+        assert "hunter2pw" not in result.output
+
+
 def test_sync_as_a_real_process(workdir, sandbox_url, sb):
     """The installed entry point, as cron runs it: no terminal, logs on stderr, exit code."""
     write_config(workdir / "cfsync.toml", sandbox_url)
