@@ -20,7 +20,9 @@ __all__ = ["status"]
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (every partition, every run).")
 @click.option("--partitions", "each", is_flag=True, help="One line per partition, not per resource.")
-@click.option("--runs", default=5, show_default=True, help="How many recent runs to show.")
+@click.option(
+    "--runs", default=5, show_default=True, type=click.IntRange(min=0), help="How many recent runs to show."
+)
 @click.pass_context
 def status(ctx: click.Context, as_json: bool, each: bool, runs: int) -> None:
     """Partitions (cursor, watermark, last success, last error, rows) and the last runs."""
