@@ -32,7 +32,10 @@ test: lint
 
 # Benchmarks (bench/, never run by `make test`): writes bench/RESULTS.md and bench/results.json.
 # BENCH_ARGS="--cases 1,3 --runs 3" or "--quick" (a smoke run, into bench/quick/).
+# cfsync is byte-compiled first, as `pip install` leaves an installed package (an editable install under
+# PYTHONDONTWRITEBYTECODE would compile every module again in every measured process).
 bench: $(VENV)/.bench
+	$(BIN)/python -m compileall -q cfsync
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
