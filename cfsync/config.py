@@ -282,7 +282,7 @@ def _sync_policy(sync: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """ "7d", "12h", "30m", "90s", "2w" (a number, then a unit) as a timedelta; None when it is not one."""
+    """A duration ("7d", "12h", "30m", "90s", "2w": a number, then a unit) as a timedelta, else None."""
     match = _DURATION.match(text)
     return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))}) if match else None
 
