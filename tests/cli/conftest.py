@@ -16,6 +16,12 @@ def url(sb):
 
 
 @pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def ws(sb):
     return sb.workspace_ids(0)[0]
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cfsync.cli import cli
-from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from cfsync.sandbox import Sandbox, SandboxConfig
 from cfsync.store.migrate import head_revision
 
 COMMANDS = [
@@ -32,18 +32,6 @@ COMMANDS = [
 @pytest.fixture
 def sb():
     return Sandbox(SandboxConfig(seed=5, workspaces=1, counts={"contacts": 30}))
-
-
-@pytest.fixture
-def sandbox_url(sb):
-    with serve_in_thread(sb) as url:
-        yield url
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def write_config(path: Path, url: str, db: str = "sqlite:///synced.db", extra: str = "") -> Path:
@@ -108,8 +96,8 @@ def test_missing_explicit_config(workdir):
     assert "nope.toml not found" in one_error_line(result)
 
 
-def test_sync_status_and_exit_codes(workdir, sandbox_url, sb):
-    write_config(workdir / "cfsync.toml", sandbox_url)
+def test_sync_status_and_exit_codes(workdir, url, sb):
+    write_config(workdir / "cfsync.toml", url)
     env = {"CF_TOKEN": sb.api_token(0)}
 
     result = run("sync", "--no-progress", "--json", env=env)
@@ -151,8 +139,8 @@ def test_sync_status_and_exit_codes(workdir, sandbox_url, sb):
     assert "HTTP 403" in partial.stderr
 
 
-def test_bad_key_exits_3(workdir, sandbox_url):
-    write_config(workdir / "cfsync.toml", sandbox_url)
+def test_bad_key_exits_3(workdir, url):
+    write_config(workdir / "cfsync.toml", url)
     result = run("sync", "--no-progress", env={"CF_TOKEN": "wrong-token-value"})
     assert result.exit_code == 3
     assert one_error_line(result).startswith("cfsync: error: HTTP 401: API key missing or invalid")
@@ -167,7 +155,7 @@ def test_unreachable_api_is_one_line(workdir):
     assert "Traceback" not in result.output
 
 
-def test_resources_lists_the_catalog_and_its_cost(workdir, sandbox_url, sb):
+def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     result = run("resources", "--json")
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert len(rows) == 50
@@ -180,7 +168,7 @@ def test_resources_lists_the_catalog_and_its_cost(workdir, sandbox_url, sb):
     assert "└ contacts__tags" in text
     assert "contacts_applied_tags        contacts                 off" in text
 
-    write_config(workdir / "cfsync.toml", sandbox_url)
+    write_config(workdir / "cfsync.toml", url)
     assert run("sync", "--no-progress", env={"CF_TOKEN": sb.api_token(0)}).exit_code == 0
     rows = {r["name"]: r for r in json.loads(run("resources", "--json").stdout)}
     courses = len(sb.records("courses", workspace_id=sb.workspace_ids(0)[0]))
@@ -188,8 +176,8 @@ def test_resources_lists_the_catalog_and_its_cost(workdir, sandbox_url, sb):
     assert f"1+ request per courses row (every parent, {courses} known)" in run("resources").stdout
 
 
-def test_exclude_leaves_a_resource_and_its_children_out(workdir, sandbox_url, sb):
-    write_config(workdir / "cfsync.toml", sandbox_url, extra="")
+def test_exclude_leaves_a_resource_and_its_children_out(workdir, url, sb):
+    write_config(workdir / "cfsync.toml", url, extra="")
     with (workdir / "cfsync.toml").open("a") as f:
         f.write('[sync]\nexclude = ["courses", "images"]\n')
     result = run("sync", "--no-progress", "--json", env={"CF_TOKEN": sb.api_token(0)})
@@ -219,10 +207,10 @@ def test_status_before_any_upgrade(workdir):
     assert "run `cfsync db upgrade`" in one_error_line(result)
 
 
-def test_unusable_databases_are_one_line(workdir, sandbox_url, monkeypatch):
+def test_unusable_databases_are_one_line(workdir, url, monkeypatch):
     """A SQLite file in a missing directory, a PostgreSQL server that refuses (whose driver message
     spans two lines, with the password in the URL): one line each, exit 1, no password."""
-    write_config(workdir / "cfsync.toml", sandbox_url)
+    write_config(workdir / "cfsync.toml", url)
     env = {"CF_TOKEN": "t"}
     monkeypatch.setenv("CFSYNC_DATABASE_URL", f"sqlite:///{workdir}/missing/dir/x.db")
     for args in (["sync"], ["db", "upgrade"], ["status"]):
@@ -237,9 +225,9 @@ def test_unusable_databases_are_one_line(workdir, sandbox_url, monkeypatch):
         assert "hunter2pw" not in result.output
 
 
-def test_sync_as_a_real_process(workdir, sandbox_url, sb):
+def test_sync_as_a_real_process(workdir, url, sb):
     """The installed entry point, as cron runs it: no terminal, logs on stderr, exit code."""
-    write_config(workdir / "cfsync.toml", sandbox_url)
+    write_config(workdir / "cfsync.toml", url)
     env = {**os.environ, "CF_TOKEN": sb.api_token(0)}
     exe = Path(sys.executable).with_name("cfsync")
     done = subprocess.run(

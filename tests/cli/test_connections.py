@@ -10,24 +10,12 @@ from click.testing import CliRunner
 
 from cfsync.cli import cli
 from cfsync.cli import connections as connections_cli
-from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
+from cfsync.sandbox import Sandbox, SandboxConfig
 
 
 @pytest.fixture
 def sb():
     return Sandbox(SandboxConfig(seed=9, accounts=2, workspaces=1, counts={"contacts": 5}))
-
-
-@pytest.fixture
-def sandbox_url(sb):
-    with serve_in_thread(sb) as url:
-        yield url
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def write_config(path: Path, url: str, accounts: str = "") -> Path:
@@ -40,8 +28,8 @@ def write_config(path: Path, url: str, accounts: str = "") -> Path:
 
 
 @pytest.fixture
-def env(workdir, sandbox_url, sb):
-    write_config(workdir / "cfsync.toml", sandbox_url)
+def env(workdir, url, sb):
+    write_config(workdir / "cfsync.toml", url)
     return {"MATON_KEY": sb.maton_key}
 
 
@@ -170,7 +158,7 @@ def test_missing_key_is_a_config_error(env):
     assert "MATON_KEY" in one_error_line(result)
 
 
-def test_account_choice(workdir, sandbox_url, sb):
+def test_account_choice(workdir, url, sb):
     """--account picks the account whose Maton key is used; the default is the first in maton mode."""
     accounts = (
         '[[accounts]]\nname = "shop"\nmode = "direct"\nbase_url = "https://x.myclickfunnels.com"\n'
@@ -178,7 +166,7 @@ def test_account_choice(workdir, sandbox_url, sb):
         '[[accounts]]\nname = "agency"\n'
         '[[accounts]]\nname = "other"\napi_key_env = "OTHER_KEY"\n'
     )
-    write_config(workdir / "cfsync.toml", sandbox_url, accounts)
+    write_config(workdir / "cfsync.toml", url, accounts)
     env = {"MATON_KEY": sb.maton_key, "OTHER_KEY": "wrong-key", "CF_TOKEN": "t"}
 
     default = run("list", "--json", env=env)  # "agency": "shop" is direct

@@ -30,6 +30,15 @@ async def sandbox_server(sandbox: Sandbox) -> AsyncIterator[SandboxServer]:
         yield server
 
 
+@pytest.fixture
+def store(db_url) -> Iterator[Store]:
+    """A migrated Store on each database."""
+    store = Store.open(db_url)
+    store.migrate()
+    yield store
+    store.close()
+
+
 @dataclass
 class Reply:
     status: int

@@ -34,14 +34,6 @@ def page(records: list[dict], cursor: str | None, at: datetime = T0, rejects=())
     return PageWrite(CONTACTS, rows, list(rejects), cursor, run_id=1, written_at=at)
 
 
-@pytest.fixture
-def store(db_url):
-    store = Store.open(db_url)
-    store.migrate()
-    yield store
-    store.close()
-
-
 def table_rows(store: Store, name: str) -> list[dict]:
     table = metadata.tables[name]
     with store.engine.connect() as conn:

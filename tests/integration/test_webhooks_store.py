@@ -34,14 +34,6 @@ def incoming(event: dict, endpoint_id: int | None = None) -> IncomingEvent:
     )
 
 
-@pytest.fixture
-def store(db_url):
-    store = Store.open(db_url)
-    store.migrate()
-    yield store
-    store.close()
-
-
 def hooks(store: Store, policy: ApplyPolicy = ALL) -> WebhookEvents:
     return WebhookEvents(store, policy)
 
