@@ -73,7 +73,6 @@ class Syncer:
         self.store = store
         self.claims = claims
         self.claim_poll = claim_poll
-        self.started = clock()
         self.clients = clients
         self.reporter: Reporter = reporter or NullReporter()
         self.clock = clock

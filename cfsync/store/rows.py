@@ -18,6 +18,8 @@ from .sqlitebulk import bulk_insert
 __all__ = [
     "apply_misses",
     "clear_misses",
+    "key_values",
+    "key_where",
     "reject_row",
     "remove_rows",
     "scope_filter",
@@ -169,13 +171,19 @@ def scope_filter(table: sa.Table, resource: Resource, key: PartitionKey) -> sa.C
     return table.c[resource.parent_param] == key.parent_id
 
 
-def _key_values(key: PartitionKey) -> dict[str, Any]:
+def key_values(key: PartitionKey) -> dict[str, Any]:
+    """A partition's key as the columns of the sync tables (sync_state, sync_segments, sweep misses)."""
     return {
         "account": key.account,
         "resource": key.resource,
         "workspace_id": key.workspace_id,
         "parent_id": key.parent_id,
     }
+
+
+def key_where(table: sa.Table, key: PartitionKey) -> sa.ColumnElement[bool]:
+    """The rows of one of those tables that belong to the partition."""
+    return sa.and_(*(table.c[name] == value for name, value in key_values(key).items()))
 
 
 def stage_misses(
@@ -199,19 +207,17 @@ def stage_misses(
         query = query.where(table.c.id.not_in(list(seen)))
     missing = list(conn.scalars(query))
     if missing:
-        rows = [{**_key_values(key), "record_id": record_id} for record_id in missing]
+        rows = [{**key_values(key), "record_id": record_id} for record_id in missing]
         conn.execute(insert(sweep_misses).on_conflict_do_nothing(), rows)
 
 
 def apply_misses(conn: Connection, resource: Resource, key: PartitionKey, at: datetime, mode: str) -> int:
     """The sweep completed: remove what it staged. Returns rows removed."""
-    where = sa.and_(*(sweep_misses.c[k] == v for k, v in _key_values(key).items()))
-    ids = list(conn.scalars(sa.select(sweep_misses.c.record_id).where(where)))
+    ids = list(conn.scalars(sa.select(sweep_misses.c.record_id).where(key_where(sweep_misses, key))))
     gone = remove_rows(conn, resource, ids, at, mode) if ids else 0
-    conn.execute(sa.delete(sweep_misses).where(where))
+    clear_misses(conn, key)
     return gone
 
 
 def clear_misses(conn: Connection, key: PartitionKey) -> None:
-    where = sa.and_(*(sweep_misses.c[k] == v for k, v in _key_values(key).items()))
-    conn.execute(sa.delete(sweep_misses).where(where))
+    conn.execute(sa.delete(sweep_misses).where(key_where(sweep_misses, key)))

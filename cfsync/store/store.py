@@ -22,6 +22,8 @@ from .db import create_engine
 from .rows import (
     apply_misses,
     clear_misses,
+    key_values,
+    key_where,
     reject_row,
     remove_rows,
     scope_filter,
@@ -94,8 +96,11 @@ class Store:
                 if page.sweep_range is not None:
                     seen = [r.row["id"] for r in page.records]
                     stage_misses(conn, self._insert, resource, key, seen, *page.sweep_range)
+                deleted: dict[str, tuple[Resource, list[int]]] = {}
                 for target, record_id in page.deletions:
-                    gone = remove_rows(conn, target, [record_id], page.written_at, self.deletes)
+                    deleted.setdefault(target.name, (target, []))[1].append(record_id)
+                for target, ids in deleted.values():
+                    gone = remove_rows(conn, target, ids, page.written_at, self.deletes)
                     if gone:
                         result.removed[target.name] = result.removed.get(target.name, 0) + gone
                 if page.segment is not None:
@@ -156,17 +161,8 @@ class Store:
 
     # -- partitions ------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _key(key: PartitionKey) -> dict[str, Any]:
-        return {
-            "account": key.account,
-            "resource": key.resource,
-            "workspace_id": key.workspace_id,
-            "parent_id": key.parent_id,
-        }
-
     def _state_where(self, key: PartitionKey) -> sa.ColumnElement[bool]:
-        return sa.and_(*(sync_state.c[name] == value for name, value in self._key(key).items()))
+        return key_where(sync_state, key)
 
     def _save_state(
         self, conn: Connection, key: PartitionKey, run_id: int, now: datetime, **values: Any
@@ -176,7 +172,7 @@ class Store:
             del values["cursor"]
         stmt = self._insert(sync_state).values(
             {
-                **self._key(key),
+                **key_values(key),
                 "rows": inserted,
                 "status": "running",
                 "run_id": run_id,
@@ -187,7 +183,7 @@ class Store:
         updates: dict[str, Any] = {"run_id": run_id, "updated_at": now, **values}
         if inserted:
             updates["rows"] = sync_state.c.rows + inserted
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(self._key(key)), set_=updates))
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(key_values(key)), set_=updates))
 
     def partition_state(self, key: PartitionKey) -> PartitionState:
         columns = [sync_state.c[name] for name in PartitionState.__dataclass_fields__]
@@ -198,7 +194,7 @@ class Store:
     # -- segments --------------------------------------------------------------------------------------
 
     def _segment_where(self, key: PartitionKey) -> sa.ColumnElement[bool]:
-        return sa.and_(*(segments.c[name] == value for name, value in self._key(key).items()))
+        return key_where(segments, key)
 
     def segments(self, key: PartitionKey) -> list[Segment]:
         query = sa.select(segments).where(self._segment_where(key)).order_by(segments.c.after_id)
@@ -212,7 +208,7 @@ class Store:
                 sa.insert(segments),
                 [
                     {
-                        **self._key(key),
+                        **key_values(key),
                         "after_id": s.start,
                         "through_id": s.end,
                         "cursor": s.cursor,
@@ -239,7 +235,7 @@ class Store:
                 .values(through_id=fresh.start)
             )
             values = {"after_id": fresh.start, "through_id": fresh.end, "cursor": fresh.cursor, "done": False}
-            conn.execute(sa.insert(segments).values(**self._key(key), **values))
+            conn.execute(sa.insert(segments).values(**key_values(key), **values))
 
     def finish_segments(self, key: PartitionKey, cursor: str | None, run_id: int, now: datetime) -> None:
         with self.engine.begin() as conn:
