@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["CFSYNC", "Finished", "Sandbox", "run_cfsync", "run_measured", "start", "write_config"]
+__all__ = ["CFSYNC", "Finished", "Sandbox", "run_cfsync", "start", "write_config"]
 
 # `cfsync ...` with the interpreter running the benchmark: the venv's, on a fresh clone too.
 CFSYNC = [sys.executable, "-c", "from cfsync.cli import main; main()"]
@@ -73,10 +73,6 @@ def start(args: Sequence[str], env: dict[str, str] | None = None) -> Running:
     started = time.perf_counter()
     proc = subprocess.Popen(list(args), stdout=out, stderr=err, env={**os.environ, **(env or {})})
     return Running(proc, started, out, err)
-
-
-def run_measured(args: Sequence[str], env: dict[str, str] | None = None) -> Finished:
-    return start(args, env).wait()
 
 
 def write_config(
@@ -207,9 +203,6 @@ class Sandbox:
         """The request log from entry `since` on (the sandbox keeps the last million)."""
         log: list[dict[str, Any]] = self._control("GET", f"/requests?since={since}")
         return log
-
-    def clear_requests(self) -> None:
-        self._control("DELETE", "/requests")
 
     def wait_for(self, done: Callable[[list[dict[str, Any]]], bool], since: int, timeout: float) -> None:
         """Poll the request log until `done(log since `since`)` or `timeout` seconds pass."""

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .app import open_store
-from .client.budget import Budgets
 from .client.http import ApiClient
 from .client.writes import DELETE, REFETCH, WriteOperation, Writer, Written, operation
 from .config import ALL_CONNECTIONS, AccountConfig, Config
@@ -129,7 +128,7 @@ class WriteSession:
         self.config = config
         self.account = client.account if client is not None else pick_account(config, account)
         self._own_client = client is None
-        self.client = client or ApiClient(self.account, budget=Budgets().for_account(self.account))
+        self.client = client or ApiClient(self.account)
         self.writer = Writer(self.client)
         self._store: Store | None = None
 
@@ -159,9 +158,6 @@ class WriteSession:
             if self._store is not None:
                 self._store.close()
                 self._store = None
-
-    def ids_for(self, op: WriteOperation, ids: Mapping[str, int | str] | None) -> dict[str, int | str]:
-        return ids_for(self.config, op, ids)
 
     async def write(
         self,
@@ -232,5 +228,5 @@ async def list_webhook_endpoints(
     workspace = workspace_id if workspace_id is not None else default_workspace(config)
     if workspace is None:
         raise ConfigError("listing webhook endpoints needs a workspace id (--workspace ID)")
-    async with ApiClient(chosen, budget=Budgets().for_account(chosen)) as client:
+    async with ApiClient(chosen) as client:
         return await Writer(client).list_webhook_endpoints(workspace)

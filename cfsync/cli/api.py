@@ -12,7 +12,6 @@ from urllib.parse import parse_qsl
 
 import click
 
-from ..client.budget import Budgets
 from ..client.http import ApiClient
 from ..client.writes import list_all
 from ..config import Config
@@ -101,7 +100,7 @@ async def _call(
     paginate: bool,
 ) -> Any:
     chosen = pick_account(config, account)
-    async with ApiClient(chosen, budget=Budgets().for_account(chosen)) as client:
+    async with ApiClient(chosen) as client:
         if paginate:
             return await list_all(client, path, params)
         response = await client.call(

@@ -79,6 +79,10 @@ class AdaptiveRate:
         """Seconds every request must still wait before going out."""
         return max(0.0, self.paused_until - self.clock())
 
+    def hold(self, seconds: float, now: float | None = None) -> None:
+        """Hold every request back at least `seconds` from now (a pause already longer stays)."""
+        self.paused_until = max(self.paused_until, (self.clock() if now is None else now) + seconds)
+
     def accepted_rate(self) -> float | None:
         """Requests per second the API accepted lately; None until there are enough to tell."""
         now = self.clock()
@@ -118,7 +122,7 @@ class AdaptiveRate:
         else:
             ceiling = min(self.backoff_cap, self.backoff_base * 2 ** max(0, self._streak - 1))
             wait = ceiling * (0.5 + 0.5 * self.rand())  # jittered, never near zero: no retry storm
-        self.paused_until = max(self.paused_until, now + wait)
+        self.hold(wait, now)
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

@@ -48,7 +48,7 @@ class Budget:
     def advise(self, retry_after: float | None) -> None:
         """A 503 with Retry-After: hold every request back that long, without changing the rate."""
         if retry_after:
-            self.rate.paused_until = max(self.rate.paused_until, self.rate.clock() + retry_after)
+            self.rate.hold(retry_after)
 
     def _follow(self, event: Callable[[], None]) -> None:
         before = self.rate.rate

@@ -75,9 +75,7 @@ class Connections:
         return connection
 
     def complete(self, connection_id: str, account: int, now_ms: int) -> Connection:
-        connection = self.get(connection_id)
-        if connection.status == ACTIVE:
-            raise SandboxError(409, f"Connection {connection_id} is already active")
+        connection = self.get(connection_id)  # Sandbox.complete_connection answered 409 if already active
         connection.status, connection.account, connection.updated_ms = ACTIVE, account, now_ms
         return connection
 

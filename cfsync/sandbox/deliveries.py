@@ -179,15 +179,6 @@ class Deliveries:
             await asyncio.sleep(0.01)
         return True
 
-    def wait_idle(self, within: float = 30.0) -> bool:
-        """`drained` for a thread that runs no event loop (the server runs in another one)."""
-        deadline = time.monotonic() + within
-        while not self.idle():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-        return True
-
     def summary(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
