@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import struct
 from typing import Any
@@ -13,7 +12,7 @@ from aiohttp import web
 from cfsync.sandbox import control
 from cfsync.sandbox.config import Fault
 from cfsync.sandbox.connections import APP
-from cfsync.sandbox.routes import Call, dispatch, json_response
+from cfsync.sandbox.routes import Call, dispatch, json_body, json_response
 from cfsync.sandbox.sandbox import RequestRecord, Sandbox
 from cfsync.sandbox.state import SandboxError
 
@@ -149,10 +148,7 @@ async def _control(sb: Sandbox, request: web.Request) -> web.Response:
 
 
 def _check_app(raw: bytes) -> None:
-    try:
-        body = json.loads(raw or b"")
-    except ValueError:
-        raise SandboxError(400, "Invalid JSON in request body") from None
+    body = json_body(raw)
     app = body.get("app") if isinstance(body, dict) else None
     if not app:
         raise SandboxError(400, "app is required")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "DEFAULT_COUNTS",
+    "DELIVERY_MODES",
     "FAULT_KINDS",
     "Fault",
     "Latency",
@@ -75,6 +76,7 @@ DEFAULT_COUNTS: Mapping[str, int] = {
 
 # A queued or random fault answers with one of these instead of the real response.
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "stall")
+DELIVERY_MODES = ("loopback", "any", "off")  # where outgoing webhooks may go
 
 # Seconds added to each request: fixed, or (low, high) drawn uniformly per request.
 Latency = float | tuple[float, float]
@@ -139,7 +141,7 @@ class SandboxConfig:
         check_latency(self.latency)
         if not self.stall_seconds >= 0:
             raise ValueError(f"stall_seconds must be >= 0, not {self.stall_seconds!r}")
-        if self.webhook_delivery not in ("loopback", "any", "off"):
+        if self.webhook_delivery not in DELIVERY_MODES:
             raise ValueError(
                 f'webhook_delivery must be "loopback", "any" or "off", not {self.webhook_delivery!r}'
             )

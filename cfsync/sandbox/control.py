@@ -12,7 +12,6 @@ Every route needs `Authorization: Bearer <Sandbox.control_token>`; bodies and an
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -21,7 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
-from cfsync.sandbox.routes import RECORD_MISSING, json_response
+from cfsync.sandbox.config import DELIVERY_MODES
+from cfsync.sandbox.routes import RECORD_MISSING, json_body, json_response
 from cfsync.sandbox.sandbox import Sandbox
 from cfsync.sandbox.state import SandboxError
 
@@ -63,10 +63,7 @@ async def handle(sb: Sandbox, request: web.Request) -> web.Response:
             continue
         try:
             raw = await request.read()
-            try:
-                body = json.loads(raw) if raw.strip() else None
-            except ValueError:
-                raise SandboxError(400, "Invalid JSON in request body") from None
+            body = json_body(raw) if raw.strip() else None
             return handler(_Ask(sb, m.groupdict(), request.query, body))
         except SandboxError as e:
             return json_response(e.status, {"error": e.message})
@@ -312,7 +309,7 @@ def _set_deliveries(a: _Ask) -> web.Response:
     body = _fields(a.body, dict.fromkeys(("mode", "retry_scale", "shuffle_seconds", "duplicates"), False))
     deliveries = a.sb.deliveries
     if "mode" in body:
-        if body["mode"] not in ("loopback", "any", "off"):
+        if body["mode"] not in DELIVERY_MODES:
             raise SandboxError(400, 'mode must be "loopback", "any" or "off"')
         deliveries.mode = body["mode"]
     for key in ("retry_scale", "shuffle_seconds"):

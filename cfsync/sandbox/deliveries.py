@@ -35,10 +35,9 @@ import aiohttp
 from cfsync.sandbox.ids import stable_int
 from cfsync.sandbox.state import State
 
-__all__ = ["DELIVERY_MODES", "RETRY_SCHEDULE", "Attempt", "Deliveries"]
+__all__ = ["RETRY_SCHEDULE", "Attempt", "Deliveries"]
 
 RETRY_SCHEDULE = (1.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 43200.0, 86400.0)
-DELIVERY_MODES = ("loopback", "any", "off")
 _ENDPOINTS = "webhooks_outgoing_endpoints"
 
 

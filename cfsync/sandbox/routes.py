@@ -22,7 +22,7 @@ from cfsync.sandbox.state import SandboxError
 if TYPE_CHECKING:
     from cfsync.sandbox.sandbox import Sandbox
 
-__all__ = ["RECORD_MISSING", "Call", "dispatch", "json_response", "parse_list_query"]
+__all__ = ["RECORD_MISSING", "Call", "dispatch", "json_body", "json_response", "parse_list_query"]
 
 RECORD_MISSING = "Not found: Record missing"
 _FILTER = re.compile(r"filter\[([^\[\]]*)\]")
@@ -43,6 +43,14 @@ def json_response(status: int, data: Any, headers: Mapping[str, str] | None = No
     return web.Response(
         status=status, body=json.dumps(data).encode(), content_type="application/json", headers=headers
     )
+
+
+def json_body(raw: bytes | None) -> Any:
+    """A request's JSON body; 400 when it is not JSON (an empty body included)."""
+    try:
+        return json.loads(raw or b"")
+    except ValueError:
+        raise SandboxError(400, "Invalid JSON in request body") from None
 
 
 def dispatch(call: Call) -> web.Response:
@@ -104,10 +112,7 @@ def _member_id(c: Call) -> int:
 
 def _body(c: Call) -> dict[str, Any]:
     wrapper = c.route.wrapper or c.sb.catalog.spec(c.route.resource).wrapper or ""
-    try:
-        data = json.loads(c.body or b"")
-    except ValueError:
-        raise SandboxError(400, "Invalid JSON in request body") from None
+    data = json_body(c.body)
     if not isinstance(data, dict) or not isinstance(data.get(wrapper), dict):
         raise SandboxError(400, f"param is missing or the value is empty: {wrapper}")
     body: dict[str, Any] = data[wrapper]
@@ -174,10 +179,7 @@ def _action(c: Call) -> web.Response:
 
 def _reorder(c: Call, parent_id: int) -> web.Response:
     """Answer the fields in the asked order; the sandbox keeps no field order of its own."""
-    try:
-        order = json.loads(c.body or b"")
-    except ValueError:
-        raise SandboxError(400, "Invalid JSON in request body") from None
+    order = json_body(c.body)
     if not isinstance(order, list):
         raise SandboxError(400, "Expected a JSON array of field ids")
     records = c.sb.state.child_records(c.route.resource, parent_id, limit=10**6)

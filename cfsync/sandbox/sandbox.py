@@ -69,8 +69,7 @@ class Sandbox:
         self.faults = Faults(self.config)
         self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
         seed = self.config.seed
-        self._tokens: dict[str, int] = {}
-        self._accounts = 0
+        self._tokens: dict[str, int] = {}  # token -> account, one per account
         self.maton_key = f"maton_sb_{stable_int(seed, 'maton'):016x}"
         # Opens the sandbox's own control API (/_sandbox/...); deterministic so a script can be written
         # against a `cfsync sandbox serve` it did not start.
@@ -86,12 +85,11 @@ class Sandbox:
     @property
     def accounts(self) -> int:
         """How many accounts the sandbox has: the generated ones, then those `add_account` made."""
-        return self._accounts
+        return len(self._tokens)
 
     def _add_token(self) -> int:
-        a, seed = self._accounts, self.config.seed
+        a, seed = len(self._tokens), self.config.seed
         self._tokens[f"cfsb_{stable_int(seed, 'token', a):016x}{stable_int(seed, 'token2', a):016x}"] = a
-        self._accounts += 1
         return a
 
     def api_token(self, account: int = 0) -> str:
@@ -161,8 +159,8 @@ class Sandbox:
             # Checked before a new account is made, so a refused call changes nothing.
             if self._connections.get(connection_id).status == ACTIVE:
                 raise SandboxError(409, f"Connection {connection_id} is already active")
-            if account is not None and not 0 <= account < self._accounts:
-                raise ValueError(f"no account {account}: the sandbox has {self._accounts}")
+            if account is not None and not 0 <= account < self.accounts:
+                raise ValueError(f"no account {account}: the sandbox has {self.accounts}")
             if account is None:
                 account = self.add_account()
             return self._connections.complete(connection_id, account, self.state.now_ms()).shape()

@@ -2,7 +2,9 @@
 
 ClickFunnels signs `"{timestamp}.{raw body}"` with HMAC-SHA256 keyed by the endpoint's `webhook_secret` and
 sends the hex digest in `X-Webhook-ClickFunnels-Signature`, the unix timestamp in
-`X-Webhook-ClickFunnels-Timestamp`. Pure functions: the receiver and the sandbox share them.
+`X-Webhook-ClickFunnels-Timestamp`. Pure functions of the receiver. The sandbox, standing in for
+ClickFunnels, signs with its own code (cfsync/sandbox/deliveries.py), so a mistake here cannot hide behind
+the same mistake there.
 """
 
 from __future__ import annotations
