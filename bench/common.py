@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["Options", "contacts_requests", "count_rows", "fresh_postgres", "span"]
+__all__ = ["Options", "contacts_requests", "count_rows", "fresh_postgres", "postgres_server", "span"]
+
+ROOT = Path(__file__).resolve().parents[1]
 
 _serial = itertools.count()
 
@@ -34,6 +37,32 @@ class Options:
     def sqlite_url(self, name: str) -> tuple[str, Path]:
         path = self.scratch(name) / "cfsync.db"
         return f"sqlite:///{path}", path
+
+
+@contextmanager
+def postgres_server(url: str | None = None) -> Iterator[tuple[str | None, str]]:
+    """(admin URL, "") of a PostgreSQL server: `url` when given, else a throwaway one started from initdb
+    as the tests do (tests/postgres.py); (None, why not) when there is none."""
+    if url:
+        yield url, ""
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres import find_bin_dir, throwaway_server
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        yield None, "no initdb on PATH or in /usr/lib/postgresql/*/bin"
+        return
+    try:
+        server = throwaway_server(bin_dir)
+        admin = server.__enter__()
+    except RuntimeError as exc:
+        yield None, str(exc)
+        return
+    try:
+        yield admin, ""
+    finally:
+        server.__exit__(None, None, None)
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import ceiling, limits, memory, versus_dlt
-from bench.common import Options
+from bench.common import Options, postgres_server
 from bench.report import CaseResult, render
 
 __all__ = ["main"]
@@ -70,23 +70,8 @@ def _postgres(needed: bool) -> Iterator[tuple[str | None, str]]:
     if not needed:
         yield None, "not needed"
         return
-    sys.path.insert(0, str(ROOT))
-    from tests.postgres import find_bin_dir, throwaway_server
-
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        yield None, "no initdb on PATH or in /usr/lib/postgresql/*/bin"
-        return
-    try:
-        server = throwaway_server(bin_dir)
-        url = server.__enter__()
-    except RuntimeError as exc:
-        yield None, str(exc)
-        return
-    try:
-        yield url, ""
-    finally:
-        server.__exit__(None, None, None)
+    with postgres_server() as found:
+        yield found
 
 
 def main(argv: list[str] | None = None) -> int:

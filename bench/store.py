@@ -19,19 +19,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
+from bench.common import fresh_postgres, postgres_server
 from cfsync.engine.ports import PageWrite, Partition, PartitionKey
 from cfsync.resources.catalog import CATALOG
 from cfsync.resources.transform import RecordRows, to_rows
 from cfsync.sandbox import Sandbox, SandboxConfig
 from cfsync.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE, BATCH = 20, 8
 
 
@@ -73,38 +71,14 @@ def _run(url: str, partition: Partition, raw_pages: list[list[dict]]) -> dict[st
 
 
 @contextmanager
-def _databases(which: list[str], work: Path) -> Iterator[Iterator[tuple[str, str]]]:
-    """(name, a fresh database URL) for each run of each database asked for."""
-    server = None
-    if "postgresql" in which:
-        sys.path.insert(0, str(ROOT))
-        from tests.postgres import find_bin_dir, throwaway_server
-
-        bin_dir = find_bin_dir()
-        if bin_dir is None:
-            sys.exit("bench.store: no initdb on PATH or in /usr/lib/postgresql/*/bin (or --databases sqlite)")
-        server = throwaway_server(bin_dir)
-        admin = server.__enter__()
-    counter = iter(range(1_000_000))
-
-    def fresh() -> Iterator[tuple[str, str]]:
-        while True:
-            n = next(counter)
-            for name in which:
-                if name == "sqlite":
-                    yield name, f"sqlite:///{work}/store-{n}.db"
-                else:
-                    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-                    with engine.connect() as conn:
-                        conn.exec_driver_sql(f"CREATE DATABASE bench_store_{n}")
-                    engine.dispose()
-                    yield name, admin.rsplit("/", 1)[0] + f"/bench_store_{n}"
-
-    try:
-        yield fresh()
-    finally:
-        if server is not None:
-            server.__exit__(None, None, None)
+def _database(name: str, work: Path, run: int, admin: str | None) -> Iterator[str]:
+    """A fresh database for one run: a SQLite file, or a PostgreSQL database dropped afterwards."""
+    if name == "sqlite":
+        yield f"sqlite:///{work}/store-{run}.db"
+        return
+    assert admin is not None
+    with fresh_postgres(admin) as url:
+        yield url
 
 
 def main() -> None:
@@ -118,13 +92,15 @@ def main() -> None:
         parser.error("--databases takes sqlite and/or postgresql")
     partition, raw_pages = _pages(args.contacts)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in which}
-    with (
-        tempfile.TemporaryDirectory(prefix="cfsync-bench-store-") as work,
-        _databases(which, Path(work)) as dbs,
-    ):
-        for _ in range(args.runs * len(which)):
-            name, url = next(dbs)
-            results[name].append(_run(url, partition, raw_pages))
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cfsync-bench-store-")))
+        admin, why = stack.enter_context(postgres_server()) if "postgresql" in which else (None, "")
+        if "postgresql" in which and admin is None:
+            sys.exit(f"bench.store: no PostgreSQL ({why}); or --databases sqlite")
+        for run in range(args.runs):
+            for name in which:
+                with _database(name, work, run, admin) as url:
+                    results[name].append(_run(url, partition, raw_pages))
     print(
         f"{args.contacts:,} contacts, {len(raw_pages):,} pages of {PAGE}, {BATCH} pages a transaction, "
         f"median of {args.runs} runs; ms of CPU per page"

@@ -33,9 +33,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import aiohttp
-import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.common import fresh_postgres, postgres_server
+
 CFSYNC = str(Path(sys.executable).with_name("cfsync"))
 SECRET, SECRET_ENV, WS = "bench-webhook-secret", "CFSYNC_BENCH_WEBHOOK_SECRET", 7
 
@@ -132,33 +132,14 @@ async def run_once(url: str, count: int, senders: int) -> tuple[float, float]:
     return count / answered, count / applied
 
 
-def fresh_database(kind: str, work: Path, run: int, pg_admin: str | None) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{work}/bench-{run}.db"
-    assert pg_admin is not None
-    name = f"bench_webhooks_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return sa.make_url(pg_admin).set(database=name).render_as_string(hide_password=False)
-
-
 @contextmanager
-def postgres(url: str | None) -> Iterator[tuple[str | None, str]]:
-    url = url or os.environ.get("CFSYNC_TEST_POSTGRES_URL")
-    if url:
-        yield url, ""
+def database(kind: str, work: Path, run: int, pg_admin: str | None) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{work}/bench-{run}.db"
         return
-    sys.path.insert(0, str(ROOT))
-    from tests.postgres import find_bin_dir, throwaway_server
-
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        yield None, "no initdb on PATH or in /usr/lib/postgresql/*/bin"
-        return
-    with throwaway_server(bin_dir) as server:
-        yield server, ""
+    assert pg_admin is not None
+    with fresh_postgres(pg_admin) as url:
+        yield url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,15 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, str, str]] = []
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cfsync-bench-webhooks-")))
-        pg, why = stack.enter_context(postgres(args.postgres_url)) if "postgresql" in kinds else (None, "")
+        pg_url = args.postgres_url or os.environ.get("CFSYNC_TEST_POSTGRES_URL")
+        pg, why = stack.enter_context(postgres_server(pg_url)) if "postgresql" in kinds else (None, "")
         for kind in kinds:
             if kind == "postgresql" and pg is None:
                 rows.append((kind, "-", "-", why))
                 continue
             results = []
             for run in range(args.runs):
-                db_url = fresh_database(kind, work, run, pg)
-                with receiver(db_url, work) as url:
+                with database(kind, work, run, pg) as db_url, receiver(db_url, work) as url:
                     results.append(asyncio.run(run_once(url, args.deliveries, args.senders)))
                 answered_s, applied_s = results[-1]
                 print(f"  {kind} run {run + 1}: {answered_s:,.0f} answered/s, {applied_s:,.0f} applied/s")
