@@ -22,11 +22,11 @@ from .engine.ports import Reporter, RunSummary
 from .engine.sync import Syncer, SyncPlan
 from .engine.walk import PassPolicy
 from .errors import ConfigError
-from .resources.catalog import UnknownResourceError, resolve
+from .resources.catalog import Resource, UnknownResourceError, resolve
 from .store.locks import AdvisoryClaims, RunLock, run_lock_path
 from .store.store import Store
 
-__all__ = ["expand_accounts", "open_store", "plan", "sync"]
+__all__ = ["expand_accounts", "open_store", "plan", "sync", "synced_resources"]
 
 
 def plan(
@@ -37,10 +37,7 @@ def plan(
     full_refresh: bool = False,
 ) -> SyncPlan:
     """What a sync will do: flags override the config's [sync] table."""
-    try:
-        chosen = resolve(list(resources) or list(config.sync.resources), config.sync.exclude)
-    except UnknownResourceError as exc:
-        raise ConfigError(f"unknown resource {exc.name!r} (see `cfsync resources`)") from None
+    chosen = synced_resources(config, resources)
     policy = PassPolicy(
         full_refresh=full_refresh,
         full_refresh_every=config.sync.full_refresh_every,
@@ -49,6 +46,15 @@ def plan(
     return SyncPlan(
         resources=chosen, workspaces=frozenset(workspaces or config.sync.workspaces), policy=policy
     )
+
+
+def synced_resources(config: Config, names: Sequence[str] = ()) -> tuple[Resource, ...]:
+    """The resources a sync of `names` (default: the config's [sync].resources) walks, parents included,
+    the config's exclusions left out."""
+    try:
+        return resolve(list(names) or list(config.sync.resources), config.sync.exclude)
+    except UnknownResourceError as exc:
+        raise ConfigError(f"unknown resource {exc.name!r} (see `cfsync resources`)") from None
 
 
 def open_store(config: Config, *, migrate: bool = True) -> Store:

@@ -34,12 +34,12 @@ from .store.store import Store
 __all__ = [
     "SECRET_FIELDS",
     "WriteSession",
-    "default_workspace",
     "ids_for",
     "list_webhook_endpoints",
     "pick_account",
     "prepare",
     "storable",
+    "workspace_for",
     "write",
 ]
 
@@ -72,9 +72,17 @@ def pick_account(config: Config, name: str | None = None) -> AccountConfig:
     return account
 
 
-def default_workspace(config: Config) -> int | None:
-    """The workspace a write goes to when none is named: the config's only `[sync].workspaces` entry."""
-    return config.sync.workspaces[0] if len(config.sync.workspaces) == 1 else None
+def workspace_for(config: Config, workspace_id: int | None, needs: str) -> int:
+    """`workspace_id`, else the config's only `[sync].workspaces` entry; else a one-line error saying what
+    `needs` one."""
+    if workspace_id is not None:
+        return workspace_id
+    if len(config.sync.workspaces) == 1:
+        return config.sync.workspaces[0]
+    raise ConfigError(
+        f"{needs} needs a workspace id (--workspace ID): the config's [sync].workspaces has "
+        f"{len(config.sync.workspaces)} entries, not exactly one"
+    )
 
 
 def storable(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,13 +94,7 @@ def ids_for(config: Config, op: WriteOperation, ids: Mapping[str, int | str] | N
     """The path ids, with the config's only workspace filled in when the operation needs one."""
     out = {k: v for k, v in (ids or {}).items() if v is not None}
     if "workspace_id" in op.params and "workspace_id" not in out:
-        workspace = default_workspace(config)
-        if workspace is None:
-            raise ConfigError(
-                f"{op.resource} {op.verb} needs a workspace id (--workspace ID): the config's "
-                f"[sync].workspaces has {len(config.sync.workspaces)} entries, not exactly one"
-            )
-        out["workspace_id"] = workspace
+        out["workspace_id"] = workspace_for(config, None, f"{op.resource} {op.verb}")
     return out
 
 
@@ -225,8 +227,6 @@ async def list_webhook_endpoints(
 ) -> list[dict[str, Any]]:
     """Every outgoing webhook endpoint of a workspace (all pages); reads only, the database is untouched."""
     chosen = pick_account(config, account)
-    workspace = workspace_id if workspace_id is not None else default_workspace(config)
-    if workspace is None:
-        raise ConfigError("listing webhook endpoints needs a workspace id (--workspace ID)")
+    workspace = workspace_for(config, workspace_id, "listing webhook endpoints")
     async with ApiClient(chosen) as client:
         return await Writer(client).list_webhook_endpoints(workspace)

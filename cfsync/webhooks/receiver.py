@@ -25,10 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
+from ..app import open_store, synced_resources
 from ..config import Config
-from ..errors import ConfigError
 from ..progress import logfmt
-from ..resources.catalog import UnknownResourceError, resolve
 from ..store.store import Store
 from ..store.webhooks import ApplyPolicy, IncomingEvent, WebhookEvents
 from .delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, Rejected, parse_delivery, verify
@@ -43,13 +42,9 @@ SUMMARY_EVERY = 60.0
 
 def policy_for(config: Config) -> ApplyPolicy:
     """Events change only the tables the sync fills, in the workspaces it syncs."""
-    try:
-        resources = resolve(list(config.sync.resources), config.sync.exclude)
-    except UnknownResourceError as exc:
-        raise ConfigError(f"unknown resource {exc.name!r} (see `cfsync resources`)") from None
     return ApplyPolicy(
         account=config.accounts[0].name,
-        resources=frozenset(r.name for r in resources),
+        resources=frozenset(r.name for r in synced_resources(config)),
         workspaces=frozenset(config.sync.workspaces),
     )
 
@@ -99,7 +94,7 @@ class Receiver:
     async def start(self) -> str:
         self.keyring.check()
         policy = policy_for(self.config)
-        store = Store.open(self.config.database.url, deletes=self.config.sync.deletes)
+        store = open_store(self.config, migrate=False)  # migrated below, once its connections are durable
         self._store = store
         try:
             if store.engine.dialect.name == "sqlite":

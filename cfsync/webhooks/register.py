@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..app import synced_resources
 from ..config import Config, Secret
 from ..errors import CfsyncError, ConfigError
-from ..manage import WriteSession, default_workspace, storable
-from ..resources.catalog import UnknownResourceError, resolve, resource_for_event
+from ..manage import WriteSession, storable, workspace_for
+from ..resources.catalog import resource_for_event
 from .secrets import StoredSecret, check_writable, save_secret
 
 __all__ = ["DOCUMENTED_EVENT_TYPES", "Registered", "default_event_types", "register"]
@@ -74,10 +75,7 @@ class Registered:
 
 def default_event_types(config: Config) -> list[str]:
     """Every documented event type whose subject lives in a table the config syncs."""
-    try:
-        synced = {r.name for r in resolve(list(config.sync.resources), config.sync.exclude)}
-    except UnknownResourceError as exc:
-        raise ConfigError(f"unknown resource {exc.name!r} (see `cfsync resources`)") from None
+    synced = {r.name for r in synced_resources(config)}
     out = []
     for event_type in DOCUMENTED_EVENT_TYPES:
         resource = resource_for_event(event_type)
@@ -100,12 +98,7 @@ async def register(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"--url must be an http(s) URL, got {url!r}")
-    workspace = workspace_id if workspace_id is not None else default_workspace(config)
-    if workspace is None:
-        raise ConfigError(
-            "registering a webhook needs a workspace id (--workspace ID): the config's [sync].workspaces "
-            f"has {len(config.sync.workspaces)} entries, not exactly one"
-        )
+    workspace = workspace_for(config, workspace_id, "registering a webhook")
     types = list(dict.fromkeys(event_types)) or default_event_types(config)
     if not types:
         raise ConfigError("no event types to register: the synced resources have none (use --events)")
