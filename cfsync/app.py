@@ -10,8 +10,8 @@ The CLI is a thin layer over these; scripts and tests call them directly.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from contextlib import AsyncExitStack, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import AsyncExitStack, contextmanager, nullcontext
 from dataclasses import replace
 
 from .client.budget import Budgets
@@ -26,7 +26,7 @@ from .resources.catalog import Resource, UnknownResourceError, resolve
 from .store.locks import AdvisoryClaims, RunLock, run_lock_path
 from .store.store import Store
 
-__all__ = ["expand_accounts", "open_store", "plan", "sync", "synced_resources"]
+__all__ = ["existing_store", "expand_accounts", "open_store", "plan", "sync", "synced_resources"]
 
 
 def plan(
@@ -62,6 +62,18 @@ def open_store(config: Config, *, migrate: bool = True) -> Store:
     if migrate:
         store.migrate()
     return store
+
+
+@contextmanager
+def existing_store(config: Config) -> Iterator[Store]:
+    """The configured database for a command that only reads or tidies it: it must be migrated already
+    (StoreError otherwise); closed afterwards."""
+    store = open_store(config, migrate=False)
+    try:
+        store.check_migrated()
+        yield store
+    finally:
+        store.close()
 
 
 async def sync(

@@ -10,11 +10,21 @@ import click
 
 from ..client.fields import from_text
 
-__all__ = ["account_option", "body_options", "collect_fields", "echo_json", "record_id"]
+__all__ = [
+    "WORKSPACE_HELP",
+    "account_option",
+    "body_options",
+    "collect_fields",
+    "echo_json",
+    "record_id",
+    "workspace_option",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 account_option = click.option("--account", metavar="NAME", help="Config account to use [default: the first].")
+WORKSPACE_HELP = "Workspace id [default: the config's [sync].workspaces entry, when there is exactly one]."
+workspace_option = click.option("--workspace", type=int, metavar="ID", help=WORKSPACE_HELP)
 
 
 def body_options(func: F) -> F:

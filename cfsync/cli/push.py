@@ -15,7 +15,7 @@ from ..progress import logfmt
 from ..push import PushCounts, PushSummary, push_contacts, results_path
 from ..push_input import FORMATS
 from .base import cli, config_of
-from .inputs import account_option
+from .inputs import account_option, workspace_option
 
 __all__ = ["push"]
 
@@ -33,12 +33,7 @@ def push() -> None:
     type=click.Choice(FORMATS),
     help="Input format [default: from the extension (.csv, .jsonl, .ndjson), else from the content].",
 )
-@click.option(
-    "--workspace",
-    type=int,
-    metavar="ID",
-    help="Workspace id [default: the config's [sync].workspaces entry, when there is exactly one].",
-)
+@workspace_option
 @click.option(
     "--results",
     type=click.Path(dir_okay=False, path_type=Path),

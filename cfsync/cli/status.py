@@ -27,15 +27,11 @@ __all__ = ["status"]
 def status(ctx: click.Context, as_json: bool, each: bool, runs: int) -> None:
     """Partitions (cursor, watermark, last success, last error, rows) and the last runs."""
     config = config_of(ctx)
-    store = app.open_store(config, migrate=False)
-    try:
-        store.check_migrated()
+    with app.existing_store(config) as store:
         parts = queries.partitions(store.engine)
         recent = queries.recent_runs(store.engine, runs)
         counts = queries.row_counts(store.engine)
         rejected = queries.reject_count(store.engine)
-    finally:
-        store.close()
     if as_json:
         report = {"partitions": parts, "runs": recent, "rows": counts, "rejects": rejected}
         click.echo(json.dumps(report, indent=2, default=str))

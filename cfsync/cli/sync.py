@@ -203,16 +203,10 @@ def _cost(row: dict[str, Any]) -> str:
 def _known_rows(ctx: click.Context) -> dict[str, int]:
     """Live rows per table in the configured database, or nothing when there is none yet."""
     try:
-        store = app.open_store(config_of(ctx), migrate=False)
-    except CfsyncError:
-        return {}
-    try:
-        store.check_migrated()
-        return queries.row_counts(store.engine)
+        with app.existing_store(config_of(ctx)) as store:
+            return queries.row_counts(store.engine)
     except (CfsyncError, sa.exc.SQLAlchemyError):
         return {}
-    finally:
-        store.close()
 
 
 @cli.command()

@@ -14,7 +14,7 @@ from .. import app
 from ..config import parse_duration
 from ..errors import CfsyncError
 from .base import config_of
-from .inputs import account_option, echo_json
+from .inputs import account_option, echo_json, workspace_option
 from .writes import webhooks
 
 __all__ = ["prune", "register_command", "serve"]
@@ -47,12 +47,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option(
     "--url", required=True, help="Where ClickFunnels posts, e.g. https://hooks.example.com/webhooks."
 )
-@click.option(
-    "--workspace",
-    type=int,
-    metavar="ID",
-    help="Workspace id [default: the config's [sync].workspaces entry, when there is exactly one].",
-)
+@workspace_option
 @click.option(
     "--events",
     "event_types",
@@ -128,12 +123,8 @@ def prune(ctx: click.Context, older_than: timedelta, as_json: bool) -> None:
     from ..store.webhooks import prune_events
 
     before = datetime.now(UTC) - older_than
-    store = app.open_store(config_of(ctx), migrate=False)
-    try:
-        store.check_migrated()
+    with app.existing_store(config_of(ctx)) as store:
         gone = prune_events(store, before)
-    finally:
-        store.close()
     if as_json:
         echo_json({"before": before.isoformat(), "pruned": gone})
     click.echo(

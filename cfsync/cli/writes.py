@@ -18,7 +18,15 @@ from ..client.writes import DELETE, REFETCH, WriteOperation, Written, operation
 from ..config import Config
 from ..manage import SECRET_FIELDS, WriteSession, list_webhook_endpoints, prepare
 from .base import cli, config_of
-from .inputs import account_option, body_options, collect_fields, echo_json, record_id
+from .inputs import (
+    WORKSPACE_HELP,
+    account_option,
+    body_options,
+    collect_fields,
+    echo_json,
+    record_id,
+    workspace_option,
+)
 
 __all__ = ["contacts", "enrollments", "fulfillments", "images", "orders", "products", "webhooks"]
 
@@ -63,9 +71,6 @@ def endpoints() -> None:
     """The endpoints ClickFunnels posts events to."""
 
 
-_WORKSPACE_HELP = "Workspace id [default: the config's [sync].workspaces entry, when there is exactly one]."
-
-
 def _write_command(group: click.Group, verb: str, op_name: str, help_text: str, arg: str = "") -> None:
     """Add `cfsync <group> <verb> [ARG]` for one write operation; its options follow from the operation
     (a workspace in the path, a body, a destructive method)."""
@@ -75,7 +80,7 @@ def _write_command(group: click.Group, verb: str, op_name: str, help_text: str, 
     if arg and id_param:
         params.append(click.Argument(["record"], type=record_id, metavar=arg))
     if "workspace_id" in op.params:
-        params.append(click.Option(["--workspace"], type=int, metavar="ID", help=_WORKSPACE_HELP))
+        params.append(click.Option(["--workspace"], type=int, metavar="ID", help=WORKSPACE_HELP))
     if op.method == "DELETE":
         params.append(click.Option(["--yes"], is_flag=True, help="Do not ask: it cannot be undone."))
     if op.verb == "create" and op.resource == "webhooks_outgoing_endpoints":
@@ -188,7 +193,7 @@ for _spec in _COMMANDS:
 
 @images.command("create")
 @click.argument("url")
-@click.option("--workspace", type=int, metavar="ID", help=_WORKSPACE_HELP)
+@workspace_option
 @body_options
 @account_option
 @click.pass_context
@@ -207,7 +212,7 @@ def create_image(
 
 
 @endpoints.command("list")
-@click.option("--workspace", type=int, metavar="ID", help=_WORKSPACE_HELP)
+@workspace_option
 @account_option
 @click.pass_context
 def list_endpoints(ctx: click.Context, workspace: int | None, account: str | None) -> None:
