@@ -74,12 +74,16 @@ class EventSink:
     async def start(self) -> ApplyStats:
         """Apply what a previous run left pending, then start taking deliveries."""
         repaired = await self._db(self.events.apply_all, self.max_batch)
-        for failure in repaired.failures:
-            log.warning(logfmt(event="webhook_apply_failed", detail=failure))
-        self.totals.add(ApplyStats(repaired.applied, repaired.stale, repaired.ignored, repaired.failed))
+        self._tally(repaired)
         self._dirty = False
         self._task = asyncio.create_task(self._run(), name="cfsync-webhooks-sink")
         return repaired
+
+    def _tally(self, stats: ApplyStats) -> None:
+        """Log an apply's failures and add its counts to the totals (which keep no failure texts)."""
+        for failure in stats.failures:
+            log.warning(logfmt(event="webhook_apply_failed", detail=failure))
+        self.totals.add(ApplyStats(stats.applied, stats.stale, stats.ignored, stats.failed))
 
     def submit(self, event: IncomingEvent) -> asyncio.Future[bool]:
         """A future that resolves once the event is committed: True when new, False for a redelivery."""
@@ -202,10 +206,7 @@ class EventSink:
         if stats is None:  # another receiver is applying (PostgreSQL): it will take ours too, or we retry
             self._apply_after = loop.time() + 0.2
             return
-        for failure in stats.failures:
-            log.warning(logfmt(event="webhook_apply_failed", detail=failure))
-        stats.failures = []
-        self.totals.add(stats)
+        self._tally(stats)
         self._backlog = max(0, self._backlog - stats.total)
         if stats.total < self.max_batch:
             self._dirty = False
