@@ -7,6 +7,7 @@ variable the file names and never printed.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -324,6 +325,8 @@ def _section(
             raise ConfigError(
                 f"config: {where}.{key} must be {_TYPE_NAMES[kind]}, got {type(value).__name__} {value!r}"
             )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"config: {where}.{key} must be a finite number, got {value!r}")
         out[key] = value
     return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "ApiError",
     "ApiProtocolError",
+    "ApiUnavailableError",
     "AuthError",
     "BadRequestError",
     "CfsyncError",
@@ -78,6 +79,11 @@ class RetriableApiError(ApiError):
 
     Raised to the caller only once the retries are spent.
     """
+
+
+class ApiUnavailableError(RetriableApiError):
+    """The API answered nothing but failures (the same 5xx, timeouts, refused connections) for a whole
+    retry schedule: every request of the account ends with this one cause instead of retrying on its own."""
 
 
 class ApiProtocolError(ApiError):

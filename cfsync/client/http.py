@@ -17,21 +17,13 @@ import aiohttp
 
 from .. import __version__
 from ..config import AccountConfig
-from ..errors import ApiProtocolError, RetriableApiError
-from .adaptive import parse_retry_after
+from ..errors import ApiProtocolError
+from .attempts import Answer, RequestStats, send_with_retries
 from .budget import Budget
-from .retry import Outcome, backoff_delay, classify, fatal_error
 
 __all__ = ["USER_AGENT", "ApiClient", "Page", "RequestStats", "Response"]
 
 USER_AGENT = f"cfsync/{__version__} (+https://github.com/cfsync/cfsync) aiohttp/{aiohttp.__version__}"
-
-
-@dataclass
-class RequestStats:
-    requests: int = 0  # HTTP attempts sent, retries included
-    retries: int = 0
-    rate_limited: int = 0  # 429 answers
 
 
 @dataclass(frozen=True)
@@ -147,84 +139,25 @@ class ApiClient:
     async def _send_with_retries(
         self, method: str, path: str, params: Mapping[str, str] | None, body: Any, repeatable: bool = True
     ) -> tuple[int, Mapping[str, str], bytes]:
-        if self._session is None:
+        session = self._session
+        if session is None:
             raise RuntimeError("ApiClient used outside `async with`")
         url = self._base + path
-        attempts = self.account.max_retries + 1
-        # 429s say "slower", not "broken": the budget slows down and pauses, and they get more tries.
-        throttle_attempts = 4 * attempts
-        failures = throttles = 0
-        delay = 0.0
-        headers: Mapping[str, str]
-        reason = ""
-        while True:
-            if delay:
-                await self._sleep(delay)
-            async with self.budget.in_flight:
-                await self.budget.acquire(self._sleep)
-                sent_at = self.budget.now()
-                self.stats.requests += 1
-                try:
-                    async with self._session.request(
-                        method, url, params=params, json=body, headers=self._headers
-                    ) as response:
-                        raw = await response.read()
-                        status, headers = response.status, response.headers
-                except Exception as exc:
-                    if classify(exc=exc) is Outcome.FATAL:
-                        raise
-                    reason = f"{type(exc).__name__} {exc}".strip()
-                    if not repeatable and not isinstance(exc, aiohttp.ClientConnectorError):
-                        raise _maybe_done(reason, method, path) from None
-                    status, headers, raw = 0, {}, b""
-            outcome = classify(status) if status else Outcome.RETRY
-            if outcome is Outcome.OK:
-                self.budget.on_success()
-                return status, headers, raw
-            if outcome is Outcome.FATAL:
-                raise fatal_error(status, _error_text(raw, response.reason), method=method, url=path)
-            if status == 429:
-                self.stats.rate_limited += 1
-                throttles += 1
-                self.budget.on_throttle(parse_retry_after(headers.get("Retry-After")), sent_at)
-                delay = 0.0  # the budget's pause holds every request back, this one included
-                reason = "HTTP 429"
-                if throttles >= throttle_attempts:
-                    break
-            else:
-                if status and not repeatable:
-                    raise _maybe_done(f"HTTP {status}", method, path)
-                if status:
-                    # 5xx bodies are often HTML from a proxy: retry on the status alone, never parse them.
-                    reason = f"HTTP {status}"
-                    if status == 503:
-                        self.budget.advise(parse_retry_after(headers.get("Retry-After")))
-                failures += 1
-                if failures >= attempts:
-                    break
-                delay = backoff_delay(failures - 1, rand=self._rand)
-            self.stats.retries += 1
-        tries = failures + throttles
-        raise RetriableApiError(f"gave up after {tries} attempts, last: {reason}", method=method, url=path)
 
+        async def send() -> Answer:
+            async with session.request(method, url, params=params, json=body, headers=self._headers) as r:
+                return Answer(r.status, r.headers, await r.read(), r.reason)
 
-def _maybe_done(reason: str, method: str, path: str) -> RetriableApiError:
-    return RetriableApiError(
-        f"{reason}; not retried, because the API may have done it: check before repeating",
-        method=method,
-        url=path,
-    )
-
-
-def _error_text(raw: bytes, reason: str | None) -> str:
-    """The API's own `error` (or 422 `errors`) text, else the HTTP reason phrase."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        if isinstance(data.get("error"), str):
-            return data["error"][:300]
-        if data.get("errors") is not None:
-            return json.dumps(data["errors"], separators=(",", ":"))[:300]
-    return reason or "no reason given"
+        answer = await send_with_retries(
+            self.budget,
+            send,
+            method=method,
+            path=path,
+            max_retries=self.account.max_retries,
+            timeout_seconds=self.account.timeout_seconds,
+            repeatable=repeatable,
+            stats=self.stats,
+            sleep=self._sleep,
+            rand=self._rand,
+        )
+        return answer.status, answer.headers, answer.body

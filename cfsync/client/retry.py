@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import math
 import random
+import time
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from enum import Enum
 
 import aiohttp
@@ -20,7 +24,16 @@ from ..errors import (
     ValidationError,
 )
 
-__all__ = ["RETRY_STATUSES", "Outcome", "backoff_delay", "classify", "fatal_error"]
+__all__ = [
+    "RETRY_STATUSES",
+    "Outcome",
+    "backoff_delay",
+    "classify",
+    "describe_failure",
+    "failure_delay",
+    "fatal_error",
+    "parse_retry_after",
+]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -69,3 +82,58 @@ def backoff_delay(
     Full jitter spreads the retries of many concurrent partitions instead of sending them back together.
     """
     return rand() * min(cap, base * 2**attempt)
+
+
+def failure_delay(
+    attempt: int, *, base: float = 1.0, cap: float = 30.0, rand: Callable[[], float] = random.random
+) -> float:
+    """The wait before retrying a 5xx, a timeout or a connection failure: exponential (1, 2, 4 ... 30 s)
+    with equal jitter, uniform in [half, all] of that.
+
+    Unlike a 429's full jitter, half of it is fixed, so a request's retries span a known time: with the
+    default 8 retries at least a minute (about 90 s on average), long enough to ride out a proxy answering
+    502 for a minute, and the retries of many requests still spread out instead of coming back together.
+    """
+    ceiling = min(cap, base * 2**attempt)
+    return ceiling * (0.5 + 0.5 * rand())
+
+
+def describe_failure(exc: BaseException, timeout_seconds: float | None = None) -> str:
+    """A short cause for a failed attempt: "timed out after 60 s", "connection refused by host:port"."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        where = f"{exc.host}:{exc.port}"
+        os_error = exc.os_error
+        if isinstance(os_error, ConnectionRefusedError) or os_error.errno == errno.ECONNREFUSED:
+            return f"connection refused by {where}"
+        if isinstance(os_error, asyncio.TimeoutError):
+            return f"no connection to {where} within the timeout"
+        reason = os_error.strerror or str(os_error) or type(os_error).__name__
+        return f"cannot connect to {where}: {reason}"
+    if isinstance(exc, asyncio.TimeoutError):
+        after = f" after {timeout_seconds:g} s" if timeout_seconds else ""
+        return f"no answer{after} (timeout_seconds)"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection without an answer"
+    if isinstance(exc, ConnectionResetError | aiohttp.ClientConnectionResetError):
+        return "the connection was reset"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "the answer was cut off"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        return max(0.0, parsedate_to_datetime(text).timestamp() - now())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
 from cfsync.client import USER_AGENT, ApiClient, Paginator
-from cfsync.client.adaptive import AdaptiveRate, PacingLimiter
+from cfsync.client.adaptive import AdaptiveRate
 from cfsync.client.budget import Budget
 from cfsync.config import parse_config
-from cfsync.errors import AuthError, BadRequestError, NotFoundError, RetriableApiError
+from cfsync.errors import (
+    ApiUnavailableError,
+    AuthError,
+    BadRequestError,
+    NotFoundError,
+    RetriableApiError,
+)
 
 
 def account(url: str, key: str, **api):
@@ -34,7 +41,7 @@ class Sleeps:
 
     def budget(self, account) -> Budget:
         rate = AdaptiveRate(ceiling=account.requests_per_second, clock=self.clock, rand=lambda: 1.0)
-        return Budget(rate, PacingLimiter(account.requests_per_second), asyncio.Semaphore(8))
+        return Budget(rate, 8)
 
 
 async def walk(client: ApiClient, path: str) -> list[dict]:
@@ -110,17 +117,48 @@ async def test_retries_back_off_exponentially_then_succeed(sandbox, sandbox_serv
     async with ApiClient(acc, sleep=sleeps, rand=lambda: 1.0, budget=sleeps.budget(acc)) as client:
         teams, _ = await client.request("GET", "/teams")
     assert teams
-    assert sleeps.delays == [0.5, 1.0, 2.0]
+    assert sleeps.delays == [1.0, 2.0, 4.0]
     assert (client.stats.requests, client.stats.retries) == (4, 3)
 
 
-async def test_gives_up_after_max_retries(sandbox, sandbox_server):
+async def test_a_request_that_keeps_failing_gives_up_after_max_retries(sandbox, sandbox_server):
     sandbox.faults.fail_next("502", times=10, path="/teams")
     acc = account(sandbox_server.url, sandbox.api_token(0), max_retries=2)
     async with ApiClient(acc, sleep=Sleeps()) as client:
-        with pytest.raises(RetriableApiError, match="gave up after 3 attempts, last: HTTP 502"):
+        ws = sandbox.workspace_ids(0)[0]
+        await client.request("GET", f"/workspaces/{ws}/contacts")  # the API itself works
+        with pytest.raises(RetriableApiError, match="gave up after 3 attempts, last: HTTP 502") as info:
             await client.request("GET", "/teams")
-    assert client.stats.requests == 3
+        assert not isinstance(info.value, ApiUnavailableError)
+        await client.request("GET", f"/workspaces/{ws}/contacts")  # and goes on working
+    assert client.stats.requests == 5
+
+
+async def test_an_api_that_answers_only_failures_ends_every_request_with_one_cause(sandbox, sandbox_server):
+    sandbox.faults.fail_next("502", times=100)
+    acc = account(sandbox_server.url, sandbox.api_token(0), max_retries=2)
+    ws = sandbox.workspace_ids(0)[0]
+    async with ApiClient(acc, sleep=Sleeps()) as client:
+        calls = [client.request("GET", "/teams"), client.request("GET", f"/workspaces/{ws}/contacts")]
+        errors = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(e, ApiUnavailableError) for e in errors)
+        assert str(errors[0]) == str(errors[1]), "one cause, said once for all"
+        pattern = r"^HTTP 502: nothing has succeeded for \d+ s \(gave up after 3 attempts\)$"
+        assert re.match(pattern, str(errors[0]))
+        sent = client.stats.requests
+        with pytest.raises(ApiUnavailableError):
+            await client.request("GET", "/users")
+    assert client.stats.requests == sent, "after the outage, other requests fail without being sent"
+
+
+async def test_a_refused_connection_names_host_and_port(unused_tcp_port):
+    acc = account(f"http://127.0.0.1:{unused_tcp_port}", "k", max_retries=2)
+    async with ApiClient(acc, sleep=Sleeps()) as client:
+        errors = await asyncio.gather(
+            client.request("GET", "/teams"), client.request("GET", "/users"), return_exceptions=True
+        )
+    assert all(isinstance(e, ApiUnavailableError) for e in errors)
+    assert str(errors[0]).startswith(f"connection refused by 127.0.0.1:{unused_tcp_port}: ")
 
 
 async def test_a_stalled_request_times_out_and_is_retried(sandbox, sandbox_server):
@@ -132,19 +170,29 @@ async def test_a_stalled_request_times_out_and_is_retried(sandbox, sandbox_serve
     assert client.stats.retries == 1
 
 
-async def test_429_slows_the_budget_and_is_retried(sandbox, sandbox_server):
+async def test_a_stalled_api_ends_by_the_timeout_and_says_so(sandbox, sandbox_server):
+    sandbox.faults.fail_next("stall", times=10, stall_seconds=5)
+    acc = account(sandbox_server.url, sandbox.api_token(0), timeout_seconds=0.2, max_retries=2)
+    async with ApiClient(acc, sleep=Sleeps()) as client:
+        errors = await asyncio.gather(
+            client.request("GET", "/teams"), client.request("GET", "/users"), return_exceptions=True
+        )
+    assert all(isinstance(e, ApiUnavailableError) for e in errors)
+    assert str(errors[0]).startswith("no answer after 0.2 s (timeout_seconds): nothing has succeeded")
+
+
+async def test_a_429_is_retried_on_its_own_and_slows_the_pace_without_holding_anyone(sandbox, sandbox_server):
     sandbox.faults.fail_next("429", times=2, path="/teams")
     sleeps = Sleeps()
     acc = account(sandbox_server.url, sandbox.api_token(0), requests_per_second=20)
     budget = sleeps.budget(acc)
-    async with ApiClient(acc, sleep=sleeps, budget=budget) as client:
+    async with ApiClient(acc, sleep=sleeps, rand=lambda: 1.0, budget=budget) as client:
         await client.request("GET", "/teams")
     assert client.stats.rate_limited == 2
-    # Still throttled after waiting out the first pause: that is news, and the rate is cut again.
-    assert budget.rate.cuts == 2
-    assert budget.rate.rate == pytest.approx(20 * 0.7 * 0.7)
-    assert budget.limiter.rate == pytest.approx(20 * 0.7 * 0.7)
-    assert sleeps.delays == [1.0, 2.0], "the pauses back off: 1 s, then 2 s"
+    assert budget.rate.cuts == 1, "two 429s and no background known: a trial cut"
+    assert 10 <= budget.rate.rate <= 16
+    assert budget.rate.holds == 0
+    assert sleeps.delays == [0.5, 1.0], "the request's own backoff"
 
 
 async def test_retry_after_from_a_gateway_is_honoured(sandbox, sandbox_server):
@@ -155,7 +203,7 @@ async def test_retry_after_from_a_gateway_is_honoured(sandbox, sandbox_server):
     budget.advise(7.0)  # what a 503 with `Retry-After: 7` does
     async with ApiClient(acc, sleep=sleeps, budget=budget) as client:
         await client.request("GET", "/teams")
-    assert sleeps.delays[0] == pytest.approx(7.0)
+    assert sum(sleeps.delays[:7]) == pytest.approx(7.0)
 
 
 async def test_an_unknown_limit_is_found_and_kept_under(sandbox, sandbox_server):
@@ -170,4 +218,3 @@ async def test_an_unknown_limit_is_found_and_kept_under(sandbox, sandbox_server)
     assert rate.cuts >= 1
     assert rate.rate < 40, "the pace came down to the limit's neighbourhood"
     assert client.stats.rate_limited < 0.25 * client.stats.requests, "and stayed there"
-    assert client.budget.limiter.rate == rate.rate

@@ -1,4 +1,5 @@
-"""The adaptive rate and the pacing limiter, on a fake clock: no real sleeps."""
+"""The learned pace, on a fake clock: single answers, then whole minutes of traffic against API patterns
+(ratesim.py runs the budget's real pacing and retry code in virtual time)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import itertools
 
 import pytest
 
-from cfsync.client.adaptive import AdaptiveRate, PacingLimiter, parse_retry_after
+from cfsync.client.adaptive import AdaptiveRate
+from cfsync.client.budget import Budget, Pacer
+
+from .ratesim import Bursts, Share, TokenBucket, run_virtual, simulate
 
 
 class Clock:
@@ -18,176 +22,206 @@ class Clock:
         return self.now
 
 
-class VirtualTimeLoop(asyncio.SelectorEventLoop):
-    """An event loop whose clock jumps to the next timer instead of waiting for it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.now = 0.0
-        select = self._selector.select  # type: ignore[attr-defined]
-
-        def jump(timeout=None):
-            # At least a microsecond a turn, as a real clock would: aiolimiter's float arithmetic can
-            # leave a waiter due a hair after "now", which a clock that never moves would never reach.
-            self.now += max(timeout or 0.0, 1e-6)
-            return select(0)
-
-        self._selector.select = jump  # type: ignore[attr-defined]
-
-    def time(self) -> float:
-        return self.now
-
-
-def run_virtual(coro_fn):
-    loop = VirtualTimeLoop()
-    try:
-        return loop.run_until_complete(coro_fn(loop))
-    finally:
-        loop.close()
-
-
-def rate(clock=None, **kw) -> AdaptiveRate:
+def rate(clock: Clock | None = None, **kw) -> AdaptiveRate:
     return AdaptiveRate(ceiling=10.0, clock=clock or Clock(), rand=lambda: 1.0, **kw)
 
 
+def answer(r: AdaptiveRate, clock: Clock, pattern: str, gap: float = 0.1) -> None:
+    """One answer per character: "." a success, "x" a 429, each to a request sent just before."""
+    for c in pattern:
+        sent = clock.now
+        clock.now += gap
+        if c == "x":
+            r.on_throttle(sent)
+        else:
+            r.on_success(sent)
+
+
+# -- single answers ------------------------------------------------------------------------------------
+
+
 def test_starts_at_the_ceiling_and_never_exceeds_it():
-    r = rate()
-    assert r.rate == 10.0
-    for _ in range(100):
-        r.on_success()
-    assert r.rate == 10.0
-
-
-def test_a_429_cuts_the_rate_and_pauses_everyone():
     clock = Clock()
     r = rate(clock)
-    r.on_throttle()
-    assert r.rate == pytest.approx(7.0)
-    assert r.pause() == pytest.approx(1.0)  # backoff base, jittered up to its full value here
-    clock.now += 0.4
-    assert r.pause() == pytest.approx(0.6)
+    assert r.rate == 10.0
+    answer(r, clock, "." * 500)
+    assert r.rate == 10.0
 
 
-def test_a_burst_of_429s_cuts_once():
+@pytest.mark.parametrize("ceiling", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_ceiling_that_makes_no_sense_is_refused(ceiling):
+    with pytest.raises(ValueError, match="ceiling"):
+        AdaptiveRate(ceiling=ceiling)
+
+
+def test_while_no_background_is_known_two_429s_cut_at_once_without_holding_anyone():
     clock = Clock()
     r = rate(clock)
-    for _ in range(8):  # every request in flight comes back 429 at once
-        r.on_throttle()
+    answer(r, clock, "....x")
+    assert (r.cuts, r.rate) == (0, 10.0), "one 429 alone is not enough"
+    answer(r, clock, "x")
     assert r.cuts == 1
-    assert r.throttled == 8
-    assert r.rate == pytest.approx(7.0)
-    clock.now += 2.5  # after the cooldown a new 429 is news again
-    r.on_throttle()
-    assert r.cuts == 2
-    assert r.rate == pytest.approx(4.9)
+    assert 5.0 <= r.rate <= 8.0, "a fifth at least, half at most"
+    assert r.pause() == 0.0, "a cut slows the pace; it does not stop every request"
 
 
-def test_repeated_cuts_back_off_exponentially_with_jitter_and_a_cap():
-    clock = Clock()
-    r = AdaptiveRate(ceiling=10.0, clock=clock, rand=lambda: 0.0)
-    pauses = []
-    for _ in range(8):
-        r.on_throttle()
-        pauses.append(round(r.pause(), 3))
-        clock.now += r.pause() + r.cooldown
-    assert pauses == [0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0]  # half of 1, 2, 4 ... capped at 30
-    r.on_success()
-    r.on_throttle()
-    assert r.pause() == pytest.approx(0.5), "a success ends the streak"
-
-
-def test_the_rate_never_falls_below_the_floor():
-    clock = Clock()
-    r = rate(clock, floor=0.5)
-    for _ in range(50):
-        r.on_throttle()
-        clock.now += 10
-    assert r.rate == 0.5
-
-
-def test_successes_raise_the_rate_step_by_step():
+def test_429s_for_requests_sent_before_a_cut_say_nothing_about_the_new_pace():
     clock = Clock()
     r = rate(clock)
-    r.on_throttle()
-    assert r.rate == pytest.approx(7.0)
-    for _ in range(9):
-        r.on_success()
-    assert r.rate == pytest.approx(7.0)
-    r.on_success()
-    assert r.rate == pytest.approx(7.14)  # +2 % per 10 successes
-    for _ in range(1000):
-        r.on_success()
-    assert r.rate == 10.0
+    sent_before = clock.now
+    answer(r, clock, "..xx")
+    cut_to = r.rate
+    for _ in range(3):  # the rest of what was in flight comes back 429 too
+        r.on_throttle(sent_before)
+    assert (r.cuts, r.rate) == (1, cut_to)
 
 
-def test_a_cut_goes_straight_to_what_the_api_accepted():
-    clock = Clock()
-    r = AdaptiveRate(ceiling=50.0, clock=clock, rand=lambda: 1.0)
-    for _ in range(16):  # 8 accepted a second, while asking for 50
-        clock.now += 0.125
-        r.on_success()
-    r.on_throttle()
-    assert r.rate == pytest.approx(16 / 1.875)  # 16 accepted over the 1.875 s they span
-    assert r.cuts == 1
-
-
-def test_too_few_successes_to_measure_fall_back_to_the_factor():
-    clock = Clock()
-    r = AdaptiveRate(ceiling=50.0, clock=clock, rand=lambda: 1.0)
-    r.on_success()
-    r.on_throttle()
-    assert r.rate == pytest.approx(35.0)
-
-
-def test_a_429_resets_the_success_run():
-    r = rate()
-    r.on_throttle()
-    for _ in range(9):
-        r.on_success()
-    r.on_throttle()  # inside the cooldown: no new cut, but the run starts over
-    r.on_success()
-    assert r.rate == pytest.approx(7.0)
-
-
-def test_retry_after_is_honoured_but_zero_is_not_a_storm():
+def test_retry_after_holds_everyone_and_zero_is_no_advice():
     clock = Clock()
     r = rate(clock)
-    r.on_throttle(retry_after=12)
+    r.on_throttle(clock.now, retry_after=12)
     assert r.pause() == pytest.approx(12)
     clock.now += 20
-    r.on_throttle(retry_after=0)
-    assert r.pause() >= 0.5, "Retry-After: 0 still waits a backoff"
+    r.on_throttle(clock.now, retry_after=0)
+    assert r.pause() == 0.0, "Retry-After: 0 neither holds nor means 'retry now'"
 
 
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [
-        ("7", 7.0),
-        ("0", 0.0),
-        ("2.5", 2.5),
-        (" 3 ", 3.0),
-        ("Wed, 21 Oct 2015 07:28:10 GMT", 10.0),
-        ("soon", None),
-        (None, None),
-        ("", None),
-        ("-4", 0.0),
-    ],
-)
-def test_parse_retry_after(header, seconds):
-    now = 1445412480.0  # Wed, 21 Oct 2015 07:28:00 GMT
-    assert parse_retry_after(header, now=lambda: now) == seconds
+def test_a_burst_holds_everyone_with_growing_jittered_pauses_and_keeps_the_pace():
+    clock = Clock()
+    r = AdaptiveRate(ceiling=10.0, clock=clock, rand=lambda: 0.0)
+    answer(r, clock, "." * 30)
+    clock.now += 5  # nothing succeeded for a while: the API accepts nothing
+    pauses = []
+    for _ in range(4):
+        for _ in range(4):
+            r.on_throttle(clock.now)
+        pauses.append(round(r.pause(), 3))
+        clock.now += r.pause()
+    assert pauses == [0.5, 1.0, 2.0, 4.0]  # half of 1, 2, 4, 8 s: rand 0 is the low end of the jitter
+    assert r.rate == 10.0, "a burst is held out, not learned as a pace"
+    answer(r, clock, ".")
+    for _ in range(4):
+        r.on_throttle(clock.now)
+    assert r.pause() == pytest.approx(0.5), "a success ends the run of holds"
 
 
-def test_pacing_limiter_spaces_requests_and_follows_a_new_rate():
+def test_the_pace_never_falls_below_the_floor():
+    clock = Clock()
+    r = rate(clock, floor=0.5)
+    for _ in range(200):
+        answer(r, clock, "x.x.xx", gap=2.0)
+    assert r.rate >= 0.5
+
+
+# -- whole minutes against patterns (virtual time) -----------------------------------------------------
+
+
+def test_no_429s_keeps_the_ceiling():
+    out = simulate([], seconds=20)
+    assert out.accepted_rate() == pytest.approx(50, rel=0.01)
+    assert out.rate is not None
+    assert out.rate.cuts == 0
+
+
+@pytest.mark.parametrize("share", [0.05, 0.10, 0.20])
+def test_429s_at_a_share_slowing_down_does_not_cure_are_noise(share):
+    """A gateway shedding a fixed share whatever the pace: at most a couple of trials, then the ceiling."""
+    out = simulate(Share(share), ceiling=50, latency=0.05, seconds=90)
+    assert out.rate is not None
+    assert out.accepted_rate() >= 0.8 * 50 * (1 - share)
+    assert out.rate.noise == pytest.approx(share, abs=0.04), "its share is learned as the background"
+    assert out.min_pace(20, 90) >= 45, "and after the first seconds the pace stays at the ceiling"
+    assert not out.failed, "every 429'd request was retried to success"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_noise_verdicts_hold_whatever_the_draws(seed):
+    out = simulate(Share(0.10, seed=seed), ceiling=50, seconds=90, seed=seed)
+    assert out.accepted_rate() >= 0.8 * 50 * 0.9
+
+
+def test_a_real_limit_is_found_quickly_with_few_429s():
+    """Limit 8 req/s (token bucket, bursts of 10), configured at 50: bench case 3's shape."""
+    out = simulate(TokenBucket(8), ceiling=50, latency=0.005, seconds=60)
+    assert out.accepted_rate() >= 0.8 * 8
+    assert out.throttled <= 0.03 * len(out.sent)
+    assert max(p for t, p in out.pace if t >= 3) <= 1.5 * 8, "down to the limit within 3 s, and it stays"
+
+
+def test_a_known_limit_is_used_in_full():
+    out = simulate(TokenBucket(10), ceiling=10, latency=0.25, seconds=60)
+    assert out.accepted_rate() >= 0.95 * 10
+    assert out.throttled == 0
+
+
+def test_bursts_of_429s_are_held_out_and_the_pace_resumes():
+    """Every request 429 for 3 s every 30 s: holds, not cuts, and the full pace in between."""
+    out = simulate(Bursts(every=30, length=3), ceiling=50, seconds=120)
+    assert out.accepted_rate() >= 0.7 * 50 * 27 / 30
+    assert out.accepted_rate(34, 59) >= 45, "between bursts, the full pace"
+    assert out.throttled <= 0.03 * len(out.sent), "during a burst, little more than probes"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_real_limit_and_random_429s_together(seed):
+    """Limit 8 plus 3 % random 429s, configured at 50: bench case 8's shape."""
+    random_429s = Share(0.03, seed=seed)
+    out = simulate([TokenBucket(8), random_429s], ceiling=50, latency=0.005, seconds=120, seed=seed)
+    assert out.accepted_rate() >= 0.75 * 8
+    beyond_random = out.throttled - 0.03 * len(out.sent)
+    assert beyond_random <= 0.05 * len(out.sent)
+
+
+def test_a_limit_that_drops_is_followed():
+    class Drop:
+        def __init__(self) -> None:
+            self.before, self.after = TokenBucket(16), TokenBucket(4)
+
+        def __call__(self, now: float) -> int | None:
+            return (self.before if now < 40 else self.after)(now)
+
+    out = simulate(Drop(), ceiling=50, latency=0.005, seconds=100)
+    assert out.accepted_rate(50, 100) >= 0.85 * 4
+    assert max(p for t, p in out.pace if t >= 55) <= 2 * 4
+
+
+def test_a_minute_of_502s_is_ridden_out_without_slowing_down_or_a_storm_after():
+    out = simulate(Bursts(every=1000, length=60, status=502, first=20), ceiling=50, seconds=110)
+    assert not out.failed, "8 retries over about 90 s outlast a minute of 502s"
+    assert out.min_pace(0, 110) == 50, "5xx never touch the pace"
+    during = out.sent_rate(25, 75)
+    assert during < 2, "during the outage each request retries on its own growing backoff"
+    assert max(sum(1 for t in out.sent if s <= t < s + 1) for s in range(80, 110)) <= 51, "no storm after"
+    assert out.accepted_rate(90, 110) >= 45
+
+
+def test_the_background_fades_when_the_noise_stops():
+    class Stops:
+        def __init__(self) -> None:
+            self.share = Share(0.1)
+
+        def __call__(self, now: float) -> int | None:
+            return self.share(now) if now < 30 else None
+
+    out = simulate(Stops(), ceiling=50, seconds=150)
+    assert out.rate is not None
+    assert out.rate.noise < 0.02
+
+
+# -- the pacer -----------------------------------------------------------------------------------------
+
+
+def test_pacer_spaces_requests_and_follows_a_new_rate():
     async def main(loop):
-        limiter = PacingLimiter(10.0)
+        r = AdaptiveRate(ceiling=10.0, clock=loop.time)
+        pacer = Pacer(r)
         stamps = []
         for _ in range(5):
-            await limiter.acquire()
+            await pacer.acquire(asyncio.sleep)
             stamps.append(loop.time())
-        limiter.set_rate(2.0)
+        r.rate = 2.0
         for _ in range(3):
-            await limiter.acquire()
+            await pacer.acquire(asyncio.sleep)
             stamps.append(loop.time())
         return stamps
 
@@ -198,29 +232,26 @@ def test_pacing_limiter_spaces_requests_and_follows_a_new_rate():
     assert stamps[0] < 0.001, "the first request does not wait"
 
 
-def test_pacing_limiter_wakes_waiters_at_the_new_rate():
+def test_pacer_waiters_follow_a_rate_raised_while_they_wait():
     async def main(loop):
-        limiter = PacingLimiter(1.0)
-        await limiter.acquire()
-        waiter = asyncio.ensure_future(limiter.acquire())
+        r = AdaptiveRate(ceiling=10.0, clock=loop.time)
+        r.rate = 0.2  # one request every 5 s
+        pacer = Pacer(r)
+        await pacer.acquire(asyncio.sleep)
+        waiter = asyncio.ensure_future(pacer.acquire(asyncio.sleep))
         await asyncio.sleep(0.1)
-        limiter.set_rate(10.0)  # a waiter due at t=1 s under the old rate goes at t=0.1 s
+        r.rate = 10.0  # due at t=5 s under the old rate; within a second under the new one
         await waiter
         return loop.time()
 
-    assert run_virtual(main) == pytest.approx(0.1, abs=0.01)
+    assert run_virtual(main) <= 1.01
 
 
-def test_429s_for_requests_in_flight_at_the_cut_count_once_but_a_later_one_cuts_again():
-    clock = Clock()
-    r = rate(clock)
-    sent = clock.now
-    clock.now += 0.05
-    r.on_throttle(sent_at=sent)  # the limit is hit: cut
-    for _ in range(6):  # the others that were in flight come back 429 too
-        r.on_throttle(sent_at=sent)
-    assert r.cuts == 1
-    clock.now += 0.3  # well inside the cooldown, but this request left after the cut: still too fast
-    r.on_throttle(sent_at=clock.now - 0.01)
-    assert r.cuts == 2
-    assert r.rate == pytest.approx(4.9)
+def test_budget_waits_for_a_hold():
+    async def main(loop):
+        budget = Budget(AdaptiveRate(ceiling=100.0, clock=loop.time), in_flight=4)
+        budget.advise(7.0)  # a 503 with Retry-After: 7
+        await budget.acquire()
+        return loop.time()
+
+    assert run_virtual(main) == pytest.approx(7.0, abs=0.02)

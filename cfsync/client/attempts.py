@@ -1,0 +1,164 @@
+"""One API call's attempts: its turn in the budget, the answer, retries with backoff, giving up.
+
+Kept apart from the HTTP session so that the pacing and retry logic runs on a fake clock in unit tests:
+`send` is any coroutine that makes one attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+from ..errors import ApiUnavailableError, RetriableApiError
+from .budget import Budget
+from .retry import (
+    Outcome,
+    backoff_delay,
+    classify,
+    describe_failure,
+    failure_delay,
+    fatal_error,
+    parse_retry_after,
+)
+
+__all__ = ["Answer", "RequestStats", "Send", "send_with_retries"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One attempt's HTTP answer: status, headers, raw body and reason phrase."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    reason: str | None = None
+
+
+Send = Callable[[], Awaitable[Answer]]
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0  # HTTP attempts sent, retries included
+    retries: int = 0
+    rate_limited: int = 0  # 429 answers
+
+
+async def send_with_retries(
+    budget: Budget,
+    send: Send,
+    *,
+    method: str,
+    path: str,
+    max_retries: int,
+    timeout_seconds: float | None = None,
+    repeatable: bool = True,
+    stats: RequestStats | None = None,
+    sleep: Callable[[float], Awaitable[None]],
+    rand: Callable[[], float] = random.random,
+) -> Answer:
+    """The first 2xx answer. 429s are told to the budget (which learns its pace from them) and retried
+    on their own jittered backoff, up to four times as often as other failures; 5xx, timeouts and
+    connection failures are retried `max_retries` times on `failure_delay`.
+
+    `repeatable=False` is for writes that would happen twice if resent (a create: the API has no
+    idempotency keys). Those are retried only when the API cannot have acted: a 429, or a connection
+    that never opened. Anything else (a timeout, a reset, a 5xx) ends the call at once.
+
+    Raises FatalApiError subclasses for refusals, RetriableApiError once the retries are spent, and
+    ApiUnavailableError when nothing in the whole budget succeeded meanwhile (then every other request
+    of the budget raises it too).
+    """
+    stats = stats if stats is not None else RequestStats()
+    attempts = max_retries + 1
+    throttle_attempts = 4 * attempts
+    call = budget.call()
+    failures = throttles = 0
+    first_failure: float | None = None
+    delay = 0.0
+    reason = ""
+    while True:
+        if delay:
+            await sleep(delay)
+        async with budget.in_flight:
+            await budget.acquire(sleep)
+            ticket = budget.sent()
+            stats.requests += 1
+            try:
+                answer = await send()
+            except Exception as exc:
+                if classify(exc=exc) is Outcome.FATAL:
+                    raise
+                reason = describe_failure(exc, timeout_seconds)
+                if not repeatable and not isinstance(exc, aiohttp.ClientConnectorError):
+                    raise _maybe_done(reason, method, path) from None
+                answer = Answer(0, {}, b"")
+            finally:
+                sent_at = budget.answered(ticket)
+        status = answer.status
+        outcome = classify(status) if status else Outcome.RETRY
+        if outcome is Outcome.OK:
+            budget.on_success(sent_at)
+            return answer
+        if outcome is Outcome.FATAL:
+            budget.on_success(sent_at)  # the API is up and answering: a refusal is not an outage
+            raise fatal_error(status, _error_text(answer), method=method, url=path)
+        budget.on_failure(call)
+        if first_failure is None:
+            first_failure = budget.now()
+        if status == 429:
+            stats.rate_limited += 1
+            throttles += 1
+            budget.on_throttle(sent_at, parse_retry_after(answer.headers.get("Retry-After")))
+            reason = "HTTP 429"
+            if throttles >= throttle_attempts:
+                break
+            delay = backoff_delay(throttles - 1, rand=rand)
+        else:
+            if status and not repeatable:
+                raise _maybe_done(f"HTTP {status}", method, path)
+            if status:
+                # 5xx bodies are often HTML from a proxy: retry on the status alone, never parse them.
+                reason = f"HTTP {status}"
+                if status == 503:
+                    budget.advise(parse_retry_after(answer.headers.get("Retry-After")))
+            failures += 1
+            if failures >= attempts:
+                break
+            delay = failure_delay(failures - 1, rand=rand)
+        stats.retries += 1
+    tries = failures + throttles
+    outage = budget.outage_since(first_failure or budget.now(), max(3, attempts))
+    if outage is not None:
+        error = ApiUnavailableError(
+            f"{reason}: nothing has succeeded for {outage:.0f} s (gave up after {tries} attempts)"
+        )
+        budget.fail(error)
+        raise error
+    raise RetriableApiError(f"gave up after {tries} attempts, last: {reason}", method=method, url=path)
+
+
+def _maybe_done(reason: str, method: str, path: str) -> RetriableApiError:
+    return RetriableApiError(
+        f"{reason}; not retried, because the API may have done it: check before repeating",
+        method=method,
+        url=path,
+    )
+
+
+def _error_text(answer: Answer) -> str:
+    """The API's own `error` (or 422 `errors`) text, else the HTTP reason phrase."""
+    try:
+        data = json.loads(answer.body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        if isinstance(data.get("error"), str):
+            return str(data["error"])[:300]
+        if data.get("errors") is not None:
+            return json.dumps(data["errors"], separators=(",", ":"))[:300]
+    return answer.reason or "no reason given"
