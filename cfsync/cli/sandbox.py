@@ -68,6 +68,13 @@ def sandbox() -> None:
 )
 @click.option("--fault-seed", type=int, help="Seed of the random faults and latencies [default: --seed].")
 @click.option(
+    "--bursts",
+    "bursts_spec",
+    metavar="KIND:SECONDS/EVERY[+OFFSET],...",
+    help="Every request answered KIND (429, 500, 502, 503) for SECONDS every EVERY seconds, the first "
+    "OFFSET seconds after start [default: EVERY], e.g. 429:3/30 or 502:60/600+10.",
+)
+@click.option(
     "--webhooks",
     "webhook_delivery",
     type=click.Choice(["loopback", "any", "off"]),
@@ -90,10 +97,18 @@ def serve(
     faults_spec: str | None,
     stall_seconds: float,
     fault_seed: int | None,
+    bursts_spec: str | None,
     webhook_delivery: str,
 ) -> None:
     """Serve a deterministic ClickFunnels v2 API until interrupted."""
-    from ..sandbox import Sandbox, SandboxConfig, parse_fault_rates, parse_latency, serve_forever
+    from ..sandbox import (
+        Sandbox,
+        SandboxConfig,
+        parse_bursts,
+        parse_fault_rates,
+        parse_latency,
+        serve_forever,
+    )
 
     try:
         latency = parse_latency(latency_spec)
@@ -103,6 +118,10 @@ def serve(
         rates = parse_fault_rates(faults_spec) if faults_spec is not None else {}
     except ValueError as exc:
         raise ConfigError(f"--faults: {exc}") from None
+    try:
+        bursts = parse_bursts(bursts_spec) if bursts_spec is not None else ()
+    except ValueError as exc:
+        raise ConfigError(f"--bursts: {exc}") from None
 
     sizes: dict[str, int] = {}
     for item in counts:
@@ -124,6 +143,7 @@ def serve(
                 fault_rates=rates,
                 fault_seed=fault_seed,
                 stall_seconds=stall_seconds,
+                bursts=bursts,
                 webhook_delivery=webhook_delivery,
             )
         )
@@ -164,4 +184,6 @@ def _misbehaviour(config: SandboxConfig) -> str:
         rates = ",".join(f"{k}={v:g}" for k, v in config.fault_rates.items())
         seed = config.seed if config.fault_seed is None else config.fault_seed
         parts.append(f"faults {rates} (seed {seed}, stall {config.stall_seconds:g} s)")
+    if config.bursts:
+        parts.append(f"bursts {','.join(str(b) for b in config.bursts)}")
     return "; ".join(parts)

@@ -9,9 +9,11 @@ switches over HTTP.
 from cfsync.sandbox.config import (
     DEFAULT_COUNTS,
     FAULT_KINDS,
+    Burst,
     Fault,
     Latency,
     SandboxConfig,
+    parse_bursts,
     parse_fault_rates,
     parse_latency,
 )
@@ -25,6 +27,7 @@ __all__ = [
     "DEFAULT_COUNTS",
     "FAULT_KINDS",
     "PAGE_SIZE",
+    "Burst",
     "Fault",
     "Faults",
     "Latency",
@@ -33,6 +36,7 @@ __all__ = [
     "SandboxConfig",
     "SandboxError",
     "SandboxServer",
+    "parse_bursts",
     "parse_fault_rates",
     "parse_latency",
     "serve_forever",

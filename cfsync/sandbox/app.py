@@ -71,6 +71,10 @@ async def _edge(sb: Sandbox, request: web.Request, rec: RequestRecord) -> web.St
     # The CDN answers before anything behind it: no User-Agent, no API.
     if not request.headers.get("User-Agent", "").strip():
         return web.Response(status=403, text=_BLOCKED, content_type="text/html")
+    burst = sb.faults.burst()
+    if burst is not None:
+        rec.fault = burst.kind
+        return _status_fault(burst.kind)
     if not sb.faults.allow(request.remote or ""):
         return json_response(429, {"error": "Too Many Requests"})
     fault = sb.faults.take(request.method, rec.api_path) or sb.faults.chance()
@@ -174,12 +178,17 @@ async def _fault(fault: Fault, request: web.Request, rec: RequestRecord) -> web.
         # The lost connection cancels this handler; the answer below is never written.
         await asyncio.sleep(3600)
         return json_response(500, {"error": "reset"})
-    if fault.kind == "502":
+    return _status_fault(fault.kind)
+
+
+def _status_fault(kind: str) -> web.Response:
+    """The answer of a fault that is a status: 429, 500, 502 (an HTML page from the proxy) or 503."""
+    if kind == "502":
         return web.Response(status=502, text=_BAD_GATEWAY, content_type="text/html")
     messages: dict[str, tuple[int, Any]] = {
         "429": (429, {"error": "Too Many Requests"}),
         "500": (500, {"error": "Internal Server Error"}),
         "503": (503, {"error": "Service Unavailable"}),
     }
-    status, body = messages[fault.kind]
+    status, body = messages[kind]
     return json_response(status, body)

@@ -7,14 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
+    "BURST_KINDS",
     "DEFAULT_COUNTS",
     "DELIVERY_MODES",
     "FAULT_KINDS",
+    "Burst",
     "Fault",
     "Latency",
     "SandboxConfig",
     "check_fault_rates",
     "check_latency",
+    "parse_bursts",
     "parse_fault_rates",
     "parse_latency",
 ]
@@ -77,6 +80,7 @@ DEFAULT_COUNTS: Mapping[str, int] = {
 # A queued or random fault answers with one of these instead of the real response.
 FAULT_KINDS = ("429", "500", "502", "503", "reset", "stall")
 DELIVERY_MODES = ("loopback", "any", "off")  # where outgoing webhooks may go
+BURST_KINDS = ("429", "500", "502", "503")  # what a burst answers every request with
 
 # Seconds added to each request: fixed, or (low, high) drawn uniformly per request.
 Latency = float | tuple[float, float]
@@ -109,6 +113,34 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class Burst:
+    """Every API request answered `kind` for `seconds`, every `every` seconds, the first `offset` seconds
+    after the burst was set (None: after `every`): a gateway shedding load, a proxy that is down."""
+
+    kind: str
+    seconds: float
+    every: float
+    offset: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in BURST_KINDS:
+            raise ValueError(f"a burst answers one of {', '.join(BURST_KINDS)}, not {self.kind!r}")
+        if not (0 < self.seconds <= self.every and math.isfinite(self.every)):
+            raise ValueError(f"a burst needs 0 < seconds <= every, not {self.seconds:g}/{self.every:g}")
+        if self.offset is not None and not 0 <= self.offset < math.inf:
+            raise ValueError(f"a burst's offset must be 0 or more seconds, not {self.offset!r}")
+
+    def active(self, elapsed: float) -> bool:
+        """Is a burst on, `elapsed` seconds after it was set?"""
+        since_first = elapsed - (self.every if self.offset is None else self.offset)
+        return since_first >= 0 and since_first % self.every < self.seconds
+
+    def __str__(self) -> str:
+        first = "" if self.offset is None else f"+{self.offset:g}"
+        return f"{self.kind}:{self.seconds:g}/{self.every:g}{first}"
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     seed: int = 1
     accounts: int = 1
@@ -128,6 +160,8 @@ class SandboxConfig:
     fault_rates: Mapping[str, float] = field(default_factory=dict)
     fault_seed: int | None = None
     stall_seconds: float = 30.0
+    # Bursts: every request answered with one status for a while, at regular times (Burst).
+    bursts: tuple[Burst, ...] = ()
     # Outgoing webhooks (deliveries.py): to "loopback" URLs only, "any" URL, or "off"; the retry schedule
     # (1 s, 15 s, 1 m, ...) times `webhook_retry_scale`; first attempts held up to `webhook_shuffle_seconds`
     # (out of order); the share of deliveries sent twice.
@@ -218,3 +252,25 @@ def parse_latency(spec: str) -> Latency:
     except ValueError:
         raise ValueError(f"latency must be SECONDS or MIN-MAX (e.g. 0.25 or 0.1-0.5), not {spec!r}") from None
     return check_latency(value)
+
+
+def parse_bursts(spec: str) -> tuple[Burst, ...]:
+    """`429:3/30,502:60/600+20` -> bursts of KIND for SECONDS every EVERY seconds (the first +OFFSET
+    seconds after they are set, by default after EVERY); ValueError saying what is wrong."""
+    bursts = []
+    for item in (part.strip() for part in spec.split(",")):
+        kind, colon, rest = item.partition(":")
+        seconds, slash, timing = rest.partition("/")
+        every, plus, offset = timing.partition("+")
+        try:
+            if not (colon and slash):
+                raise ValueError
+            bursts.append(
+                Burst(kind.strip(), float(seconds), float(every), float(offset) if plus else None)
+            )
+        except ValueError as exc:
+            reason = f": {exc}" if str(exc) else ""
+            raise ValueError(
+                f"{item!r} is not KIND:SECONDS/EVERY[+OFFSET] (e.g. 429:3/30 or 502:60/600+10){reason}"
+            ) from None
+    return tuple(bursts)

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from cfsync.sandbox.config import DELIVERY_MODES
+from cfsync.sandbox.config import DELIVERY_MODES, Burst
 from cfsync.sandbox.routes import RECORD_MISSING, json_body, json_response
 from cfsync.sandbox.sandbox import Sandbox
 from cfsync.sandbox.state import SandboxError
@@ -277,6 +277,22 @@ def _fault_rates(a: _Ask) -> web.Response:
     return json_response(200, {"rates": a.sb.faults.rates, "stall_seconds": a.sb.faults.stall_seconds})
 
 
+def _bursts(a: _Ask) -> web.Response:
+    body = _fields(a.body, {"bursts": True})
+    items = body["bursts"]
+    if not isinstance(items, list) or not all(isinstance(b, dict) for b in items):
+        raise SandboxError(400, 'bursts must be a list like [{"kind": "429", "seconds": 3, "every": 30}]')
+    bursts = []
+    for item in items:
+        fields = _fields(item, {"kind": True, "seconds": True, "every": True, "offset": False})
+        offset = None if fields.get("offset") is None else _number(fields["offset"], "offset")
+        # ValueError (an unknown kind, seconds > every) is a 400.
+        seconds, every = _number(fields["seconds"], "seconds"), _number(fields["every"], "every")
+        bursts.append(Burst(str(fields["kind"]), seconds, every, offset))
+    a.sb.faults.set_bursts(tuple(bursts))
+    return json_response(200, {"bursts": [str(b) for b in bursts]})
+
+
 def _rate_limit(a: _Ask) -> web.Response:
     body = _fields(a.body, {"per_second": True, "burst": False})
     per_second = None if body["per_second"] is None else _number(body["per_second"], "per_second")
@@ -342,6 +358,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", r"/latency", _latency),
         ("POST", r"/fault_rates", _fault_rates),
         ("POST", r"/rate_limit", _rate_limit),
+        ("POST", r"/bursts", _bursts),
         ("POST", r"/forbid", _forbid),
         ("GET", r"/deliveries", _deliveries),
         ("POST", r"/deliveries", _set_deliveries),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from cfsync.sandbox.config import (
     FAULT_KINDS,
+    Burst,
     Fault,
     Latency,
     SandboxConfig,
@@ -37,7 +38,9 @@ class Faults:
     (`skip`) counts every request it matches, whatever another fault does to it, and stands aside
     meanwhile: `skip=N` fires on the (N+1)th matching request after it was queued unless an earlier fault
     takes that one. Random faults (`set_rates`) strike requests no queued fault took, each kind with its
-    rate, from one seeded draw per request. The rate limit is a token bucket per client IP.
+    rate, from one seeded draw per request. The rate limit is a token bucket per client IP. Bursts
+    (`set_bursts`) answer every request with one status at set times, before anything else: a gateway or a
+    proxy in front of the API.
     """
 
     def __init__(self, config: SandboxConfig | None = None, monotonic: Callable[[], float] = time.monotonic):
@@ -61,6 +64,28 @@ class Faults:
         self.rate_limit(config.rate_limit, config.rate_limit_burst)
         for fault in config.faults:
             self.add(fault)
+        self._bursts: tuple[Burst, ...] = ()
+        self._bursts_set = 0.0
+        self.set_bursts(config.bursts)
+
+    def set_bursts(self, bursts: tuple[Burst, ...]) -> None:
+        """Answer every request with a burst's status while one is on (timed from now; () stops them)."""
+        with self._lock:
+            self._bursts = tuple(bursts)
+            self._bursts_set = self._monotonic()
+
+    @property
+    def bursts(self) -> tuple[Burst, ...]:
+        return self._bursts
+
+    def burst(self) -> Fault | None:
+        """The burst this request falls in, if one is on."""
+        with self._lock:
+            elapsed = self._monotonic() - self._bursts_set
+            for burst in self._bursts:
+                if burst.active(elapsed):
+                    return Fault(burst.kind)
+            return None
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -173,11 +198,12 @@ class Faults:
             return any(p.search(path) and a in (None, account) for p, a in self._forbidden)
 
     def clear(self) -> None:
-        """Drop queued and random failures, plan gates, latency and the rate limit."""
+        """Drop queued and random failures, bursts, plan gates, latency and the rate limit."""
         with self._lock:
             self._queue.clear()
             self._forbidden.clear()
             self._rates = {}
+            self._bursts = ()
         self.latency = 0.0
         self.rate_limit(None)
 
