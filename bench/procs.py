@@ -189,15 +189,22 @@ class Sandbox:
         if self.err is not None:
             self.err.close()
 
-    def _control(self, method: str, path: str) -> Any:
+    def _control(self, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.control_token}", "User-Agent": "cfsync-bench"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
-            f"{self.url}/_sandbox{path}",
-            method=method,
-            headers={"Authorization": f"Bearer {self.control_token}", "User-Agent": "cfsync-bench"},
+            f"{self.url}/_sandbox{path}", data=data, method=method, headers=headers
         )
         with urllib.request.urlopen(request, timeout=60) as reply:
             body = reply.read()
         return json.loads(body) if body else None
+
+    def set_bursts(self, bursts: list[dict[str, Any]]) -> None:
+        """Start these bursts now (the control API's POST /bursts)."""
+        self._control("POST", "/bursts", {"bursts": bursts})
 
     def requests(self, since: int = 0) -> list[dict[str, Any]]:
         """The request log from entry `since` on (the sandbox keeps the last million)."""

@@ -1,4 +1,4 @@
-"""`python -m bench.run [--cases 1,2,3,4,5] [--runs 3] [--quick]`: run the benchmarks, write the results.
+"""`python -m bench.run [--cases 1,2,...] [--runs 3] [--quick]`: run the benchmarks, write the results.
 
 A full run writes bench/results.json and bench/RESULTS.md; the cases run now replace their earlier
 results and the others are kept, each stamped with its own date and cfsync commit. `--quick` is a smoke
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, limits, memory, versus_dlt
+from bench import ceiling, limits, memory, noise, versus_dlt
 from bench.common import Options, postgres_server
 from bench.report import CaseResult, render
 
@@ -35,6 +35,9 @@ CASES: dict[int, Callable[[Options], CaseResult]] = {
     3: limits.run_unknown_limit,
     4: memory.run,
     5: versus_dlt.run,
+    6: noise.run_noise,
+    7: noise.run_bursts,
+    8: noise.run_limit_and_noise,
 }
 
 
@@ -76,7 +79,9 @@ def _postgres(needed: bool) -> Iterator[tuple[str | None, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="1,2,3,4,5", help="comma-separated case numbers (default: all)")
+    parser.add_argument(
+        "--cases", default=",".join(map(str, CASES)), help="comma-separated case numbers (default: all)"
+    )
     parser.add_argument(
         "--runs", type=int, default=3, help="runs per case, the median is reported (default 3)"
     )
@@ -88,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         chosen = sorted({int(c) for c in args.cases.split(",") if c.strip()})
     except ValueError:
-        parser.error(f"--cases takes numbers from 1 to 5, not {args.cases!r}")
+        parser.error(f"--cases takes numbers from 1 to {len(CASES)}, not {args.cases!r}")
     if not chosen or not set(chosen) <= set(CASES):
-        parser.error(f"--cases takes numbers from 1 to 5, not {args.cases!r}")
+        parser.error(f"--cases takes numbers from 1 to {len(CASES)}, not {args.cases!r}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 

@@ -143,7 +143,7 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "requests_per_second": ((int, float), 10),
         "max_in_flight": (int, 8),
         "timeout_seconds": ((int, float), 60),
-        "max_retries": (int, 6),
+        "max_retries": (int, 8),
         "control_url": (str, MATON_CONTROL_URL),
     },
     "database": {"url": (str, "sqlite:///cfsync.db")},

@@ -64,11 +64,16 @@ class ApiError(CfsyncError):
     query-string secrets (there are none: keys travel in headers only).
     """
 
-    def __init__(self, message: str, *, status: int | None = None, method: str = "", url: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, method: str = "", url: str = "", cause: str = ""
+    ) -> None:
         self.message = message
         self.status = status
         self.method = method
         self.url = url
+        # What went wrong, short and the same for every request it struck ("HTTP 502", "connection
+        # refused by host:port"): failures are grouped by it.
+        self.cause = cause or message
         where = f" ({method} {url})" if method else ""
         code = f"HTTP {status}: " if status else ""
         super().__init__(f"{code}{message}{where}")

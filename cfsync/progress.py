@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from .engine.ports import Partition, RunSummary, WriteResult
+from .engine.ports import Partition, RunProgress, RunSummary, WriteResult
 
-__all__ = ["LogReporter", "RichReporter", "logfmt", "summary_line"]
+__all__ = ["LogReporter", "RichReporter", "logfmt", "progress_line", "summary_line"]
 
 log = logging.getLogger("cfsync.sync")
 
@@ -45,16 +46,36 @@ def summary_line(summary: RunSummary) -> str:
     )
 
 
+def progress_line(progress: RunProgress) -> str:
+    """What the run has done and what it is waiting for: partitions, rows, requests, 429s, the pace, the
+    requests open and how long the oldest has waited, a hold in force."""
+    fields: dict[str, Any] = {
+        "event": "progress",
+        "partitions": f"{progress.partitions_done}/{progress.partitions_started}",
+        "rows": progress.rows,
+        "requests": progress.requests,
+        "retries": progress.retries,
+        "rate_limited": progress.rate_limited,
+        "pace": f"{progress.pace:.3g}/s",
+        "open": progress.open,
+        "waiting": progress.waiting,
+    }
+    if progress.oldest_open is not None:
+        fields["oldest_open"] = f"{progress.oldest_open:.0f}s"
+    if progress.held_for > 0:
+        fields["held"] = f"{progress.held_for:.0f}s"
+    return logfmt(**fields)
+
+
 class LogReporter:
-    """Quiet structured logs: failed partitions, a heartbeat every `every` seconds, the summary (-v: the
-    start and every partition)."""
+    """Quiet structured logs: failed partitions, a progress line every `every` seconds (whether anything
+    moved or not: a run waiting on a stalled API says what for), the summary (-v: the start and every
+    partition)."""
 
     def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.every = every
         self.clock = clock
         self._next = clock() + every
-        self._rows = 0
-        self._done = 0
 
     def run_started(self, run_id: int, resources: Sequence[str]) -> None:
         log.debug(logfmt(event="run_started", run=run_id, resources=",".join(resources)))
@@ -63,13 +84,14 @@ class LogReporter:
         log.debug(logfmt(event="partition_started", partition=partition.key))
 
     def page_written(self, partition: Partition, result: WriteResult) -> None:
-        self._rows += result.inserted + result.updated
+        pass
+
+    def tick(self, progress: RunProgress) -> None:
         if self.clock() >= self._next:
             self._next = self.clock() + self.every
-            log.info(logfmt(event="progress", rows=self._rows, partitions_done=self._done))
+            log.info(progress_line(progress))
 
     def partition_finished(self, partition: Partition, error: str | None) -> None:
-        self._done += 1
         if error:
             log.warning(logfmt(event="partition_failed", partition=partition.key, error=error))
         else:
@@ -80,17 +102,28 @@ class LogReporter:
             log.info(summary_line(summary))
 
 
+class _Display(Progress):
+    """rich's progress table with a status line under it."""
+
+    status = ""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        if self.status:
+            yield Text(self.status, style="dim")
+
+
 class RichReporter:
     """One line per resource: partitions done, rows written, with a spinner while it runs."""
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
-        self._progress: Progress | None = None
+        self._progress: _Display | None = None
         self._tasks: dict[str, TaskID] = {}
         self._counts: dict[str, dict[str, int]] = {}
 
     def run_started(self, run_id: int, resources: Sequence[str]) -> None:
-        self._progress = Progress(
+        self._progress = _Display(
             SpinnerColumn(finished_text="[green]✓"),
             TextColumn("{task.description:<28}"),
             TextColumn("{task.fields[done]:>5}/{task.fields[seen]:<5} partitions"),
@@ -108,6 +141,19 @@ class RichReporter:
     def _fields(self, name: str) -> dict[str, Any]:
         c = self._counts[name]
         return {**c, "failed": f"{c['failed']} failed" if c["failed"] else ""}
+
+    def tick(self, progress: RunProgress) -> None:
+        """A line under the resources: the requests, their 429s, the pace, what is open and held."""
+        if self._progress is None:
+            return
+        text = f"{progress.requests:,} requests, {progress.rate_limited:,} 429s, pace {progress.pace:.3g}/s"
+        if progress.open:
+            text += f", {progress.open} open"
+            if progress.oldest_open is not None and progress.oldest_open >= 5:
+                text += f" (oldest {progress.oldest_open:.0f} s)"
+        if progress.held_for > 0:
+            text += f", held {progress.held_for:.0f} s"
+        self._progress.status = text
 
     def _update(self, name: str, **extra: Any) -> None:
         if self._progress is not None:

@@ -19,7 +19,7 @@ from ..store import queries
 from ..store.db import redacted
 from ..store.docs import schema_markdown
 from ..store.migrate import current_revision
-from .base import cli, config_of
+from .base import cli, config_of, fail
 
 __all__ = ["db", "demo", "init", "resources", "schema", "sync"]
 
@@ -88,6 +88,14 @@ def upgrade(ctx: click.Context) -> None:
     default=None,
     help="Live progress display [default: on when stderr is a terminal].",
 )
+@click.option(
+    "--progress-every",
+    type=click.FloatRange(min=1),
+    default=60,
+    show_default=True,
+    metavar="SECONDS",
+    help="Without the live display: a progress line this often (what is done, what the run waits for).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option(
     "--wait",
@@ -104,6 +112,7 @@ def sync(
     resources: tuple[str, ...],
     workspaces: tuple[int, ...],
     progress: bool | None,
+    progress_every: float,
     as_json: bool,
     wait: float,
 ) -> None:
@@ -116,7 +125,7 @@ def sync(
     """
     config = config_of(ctx)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    reporter = RichReporter() if show_progress else LogReporter()
+    reporter = RichReporter() if show_progress else LogReporter(every=progress_every)
     summary = asyncio.run(
         app.sync(config, resources, workspaces, full_refresh=full, reporter=reporter, wait=wait)
     )
@@ -130,14 +139,18 @@ def sync(
                     "retries": summary.retries,
                     "rate_limited": summary.rate_limited,
                     "partitions": summary.partitions,
+                    "not_started": summary.not_started,
                     "failures": [{"partition": p, "error": e} for p, e in summary.failures],
+                    "error": summary.error,
                     "rows": summary.rows_json(),
                 },
                 indent=2,
             )
         )
-    elif show_progress:
+    elif show_progress and summary.status != "failed":
         click.echo(summary_line(summary), err=True)
+    if summary.status == "failed" and summary.error:
+        fail(f"sync failed: {summary.error}", 1)
     if summary.failures:
         sys.exit(1)
 

@@ -134,12 +134,13 @@ async def send_with_retries(
     tries = failures + throttles
     outage = budget.outage_since(first_failure or budget.now(), max(3, attempts))
     if outage is not None:
-        error = ApiUnavailableError(
-            f"{reason}: nothing has succeeded for {outage:.0f} s (gave up after {tries} attempts)"
-        )
+        text = f"{reason}: nothing has succeeded for {outage:.0f} s (gave up after {tries} attempts)"
+        error = ApiUnavailableError(text, cause=reason)
         budget.fail(error)
         raise error
-    raise RetriableApiError(f"gave up after {tries} attempts, last: {reason}", method=method, url=path)
+    raise RetriableApiError(
+        f"gave up after {tries} attempts, last: {reason}", method=method, url=path, cause=reason
+    )
 
 
 def _maybe_done(reason: str, method: str, path: str) -> RetriableApiError:

@@ -23,6 +23,7 @@ __all__ = [
     "PartitionState",
     "Reject",
     "Reporter",
+    "RunProgress",
     "RunSummary",
     "StorePort",
     "WriteResult",
@@ -128,10 +129,32 @@ class RunSummary:
     partitions: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (partition, error)
     rows: dict[str, WriteResult] = field(default_factory=dict)
-    error: str | None = None  # why the whole run stopped, if it did
+    error: str | None = None  # why the whole run stopped or failed, if it did
+    causes: dict[str, int] = field(default_factory=dict)  # failed partitions by what went wrong
+    not_started: int = 0  # partitions left alone because their account's API was down
 
     def rows_json(self) -> dict[str, dict[str, int]]:
         return {name: result.counts() for name, result in sorted(self.rows.items())}
+
+    def rows_written(self) -> int:
+        return sum(r.inserted + r.updated for r in self.rows.values())
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """What a run is doing now: for a progress line every minute, or a status line on a terminal."""
+
+    partitions_done: int
+    partitions_started: int
+    rows: int
+    requests: int
+    retries: int
+    rate_limited: int
+    pace: float  # requests per second the budgets let out now
+    open: int  # requests sent and not answered yet
+    waiting: int  # requests waiting for their turn
+    oldest_open: float | None  # seconds the oldest open request has waited for its answer
+    held_for: float  # seconds every request of some budget is still held back
 
 
 class StorePort(Protocol):
@@ -205,6 +228,10 @@ class Claims(Protocol):
 
 class Reporter(Protocol):
     def run_started(self, run_id: int, resources: Sequence[str]) -> None: ...
+
+    def tick(self, progress: RunProgress) -> None:
+        """Called every second while the run goes on, whether anything moved or not."""
+        ...
 
     def partition_started(self, partition: Partition) -> None: ...
 

@@ -18,9 +18,18 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ..client.http import ApiClient
-from ..errors import AuthError, BadRequestError, CfsyncError, NotFoundError
+from ..errors import ApiError, AuthError, BadRequestError, CfsyncError, NotFoundError
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, Resource
-from .ports import Claims, Partition, PartitionKey, Reporter, RunSummary, StorePort, WriteResult
+from .ports import (
+    Claims,
+    Partition,
+    PartitionKey,
+    Reporter,
+    RunProgress,
+    RunSummary,
+    StorePort,
+    WriteResult,
+)
 from .walk import PassPolicy, walk_partition
 from .writer import PageWriter
 
@@ -50,6 +59,9 @@ class NullReporter:
     def partition_finished(self, partition: Partition, error: str | None) -> None:
         pass
 
+    def tick(self, progress: RunProgress) -> None:
+        pass
+
     def run_finished(self, summary: RunSummary) -> None:
         pass
 
@@ -69,8 +81,11 @@ class Syncer:
         max_partitions: int | None = None,
         claims: Claims | None = None,
         claim_poll: float = 0.25,
+        tick_seconds: float = 1.0,
     ) -> None:
         self.store = store
+        self.tick_seconds = tick_seconds
+        self._done = 0
         self.claims = claims
         self.claim_poll = claim_poll
         self.clients = clients
@@ -95,6 +110,7 @@ class Syncer:
             if peer_started is not None and peer_started < self.started:
                 self.started = peer_started
         self.reporter.run_started(run_id, names)
+        ticker = asyncio.create_task(self._tick(summary))
         try:
             if plan.policy.full_refresh:
                 await self._db(self.store.begin_sweeps, list(self.clients), names, self.clock())
@@ -105,6 +121,7 @@ class Syncer:
                             part = Partition(PartitionKey(account, resource.name), resource)
                             group.create_task(self._partition(group, plan, part, summary))
         except BaseException as exc:
+            ticker.cancel()
             cause = _first_cfsync_error(exc)
             summary.status = "failed"
             summary.error = str(cause) if cause else f"interrupted ({type(exc).__name__})"
@@ -115,7 +132,8 @@ class Syncer:
             if cause is not None:
                 raise cause from None
             raise
-        summary.status = "partial" if summary.failures else "succeeded"
+        ticker.cancel()
+        _judge(summary)
         self._finish(summary)
         await self._db(self.store.finish_run, summary)
         self._executor.shutdown(wait=True)
@@ -126,6 +144,7 @@ class Syncer:
         summary.partitions += 1
         self.reporter.partition_started(part)
         error: str | None = None
+        cause = ""
         watermark = None
         try:
             watermark = await walk_partition(
@@ -148,9 +167,12 @@ class Syncer:
             error = str(exc)
         except NotFoundError as exc:
             if part.resource.nested and await self._parent_gone(part, summary):
+                self._done += 1
                 self.reporter.partition_finished(part, None)
                 return
             error = str(exc)
+        except ApiError as exc:
+            error, cause = str(exc), exc.cause
         except CfsyncError as exc:
             error = str(exc)
         except Exception as exc:  # a bug must not stop the other partitions; it is reported as failed
@@ -158,7 +180,10 @@ class Syncer:
             error = f"{type(exc).__name__}: {exc}"
         if error is not None:
             summary.failures.append((str(part.key), error))
+            cause = cause or error
+            summary.causes[cause] = summary.causes.get(cause, 0) + 1
         await self._db(self.store.finish_partition, part.key, summary.run_id, error, watermark)
+        self._done += 1
         self.reporter.partition_finished(part, error)
 
     async def _parent_gone(self, part: Partition, summary: RunSummary) -> bool:
@@ -201,6 +226,30 @@ class Syncer:
                 return False
             await asyncio.sleep(self.claim_poll * (0.5 + random.random()))
 
+    async def _tick(self, summary: RunSummary) -> None:
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            self.reporter.tick(self._progress(summary))
+
+    def _progress(self, summary: RunSummary) -> RunProgress:
+        clients = self.clients.values()
+        budgets = list({id(c.budget): c.budget for c in clients}.values())
+        views = [b.view() for b in budgets]
+        ages = [v.oldest_open for v in views if v.oldest_open is not None]
+        return RunProgress(
+            partitions_done=self._done,
+            partitions_started=summary.partitions,
+            rows=summary.rows_written(),
+            requests=sum(c.stats.requests for c in clients),
+            retries=sum(c.stats.retries for c in clients),
+            rate_limited=sum(c.stats.rate_limited for c in clients),
+            pace=sum(v.pace for v in views),
+            open=sum(v.open for v in views),
+            waiting=sum(v.waiting for v in views),
+            oldest_open=max(ages, default=None),
+            held_for=max((v.held_for for v in views), default=0.0),
+        )
+
     def _finish(self, summary: RunSummary) -> None:
         summary.requests = sum(c.stats.requests for c in self.clients.values())
         summary.retries = sum(c.stats.retries for c in self.clients.values())
@@ -210,6 +259,11 @@ class Syncer:
         self, group: asyncio.TaskGroup, plan: SyncPlan, part: Partition, summary: RunSummary
     ) -> None:
         async with self._slots:
+            if self.clients[part.key.account].budget.outage is not None:
+                # The account's API answered nothing for a whole retry schedule: every request would
+                # fail at once with the same cause. Its partitions wait for the next run.
+                summary.not_started += 1
+                return
             if await self._claim(part):
                 try:
                     await self._walk(plan, part, summary)
@@ -233,6 +287,22 @@ class Syncer:
 
     def _db(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+
+def _judge(summary: RunSummary) -> None:
+    """succeeded, partial, or failed: every partition that ran failed for one cause (the API unreachable,
+    say), which the summary then says once."""
+    if not summary.failures:
+        summary.status = "succeeded"
+        return
+    if len(summary.causes) == 1 and len(summary.failures) == summary.partitions:
+        (cause,) = summary.causes
+        failed = len(summary.failures)
+        summary.status = "failed"
+        summary.error = f"{cause} ({failed} partition{'s' if failed != 1 else ''} failed"
+        summary.error += f", {summary.not_started} not started)" if summary.not_started else ")"
+        return
+    summary.status = "partial"
 
 
 def _first_cfsync_error(exc: BaseException) -> CfsyncError | None:

@@ -14,8 +14,8 @@ from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
 from .helpers import config_for
 
 
-async def sync_with(reporter, tmp_path, forbid: str | None = None):
-    sb = Sandbox(SandboxConfig(seed=3, workspaces=1, counts={"contacts": 41}))
+async def sync_with(reporter, tmp_path, forbid: str | None = None, latency: float = 0.0):
+    sb = Sandbox(SandboxConfig(seed=3, workspaces=1, counts={"contacts": 41}, latency=latency))
     if forbid:
         sb.faults.forbid(forbid)
     async with SandboxServer(sb) as server:
@@ -40,12 +40,15 @@ async def test_terminal_display_shows_each_resource(tmp_path):
 
 async def test_log_lines_under_cron(tmp_path, caplog):
     caplog.set_level(logging.DEBUG, logger="cfsync")
-    await sync_with(LogReporter(every=0.0), tmp_path, forbid="/images$")
+    # Latency makes the run outlast a tick (a second): the progress line comes whether or not pages do.
+    await sync_with(LogReporter(every=0.0), tmp_path, forbid="/images$", latency=0.4)
     lines = [
         r.getMessage() for r in caplog.records if r.levelno >= logging.INFO or "run_started" in r.getMessage()
     ]
     assert lines[0].startswith("event=run_started run=1 resources=teams,workspaces,contacts,images")
-    assert any(line.startswith("event=progress rows=") for line in lines)
+    progress = [line for line in lines if line.startswith("event=progress partitions=")]
+    assert progress
+    assert all(f" {key}=" in progress[0] for key in ("rows", "requests", "rate_limited", "pace", "open"))
     assert any(
         line.startswith('event=partition_failed partition="default/images workspace=') for line in lines
     )
