@@ -24,6 +24,7 @@ ClickFunnels does not publish its limit ("dynamic, per IP"), a 429 carries no Re
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -34,6 +35,8 @@ from dataclasses import dataclass, field
 from .trial import Sample, Trial, fall, merged
 
 __all__ = ["AdaptiveRate"]
+
+log = logging.getLogger("cfsync.rate")
 
 # Standard errors by which a share must fall for a trial to keep a cut (kept wrongly, a cut costs pace
 # until it is probed away), and rise for it to cut again (wrongly, one more trial).
@@ -56,7 +59,6 @@ class AdaptiveRate:
     measure_seconds: float = 2.0  # how far back successes count toward "what the API accepts"
     slow_growth: float = 0.02  # a quiet round's raise just under a limit found lately
     quick_growth: float = 0.1  # the first quiet round's raise elsewhere; it doubles each quiet round
-    limit_memory: float = 60.0  # seconds a limit found is remembered
     hold_after: int = 4  # 429s in a row that hold every request back
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
@@ -75,7 +77,6 @@ class AdaptiveRate:
     _quiet: int = field(default=0, init=False)  # quiet rounds in a row
     _confirm: Sample | None = field(default=None, init=False)
     _trial: Trial | None = field(default=None, init=False)
-    _limit_at: float = field(default=float("-inf"), init=False)
     _in_a_row: int = field(default=0, init=False)  # 429s since the last success
     _holds_in_a_row: int = field(default=0, init=False)
     _burst: bool = field(default=False, init=False)  # no trial until something succeeds
@@ -150,16 +151,16 @@ class AdaptiveRate:
             if sent_at >= self._confirm.started:
                 self._confirming(self._confirm, throttled)
         elif sent_at >= self._seen.started and not self._burst:
-            self._seen.add(throttled)
+            self._seen.add(throttled, self.clock())
             if self._alarm(throttled):
-                if self.noise < 0.005:
-                    # No background known (the first 429s of a run): cut at once. A first cut is never
-                    # called noise on so small a sample (see _judge).
+                if self.cuts == 0:
+                    # The first 429s of a run (a pace far above a limit, most often): cut at once. A first
+                    # cut is never called noise on so small a sample (see _judge).
                     self._cut(self._seen)
                 else:
                     self._confirm = Sample(self.clock())
             elif sent_at >= self._round.started:
-                self._round.add(throttled)
+                self._round.add(throttled, self.clock())
                 if self._round_done():
                     self._quiet_round()
 
@@ -172,12 +173,16 @@ class AdaptiveRate:
 
     def _confirming(self, sample: Sample, throttled: bool) -> None:
         """The share at this pace, measured afresh after an alarm: cut, or call it a false alarm."""
-        sample.add(throttled)
+        sample.add(throttled, self.clock())
         n = sample.answers
-        excess = (sample.share - self.noise) / math.sqrt(self.noise * (1 - self.noise) / n)
+        background = max(self.noise, 0.01)
+        excess = (sample.share - background) / math.sqrt(background * (1 - background) / n)
         if (n >= 10 and excess >= 4) or (n >= 30 and excess >= 2) or (n >= 100 and excess >= 1.5):
             self._cut(sample)
         elif (n >= 30 and excess <= 0.5) or n >= 100:
+            log.debug(
+                "event=pace_false_alarm pace=%.3g share_429=%.3f answers=%d", self.rate, sample.share, n
+            )
             self._restart()
 
     # -- quiet rounds ----------------------------------------------------------------------------------
@@ -196,8 +201,8 @@ class AdaptiveRate:
             if lately < self.noise:
                 self.noise += (lately - self.noise) * 0.1
         self._quiet += 1
-        if self.limit is not None and self.clock() - self._limit_at > self.limit_memory:
-            self.limit = None
+        if self.limit is not None and self.rate > 1.5 * self.limit:
+            self.limit = None  # crept well past it without an alarm: it has moved
         if self._evidence >= 1.0:
             growth = 0.0  # a sign of too many 429s: hold the pace until it clears or sets off an alarm
         elif self.limit is not None and self.rate >= 0.95 * self.limit:
@@ -226,67 +231,109 @@ class AdaptiveRate:
         self.rate = max(self.floor, deepest * before, min(0.8 * before, 0.9 * target))
         self.cuts += 1
         self._confirm = None
+        log.debug(
+            "event=pace_cut pace=%.3g from=%.3g share_429=%.3f answers=%d background=%.3f",
+            self.rate,
+            before,
+            sample.share,
+            sample.answers,
+            self.noise,
+        )
         now = self.clock()
         if trial is None:
-            self._trial = Trial(before, sample, before, sample, target, Sample(now))
+            chosen = sample is self._seen
+            self._trial = Trial(before, sample, before, sample, target, Sample(now), chosen=chosen)
         else:
             self._trial = trial.deeper(before, target, now)
 
     def _judge(self, trial: Trial, throttled: bool) -> None:
         after = trial.after
-        after.add(throttled)
+        after.add(throttled, self.clock())
         if after.ok == 0 and after.throttled >= self.hold_after:
             self._burst_found()
             return
         if after.answers < 5:
             return
         fell = fall(trial.before, after)
-        if fell >= 2 * _SURE or (fell >= _SURE and min(after.answers, trial.before.answers) >= 10):
-            if after.share <= max(trial.before.share / 3, self.noise):
+        timed_out = after.answers >= 400 or self.clock() - after.started >= 30.0
+        big_enough = min(after.answers, trial.before.answers) >= 5
+        if big_enough and (fell >= _SURE or (timed_out and fell >= 2)):
+            if self._background(after):
                 self._limit_found(trial, trial.limit)
             else:
-                self._cut(after, trial)  # a limit still below this pace
+                self._cut(after, trial)  # fell, but not to the background: a limit still below this pace
             return
         measured = after.answers >= 30 and (after.throttled >= 4 or after.answers >= 100)
-        if fell <= -_ROSE or (measured and trial.depth == 0 and trial.before.answers < 100):
-            # More 429s at the lower pace (the sample that set the trial off was small and chosen), or a
-            # first sample too small to call the share unchanged: cut again, judged against this one.
+        rose = fell <= -_ROSE and (after.answers >= 10 or after.throttled >= 5)
+        # A quarter of all requests or more is never taken for noise before four cuts: shedding that much
+        # whatever the pace is rare, and taking a limit for it would flood the API with 429s.
+        still_high = measured and (after.share >= 0.25 or (fell >= 1 and self._excess(after) >= 3))
+        remeasure = measured and trial.chosen and trial.before.answers < 100
+        if rose or still_high or remeasure:
+            # More 429s at the lower pace (the sample that set the trial off was small and chosen), far
+            # more than the background still, or a first sample too small to call the share unchanged:
+            # cut again, judged against this one.
             if trial.depth < 3:
                 self._cut(after, trial)
             else:
                 self._noise_found(trial)  # four cuts and the 429s go on: whatever they are, not the pace
         elif measured and abs(fell) < 1.5:
-            self._noise_found(trial)
-        elif after.answers >= 400 or self.clock() - after.started >= 30.0:
-            # Undecided for long: whatever the difference is, it is too small to matter.
-            if fell >= 2 and after.share <= trial.before.share / 2:
-                self._limit_found(trial, trial.limit)
+            if self._as_a_limit_would(trial):
+                # The share fell as a limit at what got through before would make it: still above it.
+                self._cut(after, trial) if trial.depth < 3 else self._noise_found(trial)
             else:
                 self._noise_found(trial)
+        elif timed_out:
+            self._noise_found(trial)  # undecided for long: whatever the difference is, it is small
+
+    def _as_a_limit_would(self, trial: Trial) -> bool:
+        """Is the share since the cut nearer what a limit at the rate the API accepted before the cut
+        would give at this pace than the share before it?"""
+        accepted = trial.before.accepted_rate()
+        if accepted is None or accepted >= 0.9 * self.rate:
+            return False  # the cut went under what got through: a limit would have shown as a fall
+        if_limit = max(self.noise, 1 - accepted / self.rate)
+        share = trial.after.share
+        return abs(share - if_limit) < abs(share - trial.before.share)
+
+    def _excess(self, sample: Sample) -> float:
+        """By how many standard errors the share in `sample` exceeds the background (at least 1 %)."""
+        background = max(self.noise, 0.01)
+        return (sample.share - background) / math.sqrt(background * (1 - background) / sample.answers)
+
+    def _background(self, sample: Sample) -> bool:
+        """Is the share in `sample` no more than the background?"""
+        return self._excess(sample) < 2
 
     def _limit_found(self, trial: Trial, limit: float) -> None:
-        """A real limit, between this pace and the one before it. What is left here is the background."""
+        """A real limit, between this pace and the one before it."""
         self.limit = max(limit, self.rate)
-        self._limit_at = self.clock()
-        after = trial.after
-        if after.throttled >= 2:
-            self.noise = min(0.5, max(self.noise, after.throttled / (after.answers + 10)))
         self.kept += 1
+        log.debug(
+            "event=pace_limit_found pace=%.3g limit=%.3g background=%.3f", self.rate, self.limit, self.noise
+        )
         self._restart()
 
     def _noise_found(self, trial: Trial) -> None:
         """The share did not change between the last two paces: it is the background from now on. Back to
-        the pace before the first cut, unless the share there was clearly higher than at every pace tried
-        since: then the first cut found a limit and the pace stays under it."""
+        the pace before the first cut if the share there was the same too. If it was clearly higher, the
+        first cut found a limit: the pace stays at the last one above the background. In between (or on
+        too small a first sample), it stays there too, but grows back quickly, as after any noise."""
         since = merged(trial.before, trial.after)
         if since.share < 0.9:
             self.noise = min(0.5, max(self.noise, since.share))
-        if trial.depth > 0 and trial.first.answers >= 10 and fall(trial.first, since) >= 1.5:
-            self.rate = trial.pace_before
-            self._limit_found(trial, trial.limit)
-            return
-        self.rate = max(self.rate, trial.origin)
+        back = trial.origin
+        if trial.depth > 0:
+            first_fall = fall(trial.first, since) if trial.first.answers >= 10 else 1.0
+            if first_fall >= 1.5:
+                self.rate = trial.pace_before
+                self._limit_found(trial, trial.limit)
+                return
+            if first_fall >= 1.0:
+                back = trial.pace_before
+        self.rate = max(self.rate, back)
         self.undone += 1
+        log.debug("event=pace_noise_found pace=%.3g background=%.3f", self.rate, self.noise)
         self._restart()
 
     def _burst_found(self) -> None:
@@ -297,6 +344,7 @@ class AdaptiveRate:
             self.undone += 1
         self._restart()
         self._burst = True
+        log.debug("event=pace_burst pace=%.3g held=%.3gs", self.rate, self.pause())
 
     def _restart(self) -> None:
         """Forget the alarm, trial and round under way: what follows is judged afresh."""

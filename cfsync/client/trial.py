@@ -15,12 +15,19 @@ class Sample:
     started: float = float("-inf")
     ok: int = 0
     throttled: int = 0
+    last: float = float("-inf")  # when the last answer came
 
-    def add(self, throttled: bool) -> None:
+    def add(self, throttled: bool, now: float) -> None:
         if throttled:
             self.throttled += 1
         else:
             self.ok += 1
+        self.last = now
+
+    def accepted_rate(self) -> float | None:
+        """Successes per second over the time the sample spans (None without a span to measure)."""
+        span = self.last - self.started
+        return self.ok / span if self.ok >= 3 and span > 0 else None
 
     @property
     def answers(self) -> int:
@@ -58,6 +65,7 @@ class Trial:
     limit: float  # the limit, if it is one: what got through at `pace_before`
     after: Sample  # since this cut (`after.started` is when it was made)
     depth: int = 0
+    chosen: bool = False  # `before` is the sample that set the alarm off, not one measured afresh
 
     def deeper(self, pace: float, limit: float, now: float) -> Trial:
         """The next cut of this trial, from `pace`, judged against what this one measured."""

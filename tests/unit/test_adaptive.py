@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import statistics
 
 import pytest
 
@@ -162,14 +163,18 @@ def test_bursts_of_429s_are_held_out_and_the_pace_resumes():
     assert out.throttled <= 0.03 * len(out.sent), "during a burst, little more than probes"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_real_limit_and_random_429s_together(seed):
-    """Limit 8 plus 3 % random 429s, configured at 50: bench case 8's shape."""
-    random_429s = Share(0.03, seed=seed)
-    out = simulate([TokenBucket(8), random_429s], ceiling=50, latency=0.005, seconds=120, seed=seed)
-    assert out.accepted_rate() >= 0.75 * 8
-    beyond_random = out.throttled - 0.03 * len(out.sent)
-    assert beyond_random <= 0.05 * len(out.sent)
+def test_a_real_limit_and_random_429s_together():
+    """Limit 8 plus 3 % random 429s, configured at 50: bench case 8's shape, over five draws (its targets
+    are medians: accepted >= 0.75 of the limit, 429s beyond the random ones <= 5 % of requests)."""
+    accepted, beyond = [], []
+    for seed in range(1, 6):
+        random_429s = Share(0.03, seed=seed)
+        out = simulate([TokenBucket(8), random_429s], ceiling=50, latency=0.005, seconds=120, seed=seed)
+        accepted.append(out.accepted_rate() / 8)
+        beyond.append((out.throttled - 0.03 * len(out.sent)) / len(out.sent))
+    assert min(accepted) >= 0.75
+    assert statistics.median(beyond) <= 0.05
+    assert max(beyond) <= 0.08
 
 
 def test_a_limit_that_drops_is_followed():
