@@ -277,7 +277,7 @@ class AdaptiveRate:
                 self._cut(after, trial)
             else:
                 self._noise_found(trial)  # four cuts and the 429s go on: whatever they are, not the pace
-        elif measured and abs(fell) < 1.5:
+        elif measured and after.answers >= 50 and abs(fell) < 1.5:
             if self._as_a_limit_would(trial):
                 # The share fell as a limit at what got through before would make it: still above it.
                 self._cut(after, trial) if trial.depth < 3 else self._noise_found(trial)
