@@ -10,6 +10,7 @@ The CLI is a thin layer over these; scripts and tests call them directly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager, nullcontext
 from dataclasses import replace
@@ -21,9 +22,10 @@ from .config import ALL_CONNECTIONS, AccountConfig, Config
 from .engine.ports import Reporter, RunSummary
 from .engine.sync import Syncer, SyncPlan
 from .engine.walk import PassPolicy
-from .errors import ConfigError
+from .errors import ConfigError, DatabaseReadOnlyError, StoreError
 from .resources.catalog import Resource, UnknownResourceError, resolve
-from .store.locks import AdvisoryClaims, RunLock, run_lock_path
+from .store.db import redacted
+from .store.locks import AdvisoryClaims, RunLock, run_alive, run_lock_path, sqlite_file
 from .store.store import Store
 
 __all__ = ["existing_store", "expand_accounts", "open_store", "plan", "sync", "synced_resources"]
@@ -66,11 +68,20 @@ def open_store(config: Config, *, migrate: bool = True) -> Store:
 
 @contextmanager
 def existing_store(config: Config) -> Iterator[Store]:
-    """The configured database for a command that only reads or tidies it: it must be migrated already
-    (StoreError otherwise); closed afterwards."""
+    """The configured database for a command that only reads or tidies it: it must exist and be migrated
+    already (StoreError otherwise: such a command never creates one); runs whose process is gone are
+    marked abandoned first. Closed afterwards."""
+    path = sqlite_file(config.database.url)
+    if path is not None and not path.exists():
+        raise StoreError(
+            f"no database at {redacted(config.database.url)} yet: `cfsync sync` (or `cfsync db upgrade`) "
+            "creates it"
+        )
     store = open_store(config, migrate=False)
     try:
         store.check_migrated()
+        with contextlib.suppress(DatabaseReadOnlyError):  # a read-only copy still shows its state
+            store.abandon_dead_runs(run_alive(store.engine, run_lock_path(config.database.url)))
         yield store
     finally:
         store.close()
@@ -99,15 +110,18 @@ async def sync(
         if run_lock is not None:
             await asyncio.to_thread(run_lock.acquire, wait)
         store = open_store(config)
-        claims = AdvisoryClaims(store.engine) if store.engine.dialect.name == "postgresql" else None
+        patience = config.database.retry_seconds
+        postgres = store.engine.dialect.name == "postgresql"
+        claims = AdvisoryClaims(store.engine, patience=patience) if postgres else None
         budgets = Budgets()
         try:
+            store.abandon_dead_runs(run_alive(store.engine, lock_path, holding=True))
             async with AsyncExitStack() as stack:
                 clients = {}
                 for account in accounts:
                     client = ApiClient(account, budget=budgets.for_account(account))
                     clients[account.name] = await stack.enter_async_context(client)
-                syncer = Syncer(store, clients, reporter=reporter, claims=claims)
+                syncer = Syncer(store, clients, reporter=reporter, claims=claims, db_patience=patience)
                 return await syncer.run(sync_plan)
         finally:
             if claims is not None:

@@ -38,7 +38,9 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path("cfsync.toml")
 MATON_BASE_URL = "https://api.maton.ai/clickfunnels"
-MATON_CONTROL_URL = "https://ctrl.maton.ai"
+# The documentation this project follows lists connections at https://api.maton.ai/connections (Maton's
+# newer pages write https://ctrl.maton.ai): `control_url` picks the other.
+MATON_CONTROL_URL = "https://api.maton.ai"
 ALL_CONNECTIONS = "all"
 DEFAULT_KEY_ENV = {"maton": "MATON_API_KEY", "direct": "CLICKFUNNELS_API_TOKEN"}
 DEFAULT_SECRETS_FILE = "cfsync-webhook-secrets.json"
@@ -84,6 +86,7 @@ class AccountConfig:
 @dataclass(frozen=True)
 class DatabaseConfig:
     url: str
+    retry_seconds: float = 90.0  # how long a sync retries a database that is unavailable (a restart)
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "max_retries": (int, 8),
         "control_url": (str, MATON_CONTROL_URL),
     },
-    "database": {"url": (str, "sqlite:///cfsync.db")},
+    "database": {"url": (str, "sqlite:///cfsync.db"), "retry_seconds": ((int, float), 90)},
     "sync": {
         "resources": (list, ["all"]),
         "workspaces": (list, []),
@@ -189,7 +192,7 @@ def load_config(
     data: dict[str, Any] = {}
     if path.exists():
         try:
-            data = tomllib.loads(path.read_text("utf-8"))
+            data = tomllib.loads(_read_text(path))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
         except OSError as exc:
@@ -197,6 +200,17 @@ def load_config(
     elif explicit:
         raise ConfigError(f"config: file {path} not found (create one with `cfsync init`)")
     return parse_config(data, env, source=str(path) if path.exists() else "<defaults>")
+
+
+def _read_text(path: Path) -> str:
+    """The file as text: UTF-8, with or without a byte-order mark (as some editors save it)."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"config: {path} is UTF-16 text: save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config: {path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
 
 
 def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source: str = "<data>") -> Config:
@@ -214,7 +228,9 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source:
         raise ConfigError("config: database.url is empty")
     return Config(
         accounts=_accounts(data.get("accounts"), data.get("api", {}), environ),
-        database=DatabaseConfig(url=url),
+        database=DatabaseConfig(
+            url=url, retry_seconds=_non_negative("database", values["database"], "retry_seconds")
+        ),
         sync=SyncConfig(
             resources=tuple(_items("sync.resources", values["sync"]["resources"], str)),
             workspaces=tuple(_items("sync.workspaces", values["sync"]["workspaces"], int)),
@@ -224,6 +240,12 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source:
         source=source,
         webhooks=_webhooks(values["webhooks"], environ, source),
     )
+
+
+def _non_negative(section: str, table: dict[str, Any], key: str) -> float:
+    if table[key] < 0:
+        raise ConfigError(f"config: {section}.{key} must be 0 or more, got {table[key]!r}")
+    return float(table[key])
 
 
 def _webhooks(table: dict[str, Any], environ: Mapping[str, str], source: str) -> WebhooksConfig:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -27,12 +28,18 @@ GROUP BY c.email_address ORDER BY total DESC LIMIT 5"""
 _TOKEN_ENV = "CFSYNC_DEMO_TOKEN"
 
 
-def run_demo(db_path: Path, echo: Callable[[str], None], reporter: Reporter | None = None) -> int:
+def run_demo(
+    db_path: Path,
+    echo: Callable[[str], None],
+    reporter: Reporter | None = None,
+    run: Callable[[Coroutine[Any, Any, tuple[Config, int]]], tuple[Config, int]] = asyncio.run,
+) -> int:
     """Sync a fresh sandbox into `db_path` twice (the second run after 3 new contacts) and print what
-    landed. Returns the number of failed partitions (0 on success)."""
+    landed. Returns the number of failed partitions (0 on success). `run` runs the syncs (the CLI's
+    stops them cleanly on a signal)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    config, failed = asyncio.run(_sync_a_sandbox(db_path, echo, reporter))
+    config, failed = run(_sync_a_sandbox(db_path, echo, reporter))
     engine = app.open_store(config, migrate=False).engine
     try:
         echo(f"\nrows per table in {db_path}:")

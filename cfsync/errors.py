@@ -5,6 +5,8 @@ The CLI turns a CfsyncError into one line and `exit_code`; anything else is a bu
 
 from __future__ import annotations
 
+import signal
+
 __all__ = [
     "ApiError",
     "ApiProtocolError",
@@ -14,9 +16,15 @@ __all__ = [
     "CfsyncError",
     "ConfigError",
     "ConflictError",
+    "DatabaseCorruptError",
+    "DatabaseError",
+    "DatabaseFullError",
+    "DatabaseReadOnlyError",
+    "DatabaseUnavailableError",
     "FatalApiError",
     "FieldError",
     "ForbiddenError",
+    "Interrupted",
     "LockedError",
     "NotFoundError",
     "PaginationError",
@@ -45,6 +53,42 @@ class FieldError(ConfigError):
 
 class StoreError(CfsyncError):
     """The database cannot be opened, migrated or written."""
+
+
+class DatabaseError(StoreError):
+    """The database failed: the same on every retry until someone acts (exit code 5). The message names
+    the database (password hidden) and what to do."""
+
+    exit_code = 5
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The server refused or dropped the connection, is starting or stopping, or the database stayed
+    locked past the timeout. Worth retrying later; a sync retries it for a while first."""
+
+
+class DatabaseCorruptError(DatabaseError):
+    """The file is not a database, or its pages are damaged."""
+
+
+class DatabaseReadOnlyError(DatabaseError):
+    """The database (or its file, its directory, the server) takes no writes."""
+
+
+class DatabaseFullError(DatabaseError):
+    """The disk (or the server's) is full."""
+
+
+class Interrupted(CfsyncError):
+    """Stopped by a signal (SIGINT, SIGTERM, SIGHUP): exit code 128 + the signal's number."""
+
+    def __init__(self, signal_name: str, detail: str = "") -> None:
+        super().__init__(f"interrupted by {signal_name}" + (f": {detail}" if detail else ""))
+        self.signal_name = signal_name
+        try:
+            self.exit_code = 128 + signal.Signals[signal_name].value
+        except KeyError:
+            self.exit_code = 130
 
 
 class LockedError(StoreError):

@@ -12,21 +12,11 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.text import Text
 
 from .engine.ports import Partition, RunProgress, RunSummary, WriteResult
+from .logfmt import logfmt
 
 __all__ = ["LogReporter", "RichReporter", "logfmt", "progress_line", "summary_line"]
 
 log = logging.getLogger("cfsync.sync")
-
-
-def logfmt(**fields: Any) -> str:
-    """`key=value` pairs, quoting values with spaces: one line that grep and log shippers both read."""
-    parts = []
-    for key, value in fields.items():
-        text = str(value)
-        if not text or any(c in text for c in ' "='):
-            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        parts.append(f"{key}={text}")
-    return " ".join(parts)
 
 
 def summary_line(summary: RunSummary) -> str:
@@ -73,6 +63,7 @@ class LogReporter:
     partition)."""
 
     def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.summary: RunSummary | None = None  # the last run's, once finished
         self.every = every
         self.clock = clock
         self._next = clock() + every
@@ -98,7 +89,8 @@ class LogReporter:
             log.debug(logfmt(event="partition_finished", partition=partition.key))
 
     def run_finished(self, summary: RunSummary) -> None:
-        if summary.status != "failed":  # a run that stopped says why in the error line the CLI prints
+        self.summary = summary
+        if summary.status in ("succeeded", "partial"):  # else the CLI's error line says what happened
             log.info(summary_line(summary))
 
 
@@ -117,6 +109,7 @@ class RichReporter:
     """One line per resource: partitions done, rows written, with a spinner while it runs."""
 
     def __init__(self, console: Console | None = None) -> None:
+        self.summary: RunSummary | None = None  # the last run's, once finished
         self.console = console or Console(stderr=True)
         self._progress: _Display | None = None
         self._tasks: dict[str, TaskID] = {}
@@ -174,6 +167,7 @@ class RichReporter:
         self._update(partition.resource.name)
 
     def run_finished(self, summary: RunSummary) -> None:
+        self.summary = summary
         for name in self._tasks:
             self._update(name, total=1, completed=1)
         if self._progress is not None:

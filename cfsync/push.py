@@ -2,8 +2,10 @@
 
 A reader feeds a bounded queue that N workers drain through the account's rate limit and in-flight cap, so
 memory stays flat however long the file. Every row gets one line in the results file (its line number,
-email, outcome and the contact id or the API's message); the contacts the API answered are upserted into
-the local database in batches from one writer thread. Rerunning a file is safe: it is an upsert.
+email, outcome and the contact id or the API's message), flushed as it is written, so a push stopped at
+any point leaves a file that says what was done; the contacts the API answered are upserted into the
+local database in batches from one writer thread. Rerunning a file is safe (an upsert), and with the same
+results file it skips the rows that file already shows created or updated, appending the others.
 
     summary = asyncio.run(push_contacts(config, Path("leads.csv"), workspace_id=1))
     summary.counts.failed, summary.results
@@ -51,6 +53,7 @@ class PushCounts:
     updated: int = 0
     invalid: int = 0
     failed: int = 0
+    done_before: int = 0  # rows an earlier push of the same file upserted (in the results file): skipped
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,16 @@ class _Run:
     session: WriteSession
     ids: dict[str, int | str]
     results: Any  # a csv writer
+    out: IO[str] | TextIO
     on_row: Callable[[PushCounts], None] | None
+    done: dict[int, str] = field(default_factory=dict)  # line -> email, of rows upserted before
     counts: PushCounts = field(default_factory=PushCounts)
     stop: ApiError | None = None
 
     def report(self, row: Row, outcome: str, record_id: Any = "", message: str = "") -> None:
+        # Flushed row by row: however the push ends (a signal, a kill), the file says what was done.
         self.results.writerow([row.line, row.email, outcome, record_id, message])
+        self.out.flush()
         self.counts.rows += 1
         setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
         if self.on_row is not None:
@@ -121,11 +128,14 @@ async def push_contacts(
         rows = _readable(read_rows(lines, op.fields, format_of(name, fmt)))
         first = next(rows, None)  # a bad header fails here, before any request or results file
         target = results if results is not None else results_path(name)
-        out: Any = files.enter_context(_open(target, "w")) if isinstance(target, Path) else target
+        done = _done_before(target) if isinstance(target, Path) else {}
+        mode = "a" if isinstance(target, Path) and target.exists() and target.stat().st_size else "w"
+        out: Any = files.enter_context(_open(target, mode)) if isinstance(target, Path) else target
         writer = csv.writer(out)
-        writer.writerow(RESULT_COLUMNS)
+        if mode == "w":
+            writer.writerow(RESULT_COLUMNS)
         async with session:
-            run = _Run(session, ids, writer, on_row)
+            run = _Run(session, ids, writer, out, on_row, done)
             count = workers or session.account.max_in_flight
             await _pump(run, _chain(first, rows), max(1, count))
             requests = session.client.stats.requests
@@ -147,6 +157,30 @@ def _open(path: Path, mode: str, encoding: str = "utf-8") -> IO[str]:
         return path.open(mode, encoding=encoding, newline="")
     except OSError as exc:
         raise ConfigError(f"cannot {'read' if mode == 'r' else 'write'} {path}: {exc.strerror}") from None
+
+
+def _done_before(path: Path) -> dict[int, str]:
+    """Rows an earlier push wrote to this results file as created or updated (a row's last line is its
+    outcome): line -> email. Empty when there is no such file."""
+    if not path.exists() or not path.stat().st_size:
+        return {}
+    done: dict[int, str] = {}
+    with _open(path, "r") as f:
+        reader = csv.reader(f)
+        if tuple(next(reader, ())) != RESULT_COLUMNS:
+            raise ConfigError(
+                f"{path} is not a cfsync results file (its header is not {','.join(RESULT_COLUMNS)}): give "
+                "another --results, or move it away"
+            )
+        for cells in reader:
+            if len(cells) < 3 or not cells[0].isdigit():
+                continue  # a line cut short by a kill
+            line, email, outcome = int(cells[0]), cells[1], cells[2]
+            if outcome in ("created", "updated"):
+                done[line] = email
+            else:
+                done.pop(line, None)
+    return done
 
 
 def _readable(rows: Iterator[Row]) -> Iterator[Row]:
@@ -174,42 +208,43 @@ async def _pump(run: _Run, rows: Iterable[Row], workers: int) -> None:
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-push-db")
     running = workers
 
+    # The end-of-input markers go out only when the input ends: a failure or a signal cancels every
+    # task instead, and a marker awaited then (a full queue nobody drains) would never arrive.
     async def read() -> None:
-        try:
-            for row in rows:
-                if run.stop is not None:
-                    break
-                if row.error is not None:
-                    run.report(row, "invalid", message=row.error)
-                else:
-                    await queue.put(row)
-        finally:
-            for _ in range(workers):
-                await queue.put(None)
+        for row in rows:
+            if run.stop is not None:
+                break
+            if run.done.get(row.line) == row.email and row.email:
+                run.counts.done_before += 1
+                continue
+            if row.error is not None:
+                run.report(row, "invalid", message=row.error)
+            else:
+                await queue.put(row)
+        for _ in range(workers):
+            await queue.put(None)
 
     async def work() -> None:
         nonlocal running
-        try:
-            while (row := await queue.get()) is not None:
-                if run.stop is not None:
-                    continue  # drain without sending, so the reader never blocks
-                try:
-                    written = await run.session.writer.run(op, run.ids, row.fields)
-                except _STOP as exc:
-                    run.stop = run.stop or exc
-                    continue
-                except ApiError as exc:  # 422, 400, 409, retries spent: this row only
-                    message = f"HTTP {exc.status}: {exc.message}" if exc.status else exc.message
-                    run.report(row, "failed", message=message)
-                    continue
-                record = written.record or {}
-                run.report(row, "created" if written.created else "updated", record.get("id", ""))
-                if record:
-                    await stored.put(record)
-        finally:
-            running -= 1
-            if running == 0:
-                await stored.put(None)
+        while (row := await queue.get()) is not None:
+            if run.stop is not None:
+                continue  # drain without sending, so the reader never blocks
+            try:
+                written = await run.session.writer.run(op, run.ids, row.fields)
+            except _STOP as exc:
+                run.stop = run.stop or exc
+                continue
+            except ApiError as exc:  # 422, 400, 409, retries spent: this row only
+                message = f"HTTP {exc.status}: {exc.message}" if exc.status else exc.message
+                run.report(row, "failed", message=message)
+                continue
+            record = written.record or {}
+            run.report(row, "created" if written.created else "updated", record.get("id", ""))
+            if record:
+                await stored.put(record)
+        running -= 1
+        if running == 0:
+            await stored.put(None)
 
     async def store() -> None:
         loop = asyncio.get_running_loop()

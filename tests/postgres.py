@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["find_bin_dir", "throwaway_server"]
+__all__ = ["Server", "find_bin_dir", "throwaway", "throwaway_server"]
 
 
 def find_bin_dir() -> Path | None:
@@ -35,9 +35,40 @@ def _free_port() -> int:
         return port
 
 
+class Server:
+    """A throwaway server: its URL, and stop/start for tests of a database that goes away."""
+
+    def __init__(self, bin_dir: Path, root: Path, port: int, run_as: dict[str, int]) -> None:
+        self.bin_dir, self.root, self.port, self.run_as = bin_dir, root, port, run_as
+        self.data, self.log = root / "data", root / "server.log"
+        self.url = f"postgresql+psycopg://cfsync@127.0.0.1:{port}/postgres"
+
+    def _run(self, *args: str, check: bool = True) -> None:
+        subprocess.run(args, check=check, capture_output=True, cwd=self.root, **self.run_as)  # type: ignore[call-overload]
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        )
+        self._run(
+            str(self.bin_dir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+
+
 @contextmanager
-def throwaway_server(bin_dir: Path) -> Iterator[str]:
-    """Start a server on a free loopback port; yield a SQLAlchemy URL to its `postgres` database."""
+def throwaway(bin_dir: Path) -> Iterator[Server]:
+    """Start a server on a free loopback port (its own data directory); stopped and removed afterwards."""
     user = None
     if os.geteuid() == 0:
         try:
@@ -45,20 +76,15 @@ def throwaway_server(bin_dir: Path) -> Iterator[str]:
         except KeyError:
             raise RuntimeError("running as root needs a `postgres` user to start PostgreSQL") from None
     root = Path(tempfile.mkdtemp(prefix="cfsync-pg-"))
-    data, log = root / "data", root / "server.log"
     if user is not None:
         os.chown(root, user.pw_uid, user.pw_gid)
     run_as = {"user": user.pw_uid, "group": user.pw_gid} if user else {}
-    port = _free_port()
-
-    def run(*args: str) -> None:
-        subprocess.run(args, check=True, capture_output=True, cwd=root, **run_as)  # type: ignore[call-overload]
-
+    server = Server(bin_dir, root, _free_port(), run_as)
     try:
-        run(
+        server._run(
             str(bin_dir / "initdb"),
             "-D",
-            str(data),
+            str(server.data),
             "-U",
             "cfsync",
             "--auth=trust",
@@ -66,19 +92,20 @@ def throwaway_server(bin_dir: Path) -> Iterator[str]:
             "UTF8",
             "--no-sync",
         )
-        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start")
+        server.start()
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"could not start PostgreSQL: {detail[-1] if detail else exc}") from None
     try:
-        yield f"postgresql+psycopg://cfsync@127.0.0.1:{port}/postgres"
+        yield server
     finally:
-        subprocess.run(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            check=False,
-            **run_as,  # type: ignore[call-overload]
-        )
+        server.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_server(bin_dir: Path) -> Iterator[str]:
+    """Start a server on a free loopback port; yield a SQLAlchemy URL to its `postgres` database."""
+    with throwaway(bin_dir) as server:
+        yield server.url

@@ -5,7 +5,6 @@ It prints what the API answered and touches no database.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import IO, Any
 from urllib.parse import parse_qsl
@@ -16,6 +15,7 @@ from ..client.http import ApiClient
 from ..client.writes import list_all
 from ..config import Config
 from ..manage import pick_account
+from . import signals
 from .base import cli, config_of
 from .inputs import account_option, body_options, collect_fields, echo_json
 
@@ -68,7 +68,7 @@ def api(
         body = _load(input_file)  # any JSON: some endpoints take an array
     elif field_args or input_file is not None:
         body = collect_fields(field_args, input_file)
-    data = asyncio.run(_call(config_of(ctx), account, method, path, params, body, paginate))
+    data = signals.run(_call(config_of(ctx), account, method, path, params, body, paginate))
     if data is not None:
         echo_json(data)
 

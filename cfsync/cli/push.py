@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -11,9 +10,11 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..progress import logfmt
+from ..errors import Interrupted
+from ..logfmt import logfmt
 from ..push import PushCounts, PushSummary, push_contacts, results_path
 from ..push_input import FORMATS
+from . import signals
 from .base import cli, config_of
 from .inputs import account_option, workspace_option
 
@@ -69,8 +70,15 @@ def contacts(
     target = results or results_path(file)
     show = sys.stderr.isatty() if progress is None else progress
     bar = _Bar(_count_rows(file)) if show else None
+    seen = PushCounts()
+
+    def on_row(counts: PushCounts) -> None:
+        seen.rows = counts.rows
+        if bar is not None:
+            bar.update(counts)
+
     try:
-        summary = asyncio.run(
+        summary = signals.run(
             push_contacts(
                 config,
                 source,
@@ -79,9 +87,12 @@ def contacts(
                 workspace_id=workspace,
                 account=account,
                 workers=workers,
-                on_row=bar.update if bar else None,
+                on_row=on_row,
             )
         )
+    except Interrupted as stopped:
+        where = f"{seen.rows} rows reported in {target}; rerun the same command to go on"
+        raise Interrupted(stopped.signal_name, where) from None
     finally:
         if bar is not None:
             bar.stop()
@@ -99,6 +110,7 @@ def _summary_line(summary: PushSummary) -> str:
         updated=c.updated,
         invalid=c.invalid,
         failed=c.failed,
+        done_before=c.done_before,
         requests=summary.requests,
         seconds=f"{summary.seconds:.1f}",
         rows_per_second=f"{summary.rows_per_second:.0f}",

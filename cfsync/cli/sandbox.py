@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import click
@@ -11,6 +10,7 @@ from ..errors import CfsyncError, ConfigError
 
 if TYPE_CHECKING:
     from ..sandbox import SandboxConfig
+from . import signals
 from .base import cli
 
 __all__ = ["sandbox"]
@@ -165,7 +165,7 @@ def serve(
             click.echo(f"  misbehaving: {misbehaviour}")
 
     try:
-        asyncio.run(serve_forever(sb, host, port, on_ready=ready))
+        signals.run(serve_forever(sb, host, port, on_ready=ready))
     except OSError as exc:
         raise CfsyncError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 

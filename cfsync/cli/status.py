@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .. import app
-from ..progress import logfmt
+from ..logfmt import logfmt
 from ..store import queries
 from ..store.db import redacted
 from ..store.migrate import head_revision

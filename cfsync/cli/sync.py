@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -12,13 +11,15 @@ import click
 import sqlalchemy as sa
 
 from .. import app
-from ..errors import CfsyncError, ConfigError
+from ..engine.ports import RunSummary
+from ..errors import CfsyncError, ConfigError, Interrupted
 from ..progress import LogReporter, RichReporter, summary_line
 from ..resources.catalog import CATALOG, ordered
 from ..store import queries
 from ..store.db import redacted
 from ..store.docs import schema_markdown
 from ..store.migrate import current_revision
+from . import signals
 from .base import cli, config_of, fail
 
 __all__ = ["db", "demo", "init", "resources", "schema", "sync"]
@@ -38,7 +39,10 @@ def init(force: bool, target: Path) -> None:
     """Write a commented config file to start from."""
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists (use --force to overwrite)")
-    target.write_text(_example_config(), "utf-8")
+    try:
+        target.write_text(_example_config(), "utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from None
     click.echo(f"wrote {target}; set the API key's environment variable, then run `cfsync sync`")
 
 
@@ -126,9 +130,15 @@ def sync(
     config = config_of(ctx)
     show_progress = sys.stderr.isatty() if progress is None else progress
     reporter = RichReporter() if show_progress else LogReporter(every=progress_every)
-    summary = asyncio.run(
-        app.sync(config, resources, workspaces, full_refresh=full, reporter=reporter, wait=wait)
-    )
+    try:
+        summary = signals.run(
+            app.sync(config, resources, workspaces, full_refresh=full, reporter=reporter, wait=wait)
+        )
+    except Interrupted as stopped:
+        done = reporter.summary
+        if done is None:
+            raise
+        raise Interrupted(stopped.signal_name, _stopped_after(done)) from None
     if as_json:
         click.echo(
             json.dumps(
@@ -153,6 +163,13 @@ def sync(
         fail(f"sync failed: {summary.error}", 1)
     if summary.failures:
         sys.exit(1)
+
+
+def _stopped_after(summary: RunSummary) -> str:
+    return (
+        f"run {summary.run_id} recorded as {summary.status} after {summary.partitions} partitions, "
+        f"{summary.rows_written()} rows written, {summary.requests} requests"
+    )
 
 
 @cli.command()
@@ -243,6 +260,6 @@ def demo(db_path: Path, progress: bool | None) -> None:
     from ..demo import run_demo
 
     show = sys.stderr.isatty() if progress is None else progress
-    failed = run_demo(db_path, click.echo, RichReporter() if show else None)
+    failed = run_demo(db_path, click.echo, RichReporter() if show else None, run=signals.run)
     if failed:
         sys.exit(1)

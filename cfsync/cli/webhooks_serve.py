@@ -13,6 +13,7 @@ import click
 from .. import app
 from ..config import parse_duration
 from ..errors import CfsyncError
+from . import signals
 from .base import config_of
 from .inputs import account_option, echo_json, workspace_option
 from .writes import webhooks
@@ -38,7 +39,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         click.echo(f"webhooks: listening on {url}/webhooks  (Ctrl-C stops it)", err=False)
 
     try:
-        asyncio.run(serve_forever(config, host, port, on_ready=ready))
+        signals.run(serve_forever(config, host, port, on_ready=ready))
     except OSError as exc:
         raise CfsyncError(f"cannot listen: {exc.strerror or exc}") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import AccountConfig
-from ..errors import ApiProtocolError, ConfigError
+from ..errors import ApiProtocolError, ConfigError, NotFoundError
 from .http import ApiClient
 
 __all__ = ["MatonControl"]
@@ -19,6 +19,7 @@ class MatonControl:
     def __init__(self, account: AccountConfig) -> None:
         if account.mode != "maton":
             raise ConfigError(f"account {account.name!r} is in direct mode: connections are a Maton feature")
+        self._account = account
         self._client = ApiClient(account, api_root=account.control_url)
 
     async def __aenter__(self) -> MatonControl:
@@ -31,7 +32,10 @@ class MatonControl:
     async def list(self, status: str | None = "ACTIVE") -> list[dict[str, Any]]:
         """Connections of the ClickFunnels app, oldest first."""
         params = {"app": APP, **({"status": status} if status else {})}
-        body, _ = await self._client.request("GET", "/connections", params=params)
+        try:
+            body, _ = await self._client.request("GET", "/connections", params=params)
+        except NotFoundError:
+            raise self._no_control() from None
         connections = body.get("connections") if isinstance(body, dict) else None
         if not isinstance(connections, list):
             raise ApiProtocolError("the Maton control API answered without a connections list")
@@ -42,8 +46,18 @@ class MatonControl:
 
         Not resent after a timeout or a 5xx: the gateway may have made it, and a second one would dangle.
         """
-        answer = await self._client.call("POST", "/connections", body={"app": APP}, repeatable=False)
+        try:
+            answer = await self._client.call("POST", "/connections", body={"app": APP}, repeatable=False)
+        except NotFoundError:
+            raise self._no_control() from None
         return self._connection(answer.data, "POST /connections")
+
+    def _no_control(self) -> ConfigError:
+        return ConfigError(
+            f"the Maton control host {self._account.control_url} has no /connections (HTTP 404): set "
+            f"control_url of account {self._account.name!r} to the host Maton documents for it "
+            "(https://api.maton.ai or https://ctrl.maton.ai)"
+        )
 
     async def get(self, connection_id: str) -> dict[str, Any]:
         return await self._one("GET", f"/connections/{connection_id}")

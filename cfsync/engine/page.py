@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from .writer import PageWriter
 
 __all__ = ["DB", "PassContext", "item_id", "page_cursor", "parse_int"]
 
-DB = Callable[..., "asyncio.Future[Any]"]
+DB = Callable[..., Awaitable[Any]]
 
 
 @dataclass

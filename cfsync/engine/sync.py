@@ -18,7 +18,17 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ..client.http import ApiClient
-from ..errors import ApiError, AuthError, BadRequestError, CfsyncError, NotFoundError
+from ..errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    CfsyncError,
+    ConfigError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    NotFoundError,
+)
+from ..logfmt import logfmt
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, Resource
 from .ports import (
     Claims,
@@ -82,10 +92,14 @@ class Syncer:
         claims: Claims | None = None,
         claim_poll: float = 0.25,
         tick_seconds: float = 1.0,
+        db_patience: float = 90.0,
     ) -> None:
         self.store = store
         self.tick_seconds = tick_seconds
+        self.db_patience = db_patience
         self._done = 0
+        self._workspaces_seen: set[int] = set()  # workspace ids the teams list (parents walked under)
+        self._workspaces_failed = False
         self.claims = claims
         self.claim_poll = claim_poll
         self.clients = clients
@@ -123,10 +137,19 @@ class Syncer:
         except BaseException as exc:
             ticker.cancel()
             cause = _first_cfsync_error(exc)
-            summary.status = "failed"
-            summary.error = str(cause) if cause else f"interrupted ({type(exc).__name__})"
+            if cause is None and isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+                summary.status = "interrupted"
+                why = exc.args[0] if exc.args and isinstance(exc.args[0], str) else ""
+                summary.error = f"interrupted by {why}" if why else "interrupted"
+            else:
+                summary.status = "failed"
+                summary.error = str(cause) if cause else f"{type(exc).__name__}: {exc}"
             self._finish(summary)
-            await self._db(self.store.finish_run, summary)
+            try:
+                # After the page in hand: the writer thread takes one call at a time.
+                await self._db(self.store.finish_run, summary)
+            except CfsyncError as failed:
+                log.warning(logfmt(event="run_not_recorded", run=summary.run_id, error=str(failed)))
             self._executor.shutdown(wait=False)
             self.reporter.run_finished(summary)
             if cause is not None:
@@ -134,11 +157,27 @@ class Syncer:
             raise
         ticker.cancel()
         _judge(summary)
+        unknown = self._unknown_workspaces(plan)
+        if unknown:
+            summary.status = "failed"
+            summary.error = (
+                f"workspace {', '.join(map(str, unknown))} not found: no team of the configured accounts "
+                f"lists it (they list {', '.join(map(str, sorted(self._workspaces_seen))) or 'none'})"
+            )
         self._finish(summary)
         await self._db(self.store.finish_run, summary)
         self._executor.shutdown(wait=True)
         self.reporter.run_finished(summary)
+        if unknown:
+            raise ConfigError(str(summary.error))
         return summary
+
+    def _unknown_workspaces(self, plan: SyncPlan) -> list[int]:
+        """Workspace ids the plan names that no team listed (when every workspaces list was walked)."""
+        walked = any(r.parent == "workspaces" for r in plan.resources)
+        if not plan.workspaces or not walked or self._workspaces_failed:
+            return []
+        return sorted(plan.workspaces - self._workspaces_seen)
 
     async def _walk(self, plan: SyncPlan, part: Partition, summary: RunSummary) -> None:
         summary.partitions += 1
@@ -159,8 +198,8 @@ class Syncer:
                 summary=summary,
                 reporter=self.reporter,
             )
-        except AuthError:
-            raise
+        except (AuthError, DatabaseError):
+            raise  # the account, or the database, is unusable: the whole run stops
         except BadRequestError as exc:
             if part.resource.parent is None:
                 raise  # the account itself is unusable (a Maton gateway without an active connection)
@@ -179,6 +218,7 @@ class Syncer:
             log.exception("partition %s failed", part.key)
             error = f"{type(exc).__name__}: {exc}"
         if error is not None:
+            self._workspaces_failed |= part.resource.name in ("teams", "workspaces")
             summary.failures.append((str(part.key), error))
             cause = cause or error
             summary.causes[cause] = summary.causes.get(cause, 0) + 1
@@ -276,6 +316,8 @@ class Syncer:
                 continue
             changed_only = child.fanout == CHANGED_PARENTS and not plan.policy.full_refresh
             ids = await self._db(self.store.parent_ids, part, child.name if changed_only else None)
+            if child.parent == "workspaces":
+                self._workspaces_seen.update(ids)
             if self.claims is not None:
                 random.shuffle(ids)  # workers sharing a sync start on different partitions
             for parent_id in ids:
@@ -285,8 +327,22 @@ class Syncer:
                 key = PartitionKey(part.key.account, child.name, workspace_id, parent_id)
                 group.create_task(self._partition(group, plan, Partition(key, child), summary))
 
-    def _db(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` on the writer thread. While the database is unavailable (a PostgreSQL restart, a
+        SQLite file locked past its timeout) the call is tried again, 1, 2, 4 ... 15 s apart, for up to
+        `db_patience` seconds: a transaction that failed rolled back whole, so trying it again is safe."""
+        delay, waited = 1.0, 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                return await loop.run_in_executor(self._executor, fn, *args)
+            except DatabaseUnavailableError as exc:
+                if waited >= self.db_patience:
+                    raise
+                log.warning(logfmt(event="database_unavailable", error=str(exc), retry_in=f"{delay:.0f}s"))
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(2 * delay, 15.0)
 
 
 def _judge(summary: RunSummary) -> None:

@@ -5,16 +5,17 @@ so what waits is bounded by the number of walkers, however big the account, and 
 most one page. While a transaction runs, the pages handed in meanwhile gather for the next one: under load
 the batches grow (fewer statements, fewer commits), and a lone page never waits for company. Every page
 keeps its own cursor in the transaction that stores its rows. If a batch fails, its pages are written one
-by one, so one bad page fails only its own partition.
+by one, so one bad page fails only its own partition (unless the database itself failed: then every page
+gets that error).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ..errors import RecordError
+from ..errors import DatabaseError, RecordError
 from ..resources.catalog import resource_for_event
 from ..resources.transform import RecordRows, to_rows
 from .ports import PageWrite, Reject, StorePort, WriteResult
@@ -26,7 +27,7 @@ MAX_PAGES = 64
 
 
 class PageWriter:
-    def __init__(self, store: StorePort, db: Callable[..., asyncio.Future[Any]], max_pages: int = MAX_PAGES):
+    def __init__(self, store: StorePort, db: Callable[..., Awaitable[Any]], max_pages: int = MAX_PAGES):
         self.store = store
         self.db = db
         self.max_pages = max_pages
@@ -47,6 +48,8 @@ class PageWriter:
             pages = [args for args, _ in batch]
             try:
                 results = await self.db(_write_batch, self.store, pages)
+            except DatabaseError as exc:
+                results = [exc] * len(pages)  # the database's fault, not a page's: no use trying each
             except Exception:
                 results = [await self._alone(args) for args in pages]
             for (_, future), result in zip(batch, results, strict=True):

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ..errors import ConfigError
+from . import failures
 from .types import json_text
 
 __all__ = ["create_engine", "redacted"]
@@ -19,22 +20,31 @@ def create_engine(url: str) -> Engine:
     can read while a sync writes."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise ConfigError(f"config: database.url is not a database URL: {url!r}") from None
+    except (ArgumentError, ValueError):
+        # Not echoed: an unreadable URL may still hold a password.
+        raise ConfigError(
+            "config: database.url is not a database URL (sqlite:///FILE or postgresql://USER@HOST/DB)"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    try:
-        engine = sa.create_engine(
-            parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite", json_serializer=json_text
-        )
-    except (ArgumentError, NoSuchModuleError) as exc:
-        raise ConfigError(f"config: cannot use database {redacted(url)}: {exc}") from None
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-    elif engine.dialect.name != "postgresql":
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
         raise ConfigError(
-            f"config: database {engine.dialect.name} is not supported (use SQLite or PostgreSQL)"
+            f"config: database.url {redacted(url)}: {backend} is not supported (use sqlite:///FILE or "
+            "postgresql://...)"
         )
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ConfigError(
+            f"config: database.url {url!r} is an in-memory SQLite database, gone when cfsync exits: give a "
+            "file, e.g. sqlite:///cfsync.db"
+        )
+    try:
+        engine = sa.create_engine(parsed, pool_pre_ping=backend != "sqlite", json_serializer=json_text)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"config: cannot use database {redacted(url)}: {exc}") from None
+    if backend == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    failures.install(engine, f"database {redacted(url)}")
     return engine
 
 
@@ -51,5 +61,5 @@ def redacted(url: str) -> str:
     """The URL with its password hidden, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<invalid url>"

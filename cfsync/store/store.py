@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -353,3 +353,34 @@ class Store:
                     errors=errors,
                 )
             )
+            # Partitions this run left in the middle (stopped, or the run failed under them).
+            left = "failed" if summary.status == "failed" else "interrupted"
+            conn.execute(
+                sa.update(sync_state)
+                .where(sync_state.c.run_id == summary.run_id, sync_state.c.status == "running")
+                .values(status=left)
+            )
+
+    def abandon_dead_runs(self, alive: Callable[[int, int | None, str | None], bool]) -> list[int]:
+        """Runs recorded as running whose process is gone (`alive(run_id, pid, host)` says no: killed,
+        crashed, the power went): marked abandoned, and their partitions with them. Their ids."""
+        with self.engine.begin() as conn:
+            running = conn.execute(
+                sa.select(sync_runs.c.id, sync_runs.c.pid, sync_runs.c.host).where(
+                    sync_runs.c.status == "running"
+                )
+            ).all()
+            dead = [run.id for run in running if not alive(run.id, run.pid, run.host)]
+            if dead:
+                reason = "the process ended without finishing the run (killed, crashed or lost power)"
+                conn.execute(
+                    sa.update(sync_runs)
+                    .where(sync_runs.c.id.in_(dead))
+                    .values(status="abandoned", errors=[{"partition": None, "error": reason}])
+                )
+                conn.execute(
+                    sa.update(sync_state)
+                    .where(sync_state.c.run_id.in_(dead), sync_state.c.status == "running")
+                    .values(status="abandoned")
+                )
+        return dead

@@ -14,9 +14,7 @@ take it now (the sender retries). Every refusal is one logfmt line, never with a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -27,7 +25,7 @@ from aiohttp import web
 
 from ..app import open_store, synced_resources
 from ..config import Config
-from ..progress import logfmt
+from ..logfmt import logfmt
 from ..store.store import Store
 from ..store.webhooks import ApplyPolicy, IncomingEvent, WebhookEvents
 from .delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, Rejected, parse_delivery, verify
@@ -257,14 +255,9 @@ async def serve_forever(
     port: int | None = None,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then finish what is in hand (`cfsync webhooks serve`)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        # Not in the main thread, or no signals here: Ctrl-C still ends asyncio.run.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
+    """Serve until cancelled (`cfsync webhooks serve`: by a signal), then finish what is in hand: the
+    deliveries being committed are committed, and their answers sent."""
     async with Receiver(config, host, port) as receiver:
         if on_ready is not None:
             on_ready(receiver.url)
-        await stop.wait()
+        await asyncio.Event().wait()

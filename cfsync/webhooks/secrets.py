@@ -25,7 +25,7 @@ from typing import Any
 
 from ..config import Secret, WebhooksConfig
 from ..errors import ConfigError
-from ..progress import logfmt
+from ..logfmt import logfmt
 
 log = logging.getLogger("cfsync.webhooks")
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from ..progress import logfmt
+from ..logfmt import logfmt
 from ..store.webhooks import TRANSIENT, ApplyStats, IncomingEvent, WebhookEvents
 
 __all__ = ["EventSink", "Overloaded"]

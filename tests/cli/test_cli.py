@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cfsync.cli import cli
@@ -201,7 +202,18 @@ def test_db_upgrade_and_database_url_override(workdir, monkeypatch):
     assert (workdir / "other.db").exists()
 
 
+def test_commands_that_only_read_never_create_a_database(workdir):
+    for args in (["status"], ["webhooks", "prune"]):
+        result = run(*args)
+        assert result.exit_code == 1
+        assert "no database at sqlite:///cfsync.db yet" in one_error_line(result)
+    assert not (workdir / "cfsync.db").exists()
+    assert run("resources").exit_code == 0
+    assert not (workdir / "cfsync.db").exists()
+
+
 def test_status_before_any_upgrade(workdir):
+    sa.create_engine(f"sqlite:///{workdir}/cfsync.db").connect().close()  # a file, but no schema
     result = run("status")
     assert result.exit_code == 1
     assert "run `cfsync db upgrade`" in one_error_line(result)
@@ -209,20 +221,61 @@ def test_status_before_any_upgrade(workdir):
 
 def test_unusable_databases_are_one_line(workdir, url, monkeypatch):
     """A SQLite file in a missing directory, a PostgreSQL server that refuses (whose driver message
-    spans two lines, with the password in the URL): one line each, exit 1, no password."""
+    spans two lines, with the password in the URL): one line each naming the database, exit 5 (the
+    database failed), no password."""
     write_config(workdir / "cfsync.toml", url)
     env = {"CF_TOKEN": "t"}
     monkeypatch.setenv("CFSYNC_DATABASE_URL", f"sqlite:///{workdir}/missing/dir/x.db")
-    for args in (["sync"], ["db", "upgrade"], ["status"]):
+    for args in (["sync"], ["db", "upgrade"]):
         result = run(*args, env=env)
-        assert result.exit_code == 1
-        assert "missing/dir/x.db" in one_error_line(result) or "unable to open" in result.stderr
+        assert result.exit_code == 5
+        assert "missing/dir/x.db" in one_error_line(result)
     monkeypatch.setenv("CFSYNC_DATABASE_URL", "postgresql://u:hunter2pw@127.0.0.1:1/db")
     for args in (["sync"], ["status"], ["webhooks", "prune"]):
         result = run(*args, env=env)
-        assert result.exit_code == 1
-        assert "Connection refused" in one_error_line(result)
+        assert result.exit_code == 5
+        line = one_error_line(result)
+        assert "database postgresql://u:***@127.0.0.1:1/db is unavailable" in line
+        assert "Connection refused" in line
         assert "hunter2pw" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("notaurl", "database.url is not a database URL (sqlite:///FILE or postgresql://USER@HOST/DB)"),
+        ("mysql://u:pw@h/db", "database.url mysql://u:***@h/db: mysql is not supported"),
+        ("sqlite://", "is an in-memory SQLite database, gone when cfsync exits"),
+        ("postgresql://u:pw@h:notaport/db", "database.url is not a database URL"),
+    ],
+)
+def test_database_urls_that_make_no_sense_are_config_errors(workdir, url, message, monkeypatch):
+    monkeypatch.setenv("CFSYNC_DATABASE_URL", url)
+    for args in (["sync"], ["status"], ["db", "upgrade"]):
+        result = run(*args, env={"MATON_API_KEY": "t"})
+        assert result.exit_code == 2, result.output
+        line = one_error_line(result)
+        assert message in line
+        assert ":pw@" not in result.output
+
+
+def test_config_files_with_a_bom_work_and_utf16_is_one_line(workdir):
+    (workdir / "bom.toml").write_bytes(b"\xef\xbb\xbf" + b'[database]\nurl = "sqlite:///bom.db"\n')
+    assert run("--config", "bom.toml", "db", "upgrade").exit_code == 0
+    (workdir / "utf16.toml").write_bytes('[database]\nurl = "sqlite:///u.db"\n'.encode("utf-16"))
+    result = run("--config", "utf16.toml", "status")
+    assert result.exit_code == 2
+    assert one_error_line(result) == "cfsync: error: config: utf16.toml is UTF-16 text: save it as UTF-8"
+    (workdir / "latin1.toml").write_bytes('# café\n'.encode("latin-1"))
+    result = run("--config", "latin1.toml", "status")
+    assert result.exit_code == 2
+    assert "is not UTF-8 text" in one_error_line(result)
+
+
+def test_init_into_a_missing_directory_is_one_line(workdir):
+    result = run("init", "--path", str(workdir / "nope" / "cfsync.toml"))
+    assert result.exit_code == 2
+    assert one_error_line(result).endswith("nope/cfsync.toml: No such file or directory")
 
 
 def test_sync_as_a_real_process(workdir, url, sb):

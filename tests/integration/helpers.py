@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cfsync.config import Config, parse_config
-from cfsync.resources.catalog import Resource, ordered, resolve
+from cfsync.resources.catalog import CATALOG, Resource, ordered, resolve
 from cfsync.sandbox import Sandbox
 from cfsync.store.schema import metadata
 
@@ -43,18 +43,30 @@ def sandbox_partitions(
 
 
 def sandbox_snapshot(
-    sb: Sandbox, account: int = 0, names: tuple[str, ...] = ("all",)
-) -> dict[str, dict[int, dict[str, Any]]]:
-    snapshot: dict[str, dict[int, dict[str, Any]]] = {r.name: {} for r in ordered()}
+    sb: Sandbox, account: int = 0, names: tuple[str, ...] = ("all",), *, children: bool = True
+) -> dict[str, dict[Any, Any]]:
+    """{table: {id: record}} of what the sandbox serves; with `children`, also {child table: {(parent id,
+    position): item}} for every embedded array a child table holds."""
+    snapshot: dict[str, dict[Any, Any]] = {r.name: {} for r in ordered()}
+    if children:
+        snapshot.update({c.name: {} for r in ordered() for c in r.children})
     for (name, _), records in sandbox_partitions(sb, account, names).items():
         for record in records:
             snapshot[name][record["id"]] = record
+            if not children:
+                continue
+            for child in CATALOG[name].children:
+                for position, item in enumerate(record.get(child.field) or []):
+                    snapshot[child.name][(record["id"], position)] = item
     return snapshot
 
 
-def db_snapshot(engine: sa.Engine, *, live_only: bool = True) -> dict[str, dict[int, dict[str, Any]]]:
-    """{table: {id: _raw}} for every resource table."""
-    snapshot = {}
+def db_snapshot(
+    engine: sa.Engine, *, live_only: bool = True, children: bool = True
+) -> dict[str, dict[Any, Any]]:
+    """{table: {id: _raw}} for every resource table; with `children`, also {child table: {(parent id,
+    position): _raw}}: one contact's tags soft-deleted with another's shows here."""
+    snapshot: dict[str, dict[Any, Any]] = {}
     with engine.connect() as conn:
         for resource in ordered():
             table = metadata.tables[resource.name]
@@ -62,6 +74,14 @@ def db_snapshot(engine: sa.Engine, *, live_only: bool = True) -> dict[str, dict[
             if live_only:
                 query = query.where(table.c._deleted_at.is_(None))
             snapshot[resource.name] = {row.id: row._raw for row in conn.execute(query)}
+            if not children:
+                continue
+            for child in resource.children:
+                t = metadata.tables[child.name]
+                rows = sa.select(t.c[child.parent_key], t.c._position, t.c._raw)
+                if live_only:
+                    rows = rows.where(t.c._deleted_at.is_(None))
+                snapshot[child.name] = {(r[0], r[1]): r[2] for r in conn.execute(rows)}
     return snapshot
 
 

@@ -75,6 +75,16 @@ def test_changed_record_is_updated_and_its_children_replaced(store):
     assert [t["name"] for t in table_rows(store, "contacts__tags")] == ["t0"]
 
 
+def test_a_deleted_record_takes_only_its_own_child_rows_with_it(store):
+    store.write_page(page([contact(1, tags=2), contact(2, tags=3)], "2"))
+    assert store.mark_deleted(CONTACTS.resource, [1], T0 + timedelta(hours=1)) == 1
+    tags = table_rows(store, "contacts__tags")
+    live = sorted((t["contact_id"], t["_position"]) for t in tags if t["_deleted_at"] is None)
+    gone = sorted((t["contact_id"], t["_position"]) for t in tags if t["_deleted_at"] is not None)
+    assert live == [(2, 0), (2, 1), (2, 2)], "another contact's tags stay live"
+    assert gone == [(1, 0), (1, 1)]
+
+
 def test_an_older_copy_never_replaces_a_newer_row(store):
     """A page fetched before a webhook wrote a newer copy of a record commits after it: the page's copy is
     stale and left out; a later copy replaces the row as usual."""
@@ -108,6 +118,19 @@ def test_page_and_cursor_commit_together(store):
         store.write_page(broken)
     assert store.partition_state(CONTACTS.key).cursor == "1"
     assert [r["id"] for r in table_rows(store, "contacts")] == [1]
+
+
+def test_a_statement_failing_after_the_rows_leaves_neither_rows_nor_cursor(store):
+    """The rows, the rejects, the sweep staging, the segments and the cursor are one transaction: a
+    failure after the rows are written (here the reject's insert) takes the rows back too."""
+    store.write_page(page([contact(1)], "1"))
+    bad_reject = Reject("9", None, {"id": 9})  # type: ignore[arg-type]  # reason is NOT NULL
+    with pytest.raises(sa.exc.IntegrityError):
+        store.write_page(page([contact(2), contact(3, tags=2)], "3", rejects=[bad_reject]))
+    assert store.partition_state(CONTACTS.key).cursor == "1"
+    assert [r["id"] for r in table_rows(store, "contacts")] == [1]
+    assert [r["contact_id"] for r in table_rows(store, "contacts__tags")] == [1]
+    assert table_rows(store, "_rejects") == []
 
 
 def test_rejects_are_kept_with_their_reason(store):

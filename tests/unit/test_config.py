@@ -114,7 +114,7 @@ def test_accounts_inherit_from_api_key_by_key():
     assert (acme.name, acme.mode, acme.requests_per_second) == ("acme", "direct", 4)
     assert acme.require_key().value == "a-token"
     assert (agency.mode, agency.connection, agency.base_url) == ("maton", "all", MATON_BASE_URL)
-    assert agency.control_url == "https://ctrl.maton.ai"
+    assert agency.control_url == "https://api.maton.ai"
 
 
 @pytest.mark.parametrize(

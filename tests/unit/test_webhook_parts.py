@@ -61,6 +61,17 @@ def test_verify_finds_the_signing_key_among_several():
     assert verify([], "10", BODY, sign("new", "10", BODY)) is None
 
 
+@pytest.mark.parametrize("position", [0, 15, 16, 40, 63])
+def test_a_signature_wrong_in_any_one_character_is_refused(position):
+    keys = [key("new", workspace=7)]
+    good = sign("new", "10", BODY)
+    wrong = good[:position] + ("0" if good[position] != "0" else "1") + good[position + 1 :]
+    assert verify(keys, "10", BODY, good) is keys[0]
+    assert verify(keys, "10", BODY, wrong) is None
+    assert verify(keys, "10", BODY, good[:-1]) is None  # a prefix is not the signature
+    assert verify(keys, "10", BODY, good + "0") is None
+
+
 def test_parse_delivery_keeps_the_body_without_secrets():
     event = parse_delivery(BODY, endpoint_id=3)
     assert (event.event_id, event.event_type, event.workspace_id, event.endpoint_id) == (
