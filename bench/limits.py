@@ -17,10 +17,14 @@ from bench.common import Options, contacts_requests, span
 from bench.report import CaseResult, Figure
 from bench.stats import Target, fmt, median
 
-__all__ = ["run_known_limit", "run_unknown_limit"]
+__all__ = ["contacts_walk", "run_known_limit", "run_unknown_limit"]
 
 
-def _walk(opts: Options, sb: procs.Sandbox, requests_per_second: float) -> dict[str, Any]:
+def contacts_walk(
+    opts: Options, sb: procs.Sandbox, requests_per_second: float
+) -> tuple[procs.Finished, dict[str, Any], list[dict[str, Any]]]:
+    """`cfsync sync --resource contacts` into a fresh SQLite file: the finished process, its JSON summary,
+    and the contacts requests it made (the sandbox's log)."""
     config = procs.write_config(
         opts.scratch("limit-config") / "cfsync.toml",
         sb.url,
@@ -30,8 +34,11 @@ def _walk(opts: Options, sb: procs.Sandbox, requests_per_second: float) -> dict[
     )
     since = len(sb.requests())
     done = procs.run_cfsync(config, sb.token)
-    summary = done.json()
-    walk = contacts_requests(sb.requests(since))
+    return done, done.json(), contacts_requests(sb.requests(since))
+
+
+def _walk(opts: Options, sb: procs.Sandbox, requests_per_second: float) -> dict[str, Any]:
+    done, summary, walk = contacts_walk(opts, sb, requests_per_second)
     ok = [r for r in walk if r["status"] == 200]
     gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(walk)]
     return {

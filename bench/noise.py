@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from bench import procs
-from bench.common import Options, contacts_requests, span
+from bench.common import Options, span
+from bench.limits import contacts_walk
 from bench.report import CaseResult, Figure
 from bench.stats import Target
 
@@ -26,17 +27,7 @@ CEILING = 50.0
 
 
 def _walk(opts: Options, sb: procs.Sandbox, requests_per_second: float) -> dict[str, Any]:
-    config = procs.write_config(
-        opts.scratch("noise-config") / "cfsync.toml",
-        sb.url,
-        opts.sqlite_url("noise")[0],
-        requests_per_second=requests_per_second,
-        max_in_flight=opts.max_in_flight,
-    )
-    since = len(sb.requests())
-    done = procs.run_cfsync(config, sb.token)
-    summary = done.json()
-    walk = contacts_requests(sb.requests(since))
+    done, summary, walk = contacts_walk(opts, sb, requests_per_second)
     ok = [r for r in walk if r["status"] == 200]
     limited = [r for r in walk if r["status"] == 429]
     return {
@@ -48,6 +39,13 @@ def _walk(opts: Options, sb: procs.Sandbox, requests_per_second: float) -> dict[
         "wall_s": done.wall,
         "summary_429": summary["rate_limited"] / summary["requests"],
     }
+
+
+def _cfsync_setup(opts: Options) -> str:
+    return (
+        f"cfsync: `requests_per_second = {CEILING:g}`, `max_in_flight = {opts.max_in_flight}`, "
+        "`sync --resource contacts` into a fresh SQLite file"
+    )
 
 
 def _common_figures(result: CaseResult, runs: list[dict[str, Any]]) -> None:
@@ -65,8 +63,7 @@ def run_noise(opts: Options) -> CaseResult:
         [
             f"sandbox: 1 workspace of {contacts:,} contacts, `--latency 0.05`, `--faults 429=SHARE` (429 "
             "without Retry-After on that share of requests, drawn per request from a seed)",
-            f"cfsync: `requests_per_second = {CEILING:g}`, `max_in_flight = {opts.max_in_flight}`, "
-            "`sync --resource contacts` into a fresh SQLite file",
+            _cfsync_setup(opts),
             "target: accepted contacts req/s >= 0.8 x 50 x (1 - share)",
         ],
     )
@@ -101,8 +98,7 @@ def run_bursts(opts: Options) -> CaseResult:
         [
             f"sandbox: 1 workspace of {contacts:,} contacts, `--latency 0.05`; each run sets the bursts "
             "afresh through the control API (`429:3/30+10`: the first 10 s after the run starts)",
-            f"cfsync: `requests_per_second = {CEILING:g}`, `max_in_flight = {opts.max_in_flight}`, "
-            "`sync --resource contacts` into a fresh SQLite file",
+            _cfsync_setup(opts),
             "target: accepted contacts req/s over the whole walk >= 0.7 x 50 x 27/30",
         ],
     )
@@ -139,8 +135,7 @@ def run_limit_and_noise(opts: Options) -> CaseResult:
         [
             f"sandbox: 1 workspace of {contacts:,} contacts, `--rate-limit {limit:g}` (burst 10) and "
             "`--faults 429=0.03`, no latency",
-            f"cfsync: `requests_per_second = {CEILING:g}`, `max_in_flight = {opts.max_in_flight}`, "
-            "`sync --resource contacts` into a fresh SQLite file",
+            _cfsync_setup(opts),
             "429s beyond the random ones: the limit's (answered without a fault mark in the request log) "
             "over every contacts request",
         ],
