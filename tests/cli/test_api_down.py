@@ -87,3 +87,19 @@ def test_a_stalled_api_says_what_it_waits_for_then_fails_by_the_timeout(cf, sb, 
     assert lines[-1].startswith("cfsync: error: sync failed: no answer after 2.5 s (timeout_seconds) (")
     assert runs(cf)[-1][0] == "failed"
     assert running_partitions(cf) == 0
+
+
+@pytest.mark.parametrize("where", ["flag", "config"])
+def test_a_workspace_no_team_lists_is_an_error_naming_it(cf, sb, url, where):
+    if where == "config":
+        write_config(cf.workdir / "cfsync.toml", url, workspaces=[123])
+        result = cf("sync", "--resource", "contacts")
+        missing = "123"
+    else:
+        result = cf("sync", "--resource", "contacts", "--workspace", "999")
+        missing = "999"
+    assert result.exit_code == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"cfsync: error: workspace {missing} not found: no team of the configured accounts")
+    assert str(sb.workspace_ids(0)[0]) in line, "it says which workspaces there are"
+    assert runs(cf)[-1][0] == "failed"

@@ -196,3 +196,22 @@ def test_no_maton_account(workdir):
     result = run("list", env={"CLICKFUNNELS_API_TOKEN": "t"})
     assert result.exit_code == 2
     assert "no account of the config is in maton mode" in one_error_line(result)
+
+
+@pytest.mark.parametrize("command", [["list"], ["create"]])
+def test_a_control_host_without_connections_names_the_host_and_the_setting(workdir, url, sb, command):
+    (workdir / "cfsync.toml").write_text(
+        f'[api]\nmode = "maton"\nbase_url = "{url}/clickfunnels"\ncontrol_url = "{url}/elsewhere"\n'
+        'api_key_env = "MATON_KEY"\nmax_retries = 1\n'
+    )
+    result = run(*command, env={"MATON_KEY": sb.maton_key})
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert f"the Maton control host {url}/elsewhere has no /connections (HTTP 404)" in line
+    assert "set control_url of account 'default'" in line
+
+
+def test_the_default_control_host_is_the_documented_one():
+    from cfsync.config import parse_config
+
+    assert parse_config({}, {}).api.control_url == "https://api.maton.ai"

@@ -9,6 +9,7 @@ the sandbox exactly.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -167,7 +168,7 @@ def test_a_second_signal_stops_at_once_and_the_run_is_then_abandoned(cf, sb, tmp
     code, out, err = cf.run("status", "--json")
     assert code == 0, err
     assert "abandoned" in out or "interrupted" in out
-    assert "running" not in {r["status"] for r in __import__("json").loads(out)["runs"]}
+    assert "running" not in {r["status"] for r in json.loads(out)["runs"]}
     sb.faults.latency = 0.0
     converges(cf, sb, db_url)
 
@@ -360,3 +361,42 @@ def test_postgres_gone_for_good_ends_the_sync_with_exit_5_and_status_says_abando
     assert code == 0, err
     assert "status=abandoned" in out
     converges(cf, sb, db_url)
+
+
+# -- the other long-running commands -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_api_paginate_stops_on_a_signal(cf, sb, sig):
+    sb.faults.latency = 0.5
+    proc = cf.start("api", f"/workspaces/{sb.workspace_ids(0)[0]}/contacts", "--paginate")
+    wait_for_requests(sb, 2)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + sig.value
+    assert one_line(err) == f"cfsync: error: interrupted by {sig.name}"
+    assert out == "", "nothing half-printed"
+
+
+@pytest.mark.parametrize(
+    ("args", "ready", "sig"),
+    [
+        (["sandbox", "serve", "--port", "0"], "sandbox listening on", signal.SIGTERM),
+        (["sandbox", "serve", "--port", "0"], "sandbox listening on", signal.SIGHUP),
+        (["demo", "--db", "demo.db", "--no-progress"], "sandbox: a ClickFunnels stand-in", signal.SIGINT),
+    ],
+)
+def test_servers_and_the_demo_stop_on_a_signal(tmp_path, args, ready, sig):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cfsync", *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert ready in proc.stdout.readline()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + sig.value
+    assert one_line(err).startswith(f"cfsync: error: interrupted by {sig.name}")
