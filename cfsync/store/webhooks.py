@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..errors import DatabaseError
 from ..resources.catalog import CATALOG, resource_for_event
 from .schema import webhook_events
 from .store import Store
@@ -37,8 +38,9 @@ __all__ = [
 
 # Any constant: the PostgreSQL advisory lock that lets one applier at a time work on a database.
 _APPLY_LOCK = 0x0CF5_0002
-# The database is away or busy: nothing is decided, the batch is tried again later.
-TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError)
+# The database is away, busy, full or read-only (failures.py turns most driver errors into DatabaseError):
+# nothing is decided, the batch is tried again later.
+TRANSIENT = (DatabaseError, sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
 @dataclass(frozen=True)
