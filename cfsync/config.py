@@ -8,6 +8,7 @@ variable the file names and never printed.
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -177,18 +178,26 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", (int, float): "a number", dict: "a table"}
 
 
-def load_config(
-    path: Path | None = None, environ: Mapping[str, str] | None = None, *, explicit: bool = False
-) -> Config:
-    """Read the config file (if any) and the environment.
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """The configuration: a TOML file and the environment, checked.
 
-    `path` defaults to $CFSYNC_CONFIG, then ./cfsync.toml. A file that was asked for (`explicit`, or named
-    by CFSYNC_CONFIG) must exist; the default file may be absent, and then every key takes its default.
+    Args:
+        path: the config file; it must exist. Without one: $CFSYNC_CONFIG (which must exist too), else
+            ./cfsync.toml if there is one, else every key's default.
+        environ: where the keys, secrets and overrides (CFSYNC_DATABASE_URL) are read; default os.environ.
+
+    Returns:
+        A frozen Config.
+
+    Raises:
+        ConfigError: a missing file, invalid TOML or text that is not UTF-8, an unknown key, a value of the
+            wrong type or out of range, naming the key.
     """
-    env = dict(environ) if environ is not None else {}
+    env = dict(os.environ if environ is None else environ)
+    explicit = path is not None
     if path is None and env.get("CFSYNC_CONFIG"):
-        path, explicit = Path(env["CFSYNC_CONFIG"]), True
-    path = path or DEFAULT_CONFIG_PATH
+        path, explicit = env["CFSYNC_CONFIG"], True
+    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
     data: dict[str, Any] = {}
     if path.exists():
         try:

@@ -36,9 +36,14 @@ __all__ = [
 
 
 class CfsyncError(Exception):
-    """Root of every expected failure. `exit_code` is what the CLI exits with."""
+    """Root of every expected failure. `exit_code` is what the CLI exits with; `option` names the setting
+    that would fix it ("workspace", "account", ...), which the CLI shows as its flag."""
 
     exit_code = 1
+
+    def __init__(self, *args: object, option: str | None = None) -> None:
+        super().__init__(*args)
+        self.option = option
 
 
 class ConfigError(CfsyncError):

@@ -65,8 +65,8 @@ def pick_account(config: Config, name: str | None = None) -> AccountConfig:
         account = replace(found, name=name, connection=connection) if connection else found
     if account.mode == "maton" and account.connection == ALL_CONNECTIONS:
         raise ConfigError(
-            f"account {account.name!r} spans every Maton connection: pick one with "
-            f"--account {account.name}:CONNECTION_ID"
+            f"account {account.name!r} spans every Maton connection: pick one, {account.name}:CONNECTION_ID",
+            option="account",
         )
     account.require_key()
     return account
@@ -80,8 +80,9 @@ def workspace_for(config: Config, workspace_id: int | None, needs: str) -> int:
     if len(config.sync.workspaces) == 1:
         return config.sync.workspaces[0]
     raise ConfigError(
-        f"{needs} needs a workspace id (--workspace ID): the config's [sync].workspaces has "
-        f"{len(config.sync.workspaces)} entries, not exactly one"
+        f"{needs} needs a workspace id: the config's [sync].workspaces has "
+        f"{len(config.sync.workspaces)} entries, not exactly one",
+        option="workspace",
     )
 
 
@@ -110,7 +111,7 @@ def prepare(
     path_ids = ids_for(config, op, ids)
     op.url(path_ids)
     if op.wrapper is not None and not fields:
-        raise ConfigError(f"{op.resource} {op.verb} needs at least one field (-f KEY=VALUE or --input)")
+        raise ConfigError(f"{op.resource} {op.verb} needs at least one field", option="fields")
     op.body(fields)
     return op, path_ids
 

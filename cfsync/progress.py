@@ -20,19 +20,20 @@ log = logging.getLogger("cfsync.sync")
 
 
 def summary_line(summary: RunSummary) -> str:
-    rows = summary.rows.values()
+    run = summary.to_dict()
+    totals = run["totals"]
     return logfmt(
         event="run_finished",
-        run=summary.run_id,
-        status=summary.status,
-        partitions=summary.partitions,
-        failed=len(summary.failures),
-        requests=summary.requests,
-        retries=summary.retries,
-        rate_limited=summary.rate_limited,
-        inserted=sum(r.inserted for r in rows),
-        updated=sum(r.updated for r in rows),
-        rejected=sum(r.rejected for r in rows),
+        run=run["run_id"],
+        status=run["status"],
+        partitions=run["partitions"],
+        failed=len(run["failures"]),
+        requests=run["requests"],
+        retries=run["retries"],
+        rate_limited=run["rate_limited"],
+        inserted=totals["inserted"],
+        updated=totals["updated"],
+        rejected=totals["rejected"],
     )
 
 

@@ -170,7 +170,8 @@ def _done_before(path: Path) -> dict[int, str]:
         if tuple(next(reader, ())) != RESULT_COLUMNS:
             raise ConfigError(
                 f"{path} is not a cfsync results file (its header is not {','.join(RESULT_COLUMNS)}): give "
-                "another --results, or move it away"
+                "another results file, or move it away",
+                option="results",
             )
         for cells in reader:
             if len(cells) < 3 or not cells[0].isdigit():

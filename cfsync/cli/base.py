@@ -19,9 +19,23 @@ __all__ = ["cli", "config_of", "fail"]
 log = logging.getLogger("cfsync")
 
 
-def fail(message: str, code: int) -> NoReturn:
+# The flag that sets what a library error's `option` names.
+FLAGS = {
+    "account": "--account NAME",
+    "workspace": "--workspace ID",
+    "fields": "-f KEY=VALUE or --input FILE",
+    "results": "--results FILE",
+    "wait": "--wait SECONDS",
+    "url": "--url",
+    "events": "--events TYPE",
+}
+
+
+def fail(message: str, code: int, option: str | None = None) -> NoReturn:
     # One line, whatever the message carries (a driver's hint on a second line, say).
     one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    if option in FLAGS:
+        one_line += f" ({FLAGS[option]})"
     click.echo(f"cfsync: error: {one_line}", err=True)
     sys.exit(code)
 
@@ -33,7 +47,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CfsyncError as exc:
-            fail(str(exc), exc.exit_code)
+            fail(str(exc), exc.exit_code, exc.option)
         except KeyboardInterrupt:
             fail("interrupted", 130)
 
@@ -41,7 +55,7 @@ class _Group(click.Group):
 def config_of(ctx: click.Context) -> Config:
     obj = ctx.find_root().obj
     if "config" not in obj:
-        obj["config"] = load_config(obj["config_path"], os.environ, explicit=obj["config_path"] is not None)
+        obj["config"] = load_config(obj["config_path"], os.environ)
     config: Config = obj["config"]
     return config
 

@@ -140,23 +140,7 @@ def sync(
             raise
         raise Interrupted(stopped.signal_name, _stopped_after(done)) from None
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "run_id": summary.run_id,
-                    "status": summary.status,
-                    "requests": summary.requests,
-                    "retries": summary.retries,
-                    "rate_limited": summary.rate_limited,
-                    "partitions": summary.partitions,
-                    "not_started": summary.not_started,
-                    "failures": [{"partition": p, "error": e} for p, e in summary.failures],
-                    "error": summary.error,
-                    "rows": summary.rows_json(),
-                },
-                indent=2,
-            )
-        )
+        click.echo(json.dumps(summary.to_dict(), indent=2))
     elif show_progress and summary.status != "failed":
         click.echo(summary_line(summary), err=True)
     if summary.status == "failed" and summary.error:

@@ -133,11 +133,27 @@ class RunSummary:
     causes: dict[str, int] = field(default_factory=dict)  # failed partitions by what went wrong
     not_started: int = 0  # partitions left alone because their account's API was down
 
-    def rows_json(self) -> dict[str, dict[str, int]]:
-        return {name: result.counts() for name, result in sorted(self.rows.items())}
-
     def rows_written(self) -> int:
         return sum(r.inserted + r.updated for r in self.rows.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as plain data, the one rendering of it: what `sync --json` prints, what the summary log
+        line shows and what sync_runs keeps. `totals` adds up `rows` (counts per resource)."""
+        rows = {name: result.counts() for name, result in sorted(self.rows.items())}
+        totals = {k: sum(r[k] for r in rows.values()) for k in WriteResult().counts()}
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "partitions": self.partitions,
+            "not_started": self.not_started,
+            "requests": self.requests,
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "failures": [{"partition": p, "error": e} for p, e in self.failures],
+            "error": self.error,
+            "totals": totals,
+            "rows": rows,
+        }
 
 
 @dataclass(frozen=True)

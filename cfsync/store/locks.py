@@ -71,8 +71,8 @@ class RunLock:
                     holder = self._holder(handle)
                     handle.close()
                     raise LockedError(
-                        f"another cfsync sync is running on this database{holder}; "
-                        "wait for it, or pass --wait SECONDS"
+                        f"another cfsync sync is running on this database{holder}; wait for it",
+                        option="wait",
                     ) from None
                 time.sleep(poll)
         handle.seek(0)

@@ -334,22 +334,23 @@ class Store:
         return run_id
 
     def finish_run(self, summary: RunSummary) -> None:
-        errors: list[dict[str, str | None]] = [{"partition": p, "error": e} for p, e in summary.failures]
-        if summary.error:
-            errors.append({"partition": None, "error": summary.error})
+        run = summary.to_dict()
+        errors: list[dict[str, str | None]] = run["failures"]
+        if run["error"]:
+            errors.append({"partition": None, "error": run["error"]})
         with self.engine.begin() as conn:
             conn.execute(
                 sa.update(sync_runs)
                 .where(sync_runs.c.id == summary.run_id)
                 .values(
                     finished_at=_now(),
-                    status=summary.status,
-                    requests=summary.requests,
-                    retries=summary.retries,
-                    rate_limited=summary.rate_limited,
-                    partitions=summary.partitions,
-                    failed_partitions=len(summary.failures),
-                    rows=summary.rows_json(),
+                    status=run["status"],
+                    requests=run["requests"],
+                    retries=run["retries"],
+                    rate_limited=run["rate_limited"],
+                    partitions=run["partitions"],
+                    failed_partitions=len(run["failures"]),
+                    rows=run["rows"],
                     errors=errors,
                 )
             )

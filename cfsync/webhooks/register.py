@@ -97,11 +97,11 @@ async def register(
     endpoint is deleted again when storing its secret fails."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"--url must be an http(s) URL, got {url!r}")
+        raise ConfigError(f"the webhook URL must be an http(s) URL, got {url!r}", option="url")
     workspace = workspace_for(config, workspace_id, "registering a webhook")
     types = list(dict.fromkeys(event_types)) or default_event_types(config)
     if not types:
-        raise ConfigError("no event types to register: the synced resources have none (use --events)")
+        raise ConfigError("no event types to register: the synced resources have none", option="events")
     path = config.webhooks.secrets_file
     check_writable(path)
     fields = {"url": url, "name": name or f"cfsync {url}", "event_type_ids": types}

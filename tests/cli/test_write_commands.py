@@ -239,7 +239,9 @@ def test_workspace_and_account_choice(sb, url, tmp_path, monkeypatch):
 
     no_ws = run("contacts", "create", "-f", "email_address=a@example.com")
     assert no_ws.exit_code == 2
-    assert "needs a workspace id (--workspace ID)" in one_error_line(no_ws)
+    line = one_error_line(no_ws)
+    assert "needs a workspace id: " in line
+    assert line.endswith("(--workspace ID)")
     other = run(
         "contacts", "create", "--account", "two", "--workspace", str(ws1), "-f", "email_address=a@example.com"
     )

@@ -6,8 +6,9 @@ from cfsync.config import MATON_BASE_URL, Secret, load_config, parse_config
 from cfsync.errors import ConfigError
 
 
-def test_defaults_without_a_file(tmp_path):
-    config = load_config(tmp_path / "absent.toml", {"MATON_API_KEY": "k"})
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ./cfsync.toml here
+    config = load_config(None, {"MATON_API_KEY": "k"})
     assert config.api.mode == "maton"
     assert config.api.base_url == MATON_BASE_URL
     assert config.api.api_key == Secret("k")
@@ -19,7 +20,7 @@ def test_defaults_without_a_file(tmp_path):
 
 def test_example_file_loads():
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
-    config = load_config(example, {}, explicit=True)
+    config = load_config(example, {})
     assert config.api.api_key_env == "MATON_API_KEY"
     assert config.api.api_key is None
 
@@ -47,9 +48,22 @@ def test_cfsync_config_variable_names_the_file(tmp_path):
         load_config(None, {"CFSYNC_CONFIG": str(tmp_path / "missing.toml")})
 
 
-def test_explicit_missing_file(tmp_path):
+def test_a_file_asked_for_must_exist(tmp_path):
     with pytest.raises(ConfigError, match=r"file .*nope.toml not found"):
-        load_config(tmp_path / "nope.toml", {}, explicit=True)
+        load_config(tmp_path / "nope.toml", {})
+    with pytest.raises(ConfigError, match=r"file .*nope.toml not found"):
+        load_config(str(tmp_path / "nope.toml"))
+
+
+def test_the_environment_is_read_unless_one_is_given(tmp_path, monkeypatch):
+    path = tmp_path / "c.toml"
+    path.write_text('[database]\nurl = "sqlite:///file.db"\n')
+    monkeypatch.setenv("CFSYNC_DATABASE_URL", "sqlite:///env.db")
+    monkeypatch.setenv("MATON_API_KEY", "from-env")
+    config = load_config(path)
+    assert config.database.url == "sqlite:///env.db"
+    assert config.api.require_key().value == "from-env"
+    assert load_config(path, {}).database.url == "sqlite:///file.db"
 
 
 @pytest.mark.parametrize(
