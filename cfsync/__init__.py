@@ -1,4 +1,101 @@
-"""cfsync: copy ClickFunnels 2.0 accounts into SQL and keep them current."""
+"""cfsync: copy ClickFunnels 2.0 accounts into SQL and keep them current.
 
-__version__ = "0.1.0"
-__all__ = ["__version__"]
+Everything a program needs is here, in one namespace (the modules behind it are cfsync's own business and
+may move):
+
+    import asyncio, cfsync
+
+    config = cfsync.load_config("cfsync.toml")          # and os.environ for keys and overrides
+    summary = asyncio.run(cfsync.sync(config))          # migrate, then sync what changed
+    summary.status, summary.to_dict()["totals"]
+
+    done = asyncio.run(cfsync.write(config, "contacts.update", {"first_name": "Ann"}, record_id=123))
+    pushed = asyncio.run(cfsync.push_contacts(config, "leads.csv", workspace_id=1))
+
+Every failure cfsync expects is a CfsyncError subclass (see the error classes below); `exit_code` is what
+the command line exits with. docs/python.md has the whole surface with examples.
+"""
+
+__version__ = "0.1.0"  # first: the HTTP client's User-Agent reads it while the imports below run
+
+from .app import sync
+from .client.writes import OPERATIONS, WriteOperation, Written
+from .config import Config, load_config
+from .engine.ports import RunSummary
+from .errors import (
+    ApiError,
+    ApiProtocolError,
+    ApiUnavailableError,
+    AuthError,
+    BadRequestError,
+    CfsyncError,
+    ConfigError,
+    ConflictError,
+    DatabaseCorruptError,
+    DatabaseError,
+    DatabaseFullError,
+    DatabaseReadOnlyError,
+    DatabaseUnavailableError,
+    FatalApiError,
+    FieldError,
+    ForbiddenError,
+    Interrupted,
+    LockedError,
+    NotFoundError,
+    PaginationError,
+    RecordError,
+    RetriableApiError,
+    StoreError,
+    ValidationError,
+)
+from .manage import WriteSession, write
+from .push import PushCounts, PushSummary, push_contacts
+from .sandbox import Sandbox, SandboxConfig, SandboxServer
+from .webhooks import Receiver, Registered
+from .webhooks import register as register_webhook
+
+__all__ = [
+    "OPERATIONS",
+    "ApiError",
+    "ApiProtocolError",
+    "ApiUnavailableError",
+    "AuthError",
+    "BadRequestError",
+    "CfsyncError",
+    "Config",
+    "ConfigError",
+    "ConflictError",
+    "DatabaseCorruptError",
+    "DatabaseError",
+    "DatabaseFullError",
+    "DatabaseReadOnlyError",
+    "DatabaseUnavailableError",
+    "FatalApiError",
+    "FieldError",
+    "ForbiddenError",
+    "Interrupted",
+    "LockedError",
+    "NotFoundError",
+    "PaginationError",
+    "PushCounts",
+    "PushSummary",
+    "Receiver",
+    "RecordError",
+    "Registered",
+    "RetriableApiError",
+    "RunSummary",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxServer",
+    "StoreError",
+    "ValidationError",
+    "WriteOperation",
+    "WriteSession",
+    "Written",
+    "__version__",
+    "load_config",
+    "push_contacts",
+    "register_webhook",
+    "sync",
+    "write",
+]

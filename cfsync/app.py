@@ -96,10 +96,29 @@ async def sync(
     reporter: Reporter | None = None,
     wait: float = 0.0,
 ) -> RunSummary:
-    """Migrate the database, then sync every account of the config. Raises CfsyncError subclasses.
+    """Migrate the database, then copy what changed in every account of the config into it.
 
-    On SQLite one sync runs at a time: another one already running makes this wait up to `wait` seconds,
-    then raise LockedError. On PostgreSQL concurrent syncs share the partitions between them.
+    Args:
+        config: from load_config.
+        resources: resource names to sync (their parents come along); default the config's
+            [sync].resources. See `cfsync resources`.
+        workspaces: workspace ids to sync; default the config's [sync].workspaces (empty: every one).
+        full_refresh: sweep every partition from its first record, which also finds deleted records.
+        reporter: told of the run as it goes (partitions, pages, a tick a second); default: nothing.
+        wait: SQLite runs one sync at a time; wait this long for another one before LockedError.
+
+    Returns:
+        The RunSummary (also kept in the sync_runs table): status "succeeded", or "partial" when some
+        partitions failed (summary.failures says which and why), or "failed" when every partition that
+        ran failed for one cause (summary.error).
+
+    Raises:
+        ConfigError: a bad setting, an unknown resource, or a workspace no team lists.
+        AuthError: the API refused the key.
+        LockedError: another sync holds the SQLite database.
+        DatabaseError: the database is unavailable (past [database].retry_seconds), corrupt, read-only
+            or full; what was committed stays.
+        asyncio.CancelledError: cancelled (the run is recorded as interrupted first).
     """
     sync_plan = plan(config, resources, workspaces, full_refresh=full_refresh)
     for account in config.accounts:

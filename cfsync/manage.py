@@ -211,8 +211,28 @@ async def write(
     course_id: int | None = None,
     account: str | None = None,
 ) -> Written:
-    """One write (`"contacts.create"`, `"products.archive"`, ... see cfsync.client.writes.OPERATIONS),
-    recorded in the config's database. `workspace_id` defaults to the config's only workspace."""
+    """Send one write to the API, then bring the local database in line (an upsert of the answered record,
+    a row marked deleted, a GDPR-erased contact read again).
+
+    Args:
+        config: from load_config.
+        operation: `resource.verb`, a key of cfsync.OPERATIONS: "contacts.create", "contacts.upsert",
+            "products.archive", "fulfillments.cancel", ...
+        fields: the body's fields (checked against the API's facts before anything is sent).
+        record_id, workspace_id, course_id: the ids the operation's path takes; `workspace_id` defaults
+            to the config's only [sync].workspaces entry.
+        account: the config account to use (default its first; `NAME:CONNECTION_ID` for one connection
+            of a Maton `connection = "all"` account).
+
+    Returns:
+        Written: the HTTP status (201 created, 200 updated) and the record the API answered.
+
+    Raises:
+        FieldError: a field the operation does not take, or a value of the wrong type (nothing sent).
+        ConfigError: an unknown operation, a missing id.
+        ApiError: the API's refusal (ValidationError 422, ConflictError 409, NotFoundError 404, ...);
+            nothing is stored.
+    """
     ids: dict[str, int | str] = {
         k: v
         for k, v in (("id", record_id), ("workspace_id", workspace_id), ("course_id", course_id))

@@ -101,7 +101,7 @@ class _Run:
 
 async def push_contacts(
     config: Config,
-    source: Path | TextIO | Iterable[str],
+    source: str | Path | TextIO | Iterable[str],
     *,
     results: Path | TextIO | None = None,
     fmt: str | None = None,
@@ -110,10 +110,29 @@ async def push_contacts(
     workers: int | None = None,
     on_row: Callable[[PushCounts], None] | None = None,
 ) -> PushSummary:
-    """Upsert every row of `source` (a path, or an open text stream of CSV or JSON lines) into the
-    workspace's contacts. `fmt` is "csv" or "jsonl" (default: from the file name, else the content).
-    `results` defaults to `<source>.results.csv`. Raises FieldError (exit 2) for a CSV header the contact
-    body does not fit, and the API's error when every row would fail the same way (401, 403, 404)."""
+    """Upsert every row of `source` into the workspace's contacts, by email, through the rate limit.
+
+    Args:
+        config: from load_config.
+        source: a path (str or Path), an open text stream, or lines: CSV with a header row, or JSON lines.
+        results: where each row's outcome goes (a path or a stream); default `<source>.results.csv`. An
+            existing results file is appended to, and the rows it shows created or updated are skipped.
+        fmt: "csv" or "jsonl"; default from the file name, else from the content.
+        workspace_id: default the config's only [sync].workspaces entry.
+        account: the config account to use (default its first).
+        workers: requests kept going at once; default the account's max_in_flight.
+        on_row: called with the counts after every row (a progress display).
+
+    Returns:
+        PushSummary: counts (created, updated, invalid, failed, done_before), seconds, the results file.
+
+    Raises:
+        FieldError: a CSV header the contact body does not fit, or input that is not UTF-8 CSV/JSON lines.
+        ApiError: when every row would fail the same way (AuthError 401, ForbiddenError 403, NotFoundError
+            404 for the workspace); the results so far are written.
+    """
+    if isinstance(source, str):
+        source = Path(source)
     op = operation("contacts.upsert")
     ids = ids_for(config, op, {"workspace_id": workspace_id} if workspace_id is not None else {})
     session = WriteSession(config, account=account)  # checks the account and its key

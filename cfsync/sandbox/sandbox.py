@@ -46,6 +46,22 @@ class RequestRecord:
 
 
 class Sandbox:
+    """A ClickFunnels v2 account (or several) that behaves like the real API, for tests and demos: records
+    generated from a seed, changes kept, faults, latency and limits on demand. Serve it with SandboxServer
+    (or `cfsync sandbox serve`).
+
+        sb = cfsync.Sandbox(cfsync.SandboxConfig(seed=7, workspaces=2, counts={"contacts": 1000}))
+        async with cfsync.SandboxServer(sb, port=0) as server:
+            server.url, sb.api_token(0), sb.maton_key    # what a config needs to reach it
+
+    Args:
+        config: how many accounts, workspaces and records; faults, latency, a rate limit.
+        clock: what "now" is for generated records and changes (tests pass a fixed one).
+
+    Raises:
+        ValueError: a config that makes no sense (an unknown resource in `counts`, a rate above 1, ...).
+    """
+
     def __init__(self, config: SandboxConfig | None = None, *, clock: Clock | None = None) -> None:
         self.config = config or SandboxConfig()
         self.catalog: Catalog = catalog()

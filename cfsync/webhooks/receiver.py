@@ -55,7 +55,20 @@ def _durable(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Receiver:
-    """`async with Receiver(config, port=0) as r: r.url` -> "http://127.0.0.1:PORT"."""
+    """The webhook receiver: verifies ClickFunnels' signed deliveries, commits each before answering 2xx,
+    and applies them to the synced tables in order (`cfsync webhooks serve` runs one).
+
+        async with cfsync.Receiver(config, port=0) as receiver:
+            receiver.url    # "http://127.0.0.1:PORT": deliveries go to receiver.url + "/webhooks"
+
+    Args:
+        config: from load_config; its [webhooks] table (keys, secrets file, limits) and database.
+        host, port: where to listen; default [webhooks].host and .port (port 0: any free one).
+
+    Raises (on entering):
+        DatabaseError: the database cannot be opened or migrated.
+        OSError: the address is taken.
+    """
 
     def __init__(
         self,

@@ -93,8 +93,27 @@ async def register(
     name: str | None = None,
     account: str | None = None,
 ) -> Registered:
-    """Create the endpoint, store its secret; nothing is created when the secret has nowhere to go, and the
-    endpoint is deleted again when storing its secret fails."""
+    """Create an outgoing webhook endpoint in ClickFunnels and keep its one-time secret where the receiver
+    reads it ([webhooks].secrets_file, mode 0600).
+
+    Args:
+        config: from load_config.
+        url: where ClickFunnels posts (http or https).
+        workspace_id: default the config's only [sync].workspaces entry.
+        event_types: default every documented type whose subject lives in a synced table.
+        name: the endpoint's name; default "cfsync URL".
+        account: the config account to use (default its first).
+
+    Returns:
+        Registered: the endpoint (without its secret), the secret (a Secret, never printed), the workspace,
+        the event types and the secrets file.
+
+    Raises:
+        ConfigError: a URL that is not http(s), no event types, or a secrets file that cannot be written
+            (then nothing is created).
+        ApiError: the API's refusal. When the secret cannot be stored after all, the endpoint is deleted
+            again and CfsyncError says so.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"the webhook URL must be an http(s) URL, got {url!r}", option="url")
