@@ -22,7 +22,7 @@ from ..errors import ApiProtocolError, ConfigError
 from ..resources.facts import Operation, object_name, operations, resource_name
 from .fields import check_fields
 from .http import ApiClient
-from .paginate import Paginator
+from .paginate import pages
 
 __all__ = ["OPERATIONS", "WriteOperation", "Writer", "Written", "list_all", "operation"]
 
@@ -147,15 +147,7 @@ class Written:
 
 async def list_all(client: ApiClient, path: str, params: Mapping[str, str] | None = None) -> list[Any]:
     """Every item of a list endpoint, following `Pagination-Next` (a repeated cursor is an error)."""
-    paginator = Paginator()
-    items: list[Any] = []
-    after = None
-    while True:
-        page = await client.list_page(path, after=after, params=params)
-        items.extend(page.items)
-        after = paginator.advance(len(page.items), page.pagination_next)
-        if after is None:
-            return items
+    return [item async for page, _ in pages(client, path, params=params) for item in page.items]
 
 
 class Writer:

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..client.paginate import Lister as ListSource
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows, Scope
 from .segments import Segment
 
 __all__ = [
     "Claims",
+    "ListSource",
     "PageWrite",
     "Partition",
     "PartitionKey",
@@ -96,6 +98,9 @@ class PageWrite:
     sweep_range: tuple[int | None, int | None] | None = None
     deletions: tuple[tuple[Resource, int], ...] = ()
     segment: Segment | None = None  # the page belongs to this segment: its cursor moves, not the partition's
+    # The config accounts of the run: a top-level row (a team) owned by an account none of them is (it left
+    # the config) passes to the account listing it now.
+    accounts: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from dataclasses import replace
 from typing import Any
 
-from ..client.paginate import Paginator
-from .page import PassContext, item_id
+from ..client.paginate import pages
+from .context import PassContext, item_id
 from .segments import Segment, split_busiest
 
 __all__ = ["walk_segments"]
@@ -43,24 +44,20 @@ async def walk_segments(
 async def _walk(run: PassContext, segment: Segment, sweeping: bool) -> None:
     """One segment: pages after its cursor until an id passes its end (or the list ends). Each page is
     written with the segment's new cursor; items beyond the end are left to the next segment."""
-    after = str(segment.cursor)
-    paginator = Paginator(after)
-    while True:
-        page = await run.client.list_page(run.part.path, after=after)
-        following = paginator.advance(len(page.items), page.pagination_next)
-        kept, passed = _within(page.items, segment.end)
-        ids = [i for i in map(item_id, kept) if i is not None]
-        done = following is None or passed
-        start = segment.cursor
-        segment.cursor = max(ids) if ids else segment.cursor
-        segment.done = done
-        sweep_range = (start, segment.end if done else segment.cursor) if sweeping else None
-        run.see(kept)
-        # Written before the next request: a crash costs each segment at most this page.
-        run.count(await run.write(kept, None, sweep_range, replace(segment)))
-        if done or following is None:
-            return
-        after = following
+    async with aclosing(pages(run.source, run.part.path, after=str(segment.cursor))) as walk:
+        async for page, following in walk:
+            kept, passed = _within(list(page.items), segment.end)
+            ids = [i for i in map(item_id, kept) if i is not None]
+            done = following is None or passed
+            start = segment.cursor
+            segment.cursor = max(ids) if ids else segment.cursor
+            segment.done = done
+            sweep_range = (start, segment.end if done else segment.cursor) if sweeping else None
+            run.see(kept)
+            # Written before the next request: a crash costs each segment at most this page.
+            run.count(await run.write(kept, None, sweep_range, replace(segment)))
+            if done:
+                return
 
 
 def _within(items: list[Any], end: int | None) -> tuple[list[Any], bool]:

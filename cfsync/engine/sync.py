@@ -111,7 +111,7 @@ class Syncer:
         self._slots = asyncio.Semaphore(max_partitions or max(2, 2 * in_flight))
         # One writer thread: SQLite takes one writer at a time, and pages of one partition stay in order.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-db")
-        self._writer = PageWriter(store, self._db)
+        self._writer = PageWriter(store, self._db, clients)
 
     async def run(self, plan: SyncPlan) -> RunSummary:
         names = [r.name for r in plan.resources]
@@ -186,9 +186,10 @@ class Syncer:
         cause = ""
         watermark = None
         try:
+            client = self.clients[part.key.account]
             watermark = await walk_partition(
                 part,
-                self.clients[part.key.account],
+                client,
                 self.store,
                 self._db,
                 self._writer,
@@ -197,6 +198,7 @@ class Syncer:
                 run_id=summary.run_id,
                 summary=summary,
                 reporter=self.reporter,
+                max_segments=client.account.max_in_flight,
             )
         except (AuthError, DatabaseError):
             raise  # the account, or the database, is unusable: the whole run stops

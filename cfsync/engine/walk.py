@@ -14,13 +14,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..client.http import ApiClient, Page
-from ..client.paginate import Paginator
-from .page import DB, PassContext, item_id, page_cursor, parse_int
-from .ports import Partition, PartitionState, Reporter, RunSummary, StorePort, WriteResult
+from ..client.paginate import ListPage, pages
+from .context import DB, PassContext, item_id, page_cursor, parse_int
+from .ports import ListSource, Partition, PartitionState, Reporter, RunSummary, StorePort, WriteResult
 from .segments import PAGE, Segment, estimate_pages, plan
 from .segwalk import walk_segments
 from .writer import PageWriter
@@ -47,7 +47,7 @@ class PassPolicy:
 
 async def walk_partition(
     part: Partition,
-    client: ApiClient,
+    source: ListSource,
     store: StorePort,
     db: DB,
     writer: PageWriter,
@@ -57,9 +57,11 @@ async def walk_partition(
     run_id: int,
     summary: RunSummary,
     reporter: Reporter,
+    max_segments: int = 1,
 ) -> datetime | None:
-    """One pass over a partition; returns the watermark to save when it succeeds."""
-    run = PassContext(part, client, store, db, writer, clock, run_id, summary, reporter)
+    """One pass over a partition, its pages read from `source` (the API); returns the watermark to save
+    when it succeeds. A long list is cut into `max_segments` at most, walked side by side."""
+    run = PassContext(part, source, max_segments, store, db, writer, clock, run_id, summary, reporter)
     state: PartitionState = await db(store.partition_state, part.key)
     started = clock()
     sweeping = state.sweep_started_at is not None
@@ -91,58 +93,51 @@ async def _walk_ids(run: PassContext, after: str | None, sweeping: bool) -> None
     if saved:
         await walk_segments(run, saved, sweeping, density=None)
         return
-    paginator = Paginator(after)
     first = True
-    while True:
-        page = await run.client.list_page(run.part.path, after=after)
-        following = paginator.advance(len(page.items), page.pagination_next)
-        run.see(page.items)
-        cursor = page_cursor(page, after)
-        sweep_range = None
-        start, end = parse_int(after), parse_int(cursor)
-        # A cursor that is not an id cannot vouch for a range: such a page stages nothing.
-        if sweeping and (after is None or start is not None) and (following is None or end is not None):
-            sweep_range = (start, None if following is None else end)
-        if page.items or sweep_range is not None:
-            # Written before the next request: a crash then costs at most this one page, fetched again.
-            run.count(await run.write(page.items, cursor, sweep_range))
-        if following is None:
-            return
-        if first:
-            first = False
-            segments = await _plan_segments(run, page, following)
-            if segments is not None:
-                await run.db(run.store.save_segments, run.part.key, segments[0])
-                await walk_segments(run, segments[0], sweeping, density=segments[1])
-                return
-        after = following
+    async with aclosing(pages(run.source, run.part.path, after=after)) as walk:
+        async for page, following in walk:
+            run.see(page.items)
+            cursor = page_cursor(page, after)
+            sweep_range = None
+            start, end = parse_int(after), parse_int(cursor)
+            # A cursor that is not an id cannot vouch for a range: such a page stages nothing.
+            if sweeping and (after is None or start is not None) and (following is None or end is not None):
+                sweep_range = (start, None if following is None else end)
+            if page.items or sweep_range is not None:
+                # Written before the next request: a crash then costs at most this one page, fetched again.
+                run.count(await run.write(list(page.items), cursor, sweep_range))
+            if following is not None and first:
+                first = False
+                segments = await _plan_segments(run, page, following)
+                if segments is not None:
+                    await run.db(run.store.save_segments, run.part.key, segments[0])
+                    await walk_segments(run, segments[0], sweeping, density=segments[1])
+                    return
+            after = following
 
 
-async def _plan_segments(run: PassContext, first: Page, following: str) -> tuple[list[Segment], float] | None:
+async def _plan_segments(
+    run: PassContext, first: ListPage, following: str
+) -> tuple[list[Segment], float] | None:
     """After a full first page: ask for the newest id, and if the list is long, cut it into segments."""
     lo = parse_int(following)
     ids = [i for i in map(item_id, first.items) if i is not None]
-    max_segments = run.client.account.max_in_flight
-    if lo is None or len(first.items) < PAGE or max_segments < 2 or len(ids) < 2:
+    if lo is None or len(first.items) < PAGE or run.max_segments < 2 or len(ids) < 2:
         return None
-    newest = await run.client.list_page(run.part.path, params=_NEWEST_FIRST)
+    newest = await run.source.list_page(run.part.path, params=_NEWEST_FIRST)
     hi = item_id(newest.items[0]) if newest.items else None
     if hi is None or hi <= lo:
         return None
     density, _pages = estimate_pages(ids, lo, hi)
-    segments = plan(lo, hi, density, max_segments)
+    segments = plan(lo, hi, density, run.max_segments)
     return (segments, density) if len(segments) > 1 else None
 
 
 async def _sweep_updates(run: PassContext, threshold: datetime) -> None:
-    paginator = Paginator()
-    after: str | None = None
-    while True:
-        page = await run.client.list_page(run.part.path, after=after, params=_BY_UPDATED)
-        following = paginator.advance(len(page.items), page.pagination_next)
-        oldest = run.see(page.items)
-        if page.items:
-            run.count(await run.write(page.items, None, None))
-        if following is None or oldest is None or oldest < threshold:
-            return
-        after = following
+    async with aclosing(pages(run.source, run.part.path, params=_BY_UPDATED)) as walk:
+        async for page, _ in walk:
+            oldest = run.see(page.items)
+            if page.items:
+                run.count(await run.write(list(page.items), None, None))
+            if oldest is None or oldest < threshold:
+                return

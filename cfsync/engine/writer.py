@@ -12,30 +12,55 @@ gets that error).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ..errors import DatabaseError, RecordError
 from ..resources.catalog import resource_for_event
 from ..resources.transform import RecordRows, to_rows
-from .ports import PageWrite, Reject, StorePort, WriteResult
+from .ports import PageWrite, Partition, Reject, StorePort, WriteResult
+from .segments import Segment
 
-__all__ = ["PageWriter", "build_page"]
+__all__ = ["PageRequest", "PageWriter", "build_page"]
 
 _EVENTS = "webhooks_outgoing_events"
 MAX_PAGES = 64
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """A page as a walker hands it in: the items the API listed and where the walk stands after them."""
+
+    partition: Partition
+    items: list[Any]
+    cursor: str | None  # the partition's cursor after this page (None: it does not move)
+    run_id: int
+    now: datetime
+    sweep_range: tuple[int | None, int | None] | None = None
+    segment: Segment | None = None
+
+
 class PageWriter:
-    def __init__(self, store: StorePort, db: Callable[..., Awaitable[Any]], max_pages: int = MAX_PAGES):
+    """Writes pages for the walkers of a run; `accounts` are the run's config accounts."""
+
+    def __init__(
+        self,
+        store: StorePort,
+        db: Callable[..., Awaitable[Any]],
+        accounts: Collection[str] = (),
+        max_pages: int = MAX_PAGES,
+    ):
         self.store = store
         self.db = db
+        self.accounts = frozenset(accounts)
         self.max_pages = max_pages
-        self._waiting: list[tuple[tuple[Any, ...], asyncio.Future[WriteResult]]] = []
+        self._waiting: list[tuple[PageRequest, asyncio.Future[WriteResult]]] = []
         self._draining: asyncio.Task[None] | None = None
 
-    def submit(self, *page: Any) -> asyncio.Future[WriteResult]:
-        """`page` is build_page's arguments; the future resolves once the page is committed."""
+    def submit(self, page: PageRequest) -> asyncio.Future[WriteResult]:
+        """A future that resolves once the page is committed with its cursor."""
         future: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
         self._waiting.append((page, future))
         if self._draining is None or self._draining.done():
@@ -45,13 +70,13 @@ class PageWriter:
     async def _drain(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[: self.max_pages], self._waiting[self.max_pages :]
-            pages = [args for args, _ in batch]
+            pages = [page for page, _ in batch]
             try:
-                results = await self.db(_write_batch, self.store, pages)
+                results = await self.db(_write_batch, self.store, pages, self.accounts)
             except DatabaseError as exc:
                 results = [exc] * len(pages)  # the database's fault, not a page's: no use trying each
             except Exception:
-                results = [await self._alone(args) for args in pages]
+                results = [await self._alone(page) for page in pages]
             for (_, future), result in zip(batch, results, strict=True):
                 if future.cancelled():
                     continue
@@ -60,31 +85,25 @@ class PageWriter:
                 else:
                     future.set_result(result)
 
-    async def _alone(self, page: tuple[Any, ...]) -> WriteResult | BaseException:
+    async def _alone(self, page: PageRequest) -> WriteResult | BaseException:
         try:
-            [result] = await self.db(_write_batch, self.store, [page])
+            [result] = await self.db(_write_batch, self.store, [page], self.accounts)
             return result
         except Exception as exc:  # handed to the page's walker, which fails its partition
             return exc
 
 
-def _write_batch(store: StorePort, pages: list[tuple[Any, ...]]) -> list[WriteResult]:
+def _write_batch(store: StorePort, pages: list[PageRequest], accounts: frozenset[str]) -> list[WriteResult]:
     """On the writer thread: transform every page, then one transaction in the store."""
-    return store.write_pages([build_page(*page) for page in pages])
+    return store.write_pages([build_page(page, accounts) for page in pages])
 
 
-def build_page(
-    part: Any,
-    items: list[Any],
-    cursor: str | None,
-    run_id: int,
-    now: Any,
-    sweep_range: tuple[int | None, int | None] | None,
-    segment: Any,
-) -> PageWrite:
+def build_page(page: PageRequest, accounts: frozenset[str] = frozenset()) -> PageWrite:
+    """The page's rows (records that do not fit their table become rejects) ready for the store."""
+    part, now = page.partition, page.now
     records: dict[int, RecordRows] = {}
     rejects = []
-    for item in items:
+    for item in page.items:
         try:
             rows = to_rows(part.resource, item, part.scope, now)
         except RecordError as exc:
@@ -92,9 +111,18 @@ def build_page(
             rejects.append(Reject(None if raw_id is None else str(raw_id), str(exc), item))
             continue
         records[rows.row["id"]] = rows  # a repeated id in one page: the later copy wins
-    deletions = _deletions(items) if part.resource.name == _EVENTS else ()
+    deletions = _deletions(page.items) if part.resource.name == _EVENTS else ()
     return PageWrite(
-        part, list(records.values()), rejects, cursor, run_id, now, sweep_range, deletions, segment
+        part,
+        list(records.values()),
+        rejects,
+        page.cursor,
+        page.run_id,
+        now,
+        page.sweep_range,
+        deletions,
+        page.segment,
+        accounts,
     )
 
 

@@ -48,7 +48,6 @@ class Store:
         self.deletes = deletes  # "soft": rows gone from the API get _deleted_at; "hard": they are deleted
         dialect = {"sqlite": sqlite, "postgresql": postgresql}[engine.dialect.name]
         self._insert = dialect.insert
-        self._accounts: frozenset[str] = frozenset()  # the accounts of the run under way
 
     @classmethod
     def open(cls, url: str, *, deletes: str = "soft") -> Store:
@@ -119,7 +118,7 @@ class Store:
         for indexes in by_resource.values():
             resource = pages[indexes[0]].partition.resource
             records = [r for i in indexes for r in pages[i].records]
-            outcomes = upsert_outcomes(conn, resource, records, self._accounts)
+            outcomes = upsert_outcomes(conn, resource, records, pages[indexes[0]].accounts)
             last = {r.row["id"]: i for i in indexes for r in pages[i].records}
             for record_id, outcome in outcomes.items():
                 result = results[last[record_id]]
@@ -314,7 +313,6 @@ class Store:
     # -- runs ------------------------------------------------------------------------------------------
 
     def start_run(self, resources: Sequence[str], full_refresh: bool, accounts: Sequence[str] = ()) -> int:
-        self._accounts = frozenset(accounts)
         with self.engine.begin() as conn:
             run_id: int = conn.execute(
                 sa.insert(sync_runs)

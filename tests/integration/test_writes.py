@@ -450,7 +450,7 @@ async def test_writer_typed_calls(sb, server, ws, tmp_path):
 
 def test_pick_account_names_one_maton_connection():
     config = parse_config({"api": {"connection": "all"}}, {"MATON_API_KEY": "k"})
-    with pytest.raises(ConfigError, match="spans every Maton connection: pick one with --account default:"):
+    with pytest.raises(ConfigError, match="spans every Maton connection: pick one, default:CONNECTION_ID"):
         pick_account(config)
     picked = pick_account(config, "default:conn-1")
     assert (picked.name, picked.connection) == ("default:conn-1", "conn-1")

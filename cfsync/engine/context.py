@@ -1,19 +1,20 @@
-"""One pass's shared state and the page write: what the id walk, the segments and the sweeps share."""
+"""One pass over a partition: what its id walk, its segments and its sweeps share (PassContext), and the
+helpers they read pages with."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..client.http import ApiClient, Page
+from ..client.paginate import ListPage
 from ..errors import RecordError
 from ..resources.transform import coerce
-from .ports import Partition, Reporter, RunSummary, StorePort, WriteResult
+from .ports import ListSource, Partition, Reporter, RunSummary, StorePort, WriteResult
 from .segments import Segment
-from .writer import PageWriter
+from .writer import PageRequest, PageWriter
 
 __all__ = ["DB", "PassContext", "item_id", "page_cursor", "parse_int"]
 
@@ -23,7 +24,8 @@ DB = Callable[..., Awaitable[Any]]
 @dataclass
 class PassContext:
     part: Partition
-    client: ApiClient
+    source: ListSource
+    max_segments: int  # a long list is walked by this many cursors at most (the account's max_in_flight)
     store: StorePort
     db: DB
     writer: PageWriter
@@ -39,7 +41,7 @@ class PassContext:
             self.summary.rows.setdefault(name, WriteResult()).deleted += gone
         self.reporter.page_written(self.part, result)
 
-    def see(self, items: list[Any]) -> datetime | None:
+    def see(self, items: Sequence[Any]) -> datetime | None:
         """Track the newest updated_at; return the oldest on this page (None if none parse)."""
         stamps = [updated_at(item) for item in items]
         known = [s for s in stamps if s is not None]
@@ -57,10 +59,11 @@ class PassContext:
         segment: Segment | None = None,
     ) -> asyncio.Future[WriteResult]:
         """Hand a page to the writer; the future is its result, once committed with its cursor."""
-        return self.writer.submit(self.part, items, cursor, self.run_id, self.clock(), sweep_range, segment)
+        request = PageRequest(self.part, items, cursor, self.run_id, self.clock(), sweep_range, segment)
+        return self.writer.submit(request)
 
 
-def page_cursor(page: Page, previous: str | None) -> str | None:
+def page_cursor(page: ListPage, previous: str | None) -> str | None:
     """Where the next run continues: the API's cursor, else the last id on the page."""
     if page.pagination_next and page.pagination_next.strip():
         return page.pagination_next.strip()
