@@ -136,6 +136,14 @@ class Config:
     def api(self) -> AccountConfig:
         return self.accounts[0]
 
+    def account(self, name: str) -> AccountConfig:
+        """The account called `name`; a ConfigError listing the names there are if none is."""
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts)
+        raise ConfigError(f"no account {name!r} in the config (accounts: {known})")
+
 
 # (type, default) per key; `None` as default means "computed" (see _api_section).
 _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {

@@ -56,10 +56,7 @@ def pick_account(config: Config, name: str | None = None) -> AccountConfig:
         account = config.accounts[0]
     else:
         base, _, connection = name.partition(":")
-        found = next((a for a in config.accounts if a.name == base), None)
-        if found is None:
-            known = ", ".join(a.name for a in config.accounts)
-            raise ConfigError(f"no account {base!r} in the config (accounts: {known})")
+        found = config.account(base)
         if connection and found.mode != "maton":
             raise ConfigError(f"account {base!r} is in direct mode: it has no Maton connections to pick")
         account = replace(found, name=name, connection=connection) if connection else found

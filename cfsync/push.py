@@ -18,7 +18,6 @@ import csv
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,12 +27,14 @@ from typing import IO, Any, TextIO
 from .client.fields import FieldError
 from .client.writes import operation
 from .config import Config
+from .dbthread import DbThread
 from .engine.apply import scope_of
 from .errors import ApiError, AuthError, ConfigError, ForbiddenError, NotFoundError, RecordError
 from .manage import WriteSession, ids_for, storable
 from .push_input import Row, format_of, read_rows
 from .resources.catalog import CATALOG
 from .resources.transform import RecordRows, to_rows
+from .tally import Tally
 
 __all__ = ["RESULT_COLUMNS", "PushCounts", "PushSummary", "push_contacts", "results_path"]
 
@@ -47,7 +48,7 @@ _STOP = (AuthError, ForbiddenError, NotFoundError)
 
 
 @dataclass
-class PushCounts:
+class PushCounts(Tally):
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -225,7 +226,7 @@ async def _pump(run: _Run, rows: Iterable[Row], workers: int) -> None:
     queue: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=workers * 4)
     stored: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=_BATCH * 2)
     op = operation("contacts.upsert")
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-push-db")
+    thread = DbThread("cfsync-push-db")
     running = workers
 
     # The end-of-input markers go out only when the input ends: a failure or a signal cancels every
@@ -267,7 +268,6 @@ async def _pump(run: _Run, rows: Iterable[Row], workers: int) -> None:
             await stored.put(None)
 
     async def store() -> None:
-        loop = asyncio.get_running_loop()
         done = False
         while not done:
             batch = []
@@ -279,7 +279,7 @@ async def _pump(run: _Run, rows: Iterable[Row], workers: int) -> None:
                 item = stored.get_nowait()
             done = item is None
             if batch:
-                await loop.run_in_executor(executor, _store_batch, run.session, batch)
+                await thread.call(_store_batch, run.session, batch)
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -290,7 +290,7 @@ async def _pump(run: _Run, rows: Iterable[Row], workers: int) -> None:
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None  # one error, as every other command gives
     finally:
-        executor.shutdown(wait=True)
+        thread.close()
 
 
 def _store_batch(session: WriteSession, records: list[dict[str, Any]]) -> None:

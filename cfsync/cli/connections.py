@@ -27,13 +27,10 @@ def maton_account(config: Config, name: str | None) -> AccountConfig:
             if account.mode == "maton":
                 return account
         raise ConfigError("no account of the config is in maton mode: connections are a Maton feature")
-    for account in config.accounts:
-        if account.name == name:
-            if account.mode != "maton":
-                raise ConfigError(f"account {name!r} is in direct mode: connections are a Maton feature")
-            return account
-    known = ", ".join(a.name for a in config.accounts)
-    raise ConfigError(f"no account {name!r} in the config (accounts: {known})")
+    account = config.account(name)
+    if account.mode != "maton":
+        raise ConfigError(f"account {name!r} is in direct mode: connections are a Maton feature")
+    return account
 
 
 def _run(ctx: click.Context, name: str | None, call: Callable[[MatonControl], Coroutine[Any, Any, T]]) -> T:

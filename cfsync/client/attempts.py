@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from ..errors import ApiUnavailableError, RetriableApiError
+from ..tally import Tally
 from .budget import Budget
 from .retry import (
     Outcome,
@@ -42,7 +43,7 @@ Send = Callable[[], Awaitable[Answer]]
 
 
 @dataclass
-class RequestStats:
+class RequestStats(Tally):
     requests: int = 0  # HTTP attempts sent, retries included
     retries: int = 0
     rate_limited: int = 0  # 429 answers

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ..client.paginate import Lister as ListSource
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows, Scope
+from ..tally import Tally
 from .segments import Segment
 
 __all__ = [
@@ -104,7 +105,7 @@ class PageWrite:
 
 
 @dataclass
-class WriteResult:
+class WriteResult(Tally):
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -112,16 +113,6 @@ class WriteResult:
     deleted: int = 0
     # Rows of other resources removed by this write (the event log's `*.deleted`), by resource name.
     removed: dict[str, int] = field(default_factory=dict)
-
-    def add(self, other: WriteResult) -> None:
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.rejected += other.rejected
-        self.deleted += other.deleted
-
-    def counts(self) -> dict[str, int]:
-        return {k: v for k, v in vars(self).items() if k != "removed"}
 
 
 @dataclass

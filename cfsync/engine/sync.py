@@ -12,12 +12,12 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ..client.http import ApiClient
+from ..dbthread import DbThread
 from ..errors import (
     ApiError,
     AuthError,
@@ -110,7 +110,7 @@ class Syncer:
         # bounding open walks (and the pages they hold) however many parents there are.
         self._slots = asyncio.Semaphore(max_partitions or max(2, 2 * in_flight))
         # One writer thread: SQLite takes one writer at a time, and pages of one partition stay in order.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-db")
+        self._thread = DbThread("cfsync-db")
         self._writer = PageWriter(store, self._db, clients)
 
     async def run(self, plan: SyncPlan) -> RunSummary:
@@ -150,7 +150,7 @@ class Syncer:
                 await self._db(self.store.finish_run, summary)
             except CfsyncError as failed:
                 log.warning(logfmt(event="run_not_recorded", run=summary.run_id, error=str(failed)))
-            self._executor.shutdown(wait=False)
+            self._thread.close(wait=False)
             self.reporter.run_finished(summary)
             if cause is not None:
                 raise cause from None
@@ -166,7 +166,7 @@ class Syncer:
             )
         self._finish(summary)
         await self._db(self.store.finish_run, summary)
-        self._executor.shutdown(wait=True)
+        self._thread.close()
         self.reporter.run_finished(summary)
         if unknown:
             raise ConfigError(str(summary.error))
@@ -334,10 +334,9 @@ class Syncer:
         SQLite file locked past its timeout) the call is tried again, 1, 2, 4 ... 15 s apart, for up to
         `db_patience` seconds: a transaction that failed rolled back whole, so trying it again is safe."""
         delay, waited = 1.0, 0.0
-        loop = asyncio.get_running_loop()
         while True:
             try:
-                return await loop.run_in_executor(self._executor, fn, *args)
+                return await self._thread.call(fn, *args)
             except DatabaseUnavailableError as exc:
                 if waited >= self.db_patience:
                     raise

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..dbthread import together_or_alone
 from ..errors import DatabaseError, RecordError
 from ..resources.catalog import resource_for_event
 from ..resources.transform import RecordRows, to_rows
@@ -71,12 +72,11 @@ class PageWriter:
         while self._waiting:
             batch, self._waiting = self._waiting[: self.max_pages], self._waiting[self.max_pages :]
             pages = [page for page, _ in batch]
+            results: list[WriteResult | BaseException]
             try:
                 results = await self.db(_write_batch, self.store, pages, self.accounts)
-            except DatabaseError as exc:
-                results = [exc] * len(pages)  # the database's fault, not a page's: no use trying each
-            except Exception:
-                results = [await self._alone(page) for page in pages]
+            except Exception as exc:  # the database's fault, not a page's: every page gets it
+                results = [exc] * len(pages)
             for (_, future), result in zip(batch, results, strict=True):
                 if future.cancelled():
                     continue
@@ -85,17 +85,19 @@ class PageWriter:
                 else:
                     future.set_result(result)
 
-    async def _alone(self, page: PageRequest) -> WriteResult | BaseException:
-        try:
-            [result] = await self.db(_write_batch, self.store, [page], self.accounts)
-            return result
-        except Exception as exc:  # handed to the page's walker, which fails its partition
-            return exc
 
 
-def _write_batch(store: StorePort, pages: list[PageRequest], accounts: frozenset[str]) -> list[WriteResult]:
-    """On the writer thread: transform every page, then one transaction in the store."""
-    return store.write_pages([build_page(page, accounts) for page in pages])
+def _write_batch(
+    store: StorePort, pages: list[PageRequest], accounts: frozenset[str]
+) -> list[WriteResult | BaseException]:
+    """On the writer thread: every page transformed, then one transaction in the store (a page that fails
+    it alone gets its error, handed to its walker, which fails its partition)."""
+    results: list[WriteResult | BaseException] = []
+    for some, outcome in together_or_alone(
+        pages, lambda some: store.write_pages([build_page(p, accounts) for p in some]), fatal=(DatabaseError,)
+    ):
+        results += [outcome] * len(some) if isinstance(outcome, Exception) else outcome
+    return results
 
 
 def build_page(page: PageRequest, accounts: frozenset[str] = frozenset()) -> PageWrite:

@@ -16,7 +16,6 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +23,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from ..dbthread import DbThread
 from ..engine.ports import PartitionKey
 from ..errors import DatabaseError, DatabaseReadOnlyError, DatabaseUnavailableError, LockedError
 from .schema import sync_runs
@@ -168,7 +168,7 @@ class AdvisoryClaims:
 
     def __init__(self, engine: Engine, *, patience: float = 90.0) -> None:
         self._engine = engine
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-locks")
+        self._thread = DbThread("cfsync-locks")
         self._conn: Connection | None = None
         self._patience = patience
         self._run_id: int | None = None
@@ -253,4 +253,4 @@ class AdvisoryClaims:
 
     def close(self) -> None:
         self.run(self._close).result()
-        self._thread.shutdown(wait=True)
+        self._thread.close()

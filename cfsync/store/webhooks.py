@@ -17,8 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ..dbthread import together_or_alone
 from ..errors import DatabaseError
 from ..resources.catalog import CATALOG, resource_for_event
+from ..tally import Tally
 from .schema import webhook_events
 from .store import Store
 from .webhook_order import APPLIED, FAILED, IGNORED, PENDING, STALE, Gate, PendingEvent
@@ -89,7 +91,7 @@ class ApplyPolicy:
 
 
 @dataclass
-class ApplyStats:
+class ApplyStats(Tally):
     applied: int = 0
     stale: int = 0
     ignored: int = 0
@@ -99,11 +101,6 @@ class ApplyStats:
     @property
     def total(self) -> int:
         return self.applied + self.stale + self.ignored + self.failed
-
-    def add(self, other: ApplyStats) -> None:
-        for name in ("applied", "stale", "ignored", "failed"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.failures += other.failures
 
 
 class WebhookEvents:
@@ -143,36 +140,33 @@ class WebhookEvents:
         holds the applier lock (PostgreSQL). If the batch fails for a reason other than the database being
         away, its events are applied one by one and the one that fails alone is marked `failed`."""
         now = now or datetime.now(UTC)
-        try:
-            with self.engine.begin() as conn:
-                if not self._lock(conn):
-                    return None
-                return self._apply(conn, self._pending(conn, limit), now)
-        except TRANSIENT:
-            raise
-        except Exception:
-            # Retried event by event below, where the culprit gets the error as its reason.
-            return self._one_by_one(limit, now)
-
-    def _one_by_one(self, limit: int, now: datetime) -> ApplyStats:
-        stats = ApplyStats()
+        t = webhook_events
         with self.engine.connect() as conn:
-            seqs = [p.seq for p in self._pending(conn, limit)]
-        for seq in seqs:
-            try:
+            query = sa.select(t.c.seq).where(t.c.status == PENDING).order_by(t.c.seq).limit(limit)
+            seqs = list(conn.scalars(query))
+        stats = ApplyStats()
+        if not seqs:
+            return stats
+        for some, outcome in together_or_alone(
+            seqs, lambda some: self._apply_seqs(some, now), fatal=TRANSIENT
+        ):
+            if outcome is None:
+                return stats if stats.total else None
+            if isinstance(outcome, Exception):
+                reason = f"{type(outcome).__name__}: {outcome}".splitlines()[0][:500]
                 with self.engine.begin() as conn:
-                    if not self._lock(conn):
-                        return stats
-                    stats.add(self._apply(conn, self._pending(conn, 1, seq=seq), now))
-            except TRANSIENT:
-                raise
-            except Exception as exc:
-                reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-                with self.engine.begin() as conn:
-                    self._decide(conn, {seq: (FAILED, reason)}, now)
-                stats.failed += 1
-                stats.failures.append(f"seq {seq}: {reason}")
+                    self._decide(conn, {seq: (FAILED, reason) for seq in some}, now)
+                stats.failed += len(some)
+                stats.failures += [f"seq {seq}: {reason}" for seq in some]
+            else:
+                stats.add(outcome)
         return stats
+
+    def _apply_seqs(self, seqs: Sequence[int], now: datetime) -> ApplyStats | None:
+        with self.engine.begin() as conn:
+            if not self._lock(conn):
+                return None
+            return self._apply(conn, self._pending(conn, seqs), now)
 
     def apply_all(self, batch: int = 500) -> ApplyStats:
         """Apply until nothing is pending (the repair after a crash, before the receiver listens)."""
@@ -196,7 +190,9 @@ class WebhookEvents:
         got = conn.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _APPLY_LOCK})
         return bool(got)
 
-    def _pending(self, conn: Connection, limit: int, *, seq: int | None = None) -> list[PendingEvent]:
+    def _pending(self, conn: Connection, seqs: Sequence[int]) -> list[PendingEvent]:
+        """The events of `seqs` (ascending) still pending: all pending ones between the first and last, as
+        `seqs` were the oldest pending when read (another process may have applied some since)."""
         t = webhook_events
         query = sa.select(
             t.c.seq,
@@ -209,10 +205,8 @@ class WebhookEvents:
             t.c.created_at,
             t.c.received_at,
             t.c.payload,
-        ).where(t.c.status == PENDING)
-        if seq is not None:
-            query = query.where(t.c.seq == seq)
-        rows = conn.execute(query.order_by(t.c.seq).limit(limit))
+        ).where(t.c.status == PENDING, t.c.seq.between(seqs[0], seqs[-1]))
+        rows = conn.execute(query.order_by(t.c.seq))
         return [PendingEvent(**row._mapping) for row in rows]
 
     def _apply(self, conn: Connection, events: list[PendingEvent], now: datetime) -> ApplyStats:

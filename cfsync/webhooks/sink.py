@@ -17,11 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from ..dbthread import DbThread, together_or_alone
 from ..logfmt import logfmt
 from ..store.webhooks import TRANSIENT, ApplyStats, IncomingEvent, WebhookEvents
 
@@ -57,7 +56,7 @@ class EventSink:
         self.totals = ApplyStats()
         self.received = 0
         self.duplicates = 0
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfsync-webhooks-db")
+        self._db = DbThread("cfsync-webhooks-db")
         self._waiting: list[tuple[IncomingEvent, asyncio.Future[bool]]] = []
         self._wake = asyncio.Event()
         self._dirty = True  # pending events may exist in the database
@@ -68,12 +67,9 @@ class EventSink:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
 
-    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
     async def start(self) -> ApplyStats:
         """Apply what a previous run left pending, then start taking deliveries."""
-        repaired = await self._db(self.events.apply_all, self.max_batch)
+        repaired = await self._db.call(self.events.apply_all, self.max_batch)
         self._tally(repaired)
         self._dirty = False
         self._task = asyncio.create_task(self._run(), name="cfsync-webhooks-sink")
@@ -104,7 +100,7 @@ class EventSink:
             # What is still pending then is applied on the next start.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._task, grace)
-        self._executor.shutdown(wait=True)
+        self._db.close()
 
     async def drained(self, within: float = 30.0) -> bool:
         """Wait until every delivery handed in is committed and nothing is left pending (for tests and
@@ -113,7 +109,7 @@ class EventSink:
         deadline = loop.time() + within
         while loop.time() < deadline:
             if not self._waiting and not self._busy and not self._dirty:
-                counts = await self._db(self.events.counts)
+                counts = await self._db.call(self.events.counts)
                 if counts["pending"] == 0:
                     return True
                 self._dirty = True
@@ -178,23 +174,16 @@ class EventSink:
         self._dirty = True
 
     async def _stored(self, events: list[IncomingEvent]) -> list[bool | BaseException]:
-        """Insert the batch; if that fails, each event alone, so one bad event costs only its own answer."""
         try:
-            return list(await self._db(self.events.insert, events, datetime.now(UTC)))
-        except Exception as exc:
-            if len(events) == 1:
-                log.error(logfmt(event="webhook_store_failed", error=_oneline(exc)))
-                return [exc]
-        out: list[bool | BaseException] = []
-        for event in events:
-            out += await self._stored([event])
-        return out
+            return await self._db.call(_insert, self.events, events)
+        except Exception as exc:  # the thread is gone (closing): nothing was stored
+            return [exc] * len(events)
 
     async def _apply(self) -> None:
         loop = asyncio.get_running_loop()
         self._last_apply = loop.time()
         try:
-            stats = await self._db(self.events.apply_pending, self.max_batch)
+            stats = await self._db.call(self.events.apply_pending, self.max_batch)
         except TRANSIENT as exc:
             log.warning(logfmt(event="webhook_apply_deferred", error=_oneline(exc)))
             self._apply_after = loop.time() + self.retry_delay
@@ -211,6 +200,19 @@ class EventSink:
         if stats.total < self.max_batch:
             self._dirty = False
             self._backlog = 0
+
+
+def _insert(store: WebhookEvents, events: list[IncomingEvent]) -> list[bool | BaseException]:
+    """On the database thread: the batch in one transaction; if that fails, each event alone, so one bad
+    event costs only its own answer."""
+    out: list[bool | BaseException] = []
+    for some, outcome in together_or_alone(events, lambda some: store.insert(some, datetime.now(UTC))):
+        if isinstance(outcome, Exception):
+            log.error(logfmt(event="webhook_store_failed", error=_oneline(outcome)))
+            out += [outcome] * len(some)
+        else:
+            out += outcome
+    return out
 
 
 def _oneline(exc: BaseException) -> str:
