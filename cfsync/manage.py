@@ -29,24 +29,20 @@ from .config import ALL_CONNECTIONS, AccountConfig, Config
 from .engine.apply import apply_record
 from .errors import ConfigError, RecordError
 from .resources.catalog import CATALOG
+from .resources.transform import storable
 from .store.store import Store
 
 __all__ = [
-    "SECRET_FIELDS",
     "WriteSession",
     "ids_for",
     "list_webhook_endpoints",
     "pick_account",
     "prepare",
-    "storable",
     "workspace_for",
     "write",
 ]
 
 log = logging.getLogger("cfsync.manage")
-
-# Fields an answer shows once and that must never land in `_raw`: the database is read by analysts.
-SECRET_FIELDS = frozenset({"webhook_secret"})
 
 
 def pick_account(config: Config, name: str | None = None) -> AccountConfig:
@@ -81,11 +77,6 @@ def workspace_for(config: Config, workspace_id: int | None, needs: str) -> int:
         f"{len(config.sync.workspaces)} entries, not exactly one",
         option="workspace",
     )
-
-
-def storable(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record without the fields that must not be stored (the one-time webhook secret)."""
-    return {k: v for k, v in record.items() if k not in SECRET_FIELDS}
 
 
 def ids_for(config: Config, op: WriteOperation, ids: Mapping[str, int | str] | None) -> dict[str, int | str]:

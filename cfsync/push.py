@@ -30,10 +30,10 @@ from .config import Config
 from .dbthread import DbThread
 from .engine.apply import scope_of
 from .errors import ApiError, AuthError, ConfigError, ForbiddenError, NotFoundError, RecordError
-from .manage import WriteSession, ids_for, storable
+from .manage import WriteSession, ids_for
 from .push_input import Row, format_of, read_rows
 from .resources.catalog import CATALOG
-from .resources.transform import RecordRows, to_rows
+from .resources.transform import RecordRows, storable, to_rows
 from .tally import Tally
 
 __all__ = ["RESULT_COLUMNS", "PushCounts", "PushSummary", "push_contacts", "results_path"]

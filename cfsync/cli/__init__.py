@@ -5,12 +5,12 @@ Exit codes: 0 done, 1 finished with failed partitions (or another runtime failur
 commands to the root group.
 """
 
-from . import api, connections, push, sandbox, status, sync, webhooks_serve, writes
+from . import api, catalog, connections, push, sandbox, setup, status, sync, webhooks, writes
 from .base import cli
 
 __all__ = ["cli", "main"]
 
-_COMMANDS = (api, connections, push, sandbox, status, sync, webhooks_serve, writes)
+_COMMANDS = (api, catalog, connections, push, sandbox, setup, status, sync, webhooks, writes)
 
 
 def main() -> None:

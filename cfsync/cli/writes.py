@@ -16,7 +16,8 @@ import click
 
 from ..client.writes import DELETE, REFETCH, WriteOperation, Written, operation
 from ..config import Config
-from ..manage import SECRET_FIELDS, WriteSession, list_webhook_endpoints, prepare
+from ..manage import WriteSession, prepare
+from ..resources.transform import SECRET_FIELDS
 from .base import cli, config_of
 from .inputs import (
     WORKSPACE_HELP,
@@ -28,7 +29,7 @@ from .inputs import (
     workspace_option,
 )
 
-__all__ = ["contacts", "enrollments", "fulfillments", "images", "orders", "products", "webhooks"]
+__all__ = ["contacts", "enrollments", "fulfillments", "images", "orders", "products", "write_command"]
 
 
 @cli.group()
@@ -61,17 +62,7 @@ def images() -> None:
     """Add images to a workspace from a URL."""
 
 
-@cli.group()
-def webhooks() -> None:
-    """Outgoing webhooks: endpoints, and the receiver that applies deliveries (serve, register, prune)."""
-
-
-@webhooks.group()
-def endpoints() -> None:
-    """The endpoints ClickFunnels posts events to."""
-
-
-def _write_command(group: click.Group, verb: str, op_name: str, help_text: str, arg: str = "") -> None:
+def write_command(group: click.Group, verb: str, op_name: str, help_text: str, arg: str = "") -> None:
     """Add `cfsync <group> <verb> [ARG]` for one write operation; its options follow from the operation
     (a workspace in the path, a body, a destructive method)."""
     op = operation(op_name)
@@ -183,12 +174,9 @@ _COMMANDS: tuple[tuple[click.Group, str, str, str, str], ...] = (
     (fulfillments, "cancel", "fulfillments.cancel", "Cancel a fulfilled fulfillment.", "ID"),
     (enrollments, "create", "courses_enrollments.create", "Enroll a contact in a course.", "COURSE_ID"),
     (enrollments, "update", "courses_enrollments.update", "Suspend or resume an enrollment.", "ID"),
-    (endpoints, "create", "webhooks_outgoing_endpoints.create", "Create an outgoing webhook endpoint.", ""),
-    (endpoints, "update", "webhooks_outgoing_endpoints.update", "Change a webhook endpoint.", "ID"),
-    (endpoints, "delete", "webhooks_outgoing_endpoints.delete", "Delete a webhook endpoint.", "ID"),
 )
 for _spec in _COMMANDS:
-    _write_command(*_spec)
+    write_command(*_spec)
 
 
 @images.command("create")
@@ -209,12 +197,3 @@ def create_image(
     op = operation("images.create")
     fields = collect_fields(field_args, input_file, types=op.fields, wrapper=op.wrapper)
     _perform(ctx, op, {"workspace_id": workspace}, {**fields, "upload_source_url": url}, account)
-
-
-@endpoints.command("list")
-@workspace_option
-@account_option
-@click.pass_context
-def list_endpoints(ctx: click.Context, workspace: int | None, account: str | None) -> None:
-    """Every outgoing webhook endpoint of a workspace, as one JSON array."""
-    echo_json(asyncio.run(list_webhook_endpoints(config_of(ctx), workspace, account=account)))

@@ -15,7 +15,15 @@ from typing import Any
 from ..errors import RecordError
 from .catalog import BOOLEAN, DECIMAL, ID, INTEGER, JSON, TEXT, TIMESTAMP, Column, Resource
 
-__all__ = ["RecordRows", "Scope", "coerce", "to_rows"]
+__all__ = ["SECRET_FIELDS", "RecordRows", "Scope", "coerce", "storable", "to_rows"]
+
+# Fields an answer shows once and that must never land in `_raw`: the database is read by analysts.
+SECRET_FIELDS = frozenset({"webhook_secret"})
+
+
+def storable(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record without the fields that must not be stored (the one-time webhook secret)."""
+    return {k: v for k, v in record.items() if k not in SECRET_FIELDS}
 
 
 @dataclass(frozen=True)

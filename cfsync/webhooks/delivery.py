@@ -17,8 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import RecordError
-from ..manage import storable
-from ..resources.transform import coerce
+from ..resources.transform import coerce, storable
 from ..store.webhooks import IncomingEvent
 from .secrets import SigningKey
 

@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 from ..app import synced_resources
 from ..config import Config, Secret
 from ..errors import CfsyncError, ConfigError
-from ..manage import WriteSession, storable, workspace_for
+from ..manage import WriteSession, workspace_for
 from ..resources.catalog import resource_for_event
+from ..resources.transform import storable
 from .secrets import StoredSecret, check_writable, save_secret
 
 __all__ = ["DOCUMENTED_EVENT_TYPES", "Registered", "default_event_types", "register"]

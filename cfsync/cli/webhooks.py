@@ -1,6 +1,8 @@
-"""`cfsync webhooks serve`, `register` and `prune`: the receiver, the endpoint that feeds it, its table.
+"""`cfsync webhooks`: the endpoints ClickFunnels posts events to, and the receiver that applies them.
 
-Both join the `webhooks` group of cfsync.cli.writes (where `webhooks endpoints ...` lives).
+`endpoints list|create|update|delete` manage the endpoints through the API; `serve` receives, verifies,
+stores and applies deliveries; `register` creates an endpoint for the receiver and keeps its secret;
+`prune` trims the receiver's table.
 """
 
 from __future__ import annotations
@@ -13,12 +15,39 @@ import click
 from .. import app
 from ..config import parse_duration
 from ..errors import CfsyncError
+from ..manage import list_webhook_endpoints
 from . import signals
-from .base import config_of
+from .base import cli, config_of
 from .inputs import account_option, echo_json, workspace_option
-from .writes import webhooks
+from .writes import write_command
 
-__all__ = ["prune", "register_command", "serve"]
+__all__ = ["endpoints", "prune", "register_command", "serve", "webhooks"]
+
+
+@cli.group()
+def webhooks() -> None:
+    """Outgoing webhooks: endpoints, and the receiver that applies deliveries (serve, register, prune)."""
+
+
+@webhooks.group()
+def endpoints() -> None:
+    """The endpoints ClickFunnels posts events to."""
+
+
+@endpoints.command("list")
+@workspace_option
+@account_option
+@click.pass_context
+def list_endpoints(ctx: click.Context, workspace: int | None, account: str | None) -> None:
+    """Every outgoing webhook endpoint of a workspace, as one JSON array."""
+    echo_json(asyncio.run(list_webhook_endpoints(config_of(ctx), workspace, account=account)))
+
+
+write_command(
+    endpoints, "create", "webhooks_outgoing_endpoints.create", "Create an outgoing webhook endpoint."
+)
+write_command(endpoints, "update", "webhooks_outgoing_endpoints.update", "Change a webhook endpoint.", "ID")
+write_command(endpoints, "delete", "webhooks_outgoing_endpoints.delete", "Delete a webhook endpoint.", "ID")
 
 
 @webhooks.command()
