@@ -24,7 +24,7 @@ from typing import Any
 
 from .app import open_store
 from .client.http import ApiClient
-from .client.writes import DELETE, REFETCH, WriteOperation, Writer, Written, operation
+from .client.writes import DELETE, REFETCH, WriteOperation, Writer, Written, list_all, operation
 from .config import ALL_CONNECTIONS, AccountConfig, Config
 from .engine.apply import apply_record
 from .errors import ConfigError, RecordError
@@ -237,5 +237,6 @@ async def list_webhook_endpoints(
     """Every outgoing webhook endpoint of a workspace (all pages); reads only, the database is untouched."""
     chosen = pick_account(config, account)
     workspace = workspace_for(config, workspace_id, "listing webhook endpoints")
+    path = operation("webhooks_outgoing_endpoints.create").url({"workspace_id": workspace})
     async with ApiClient(chosen) as client:
-        return await Writer(client).list_webhook_endpoints(workspace)
+        return await list_all(client, path)

@@ -1,12 +1,11 @@
-"""Typed write operations: create, update, delete and the special actions, checked before they are sent.
+"""The write operations: create, update, delete and the special actions, checked before they are sent.
 
 Each operation is one row of OPERATIONS naming its API operation id; its method, path, body wrapper
-(`{"contact": {...}}`) and allowed body fields all come from the API facts.
+(`{"contact": {...}}`) and allowed body fields all come from the API facts. Operations are named
+`resource.verb` ("contacts.upsert") everywhere: in `cfsync.write`, in WriteSession and on the command line.
 
     async with ApiClient(account) as client:
-        writer = Writer(client)
-        contact = await writer.create_contact(workspace_id, email_address="ann@example.com")
-        upserted = await writer.upsert_contact(workspace_id, email_address="ann@example.com", last_name="Lee")
+        upserted = await Writer(client).run("contacts.upsert", {"workspace_id": 1}, {"email_address": "a@b"})
         upserted.created  # False (200): the contact existed
 """
 
@@ -120,9 +119,6 @@ OPERATIONS: dict[str, WriteOperation] = _table(
     _operation("webhooks_outgoing_endpoints", "delete", "removeWebhooksOutgoingEndpoints", DELETE),
 )
 
-_WEBHOOK_ENDPOINTS = "/workspaces/{workspace_id}/webhooks/outgoing/endpoints"
-
-
 def operation(name: str) -> WriteOperation:
     """An operation by name, `resource.verb` ("contacts.upsert"); ConfigError when there is none."""
     try:
@@ -180,85 +176,3 @@ class Writer:
         if not isinstance(data, dict):
             raise ApiProtocolError(f"expected a record, got {type(data).__name__}", method="GET", url=url)
         return data
-
-    async def _record(
-        self, name: str, ids: Mapping[str, int | str], fields: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        written = await self.run(name, ids, fields)
-        if written.record is None:
-            raise ApiProtocolError("the API answered no record", method=written.operation.method)
-        return written.record
-
-    # -- contacts -------------------------------------------------------------------------------------
-
-    async def create_contact(self, workspace_id: int, **fields: Any) -> dict[str, Any]:
-        return await self._record("contacts.create", {"workspace_id": workspace_id}, fields)
-
-    async def update_contact(self, contact_id: int | str, **fields: Any) -> dict[str, Any]:
-        return await self._record("contacts.update", {"id": contact_id}, fields)
-
-    async def delete_contact(self, contact_id: int | str) -> None:
-        await self.run("contacts.delete", {"id": contact_id})
-
-    async def upsert_contact(self, workspace_id: int, **fields: Any) -> Written:
-        """Create or update by `email_address`; `.created` tells which (201 or 200), `.record` the contact."""
-        return await self.run("contacts.upsert", {"workspace_id": workspace_id}, fields)
-
-    async def gdpr_destroy_contact(self, contact_id: int | str) -> None:
-        """Wipe the contact's personal data for good; the record stays, redacted."""
-        await self.run("contacts.gdpr_destroy", {"id": contact_id})
-
-    # -- products, orders, fulfillments ---------------------------------------------------------------
-
-    async def create_product(self, workspace_id: int, **fields: Any) -> dict[str, Any]:
-        return await self._record("products.create", {"workspace_id": workspace_id}, fields)
-
-    async def update_product(self, product_id: int | str, **fields: Any) -> dict[str, Any]:
-        return await self._record("products.update", {"id": product_id}, fields)
-
-    async def archive_product(self, product_id: int | str) -> dict[str, Any]:
-        """ConflictError (409) when it is already archived."""
-        return await self._record("products.archive", {"id": product_id}, {})
-
-    async def unarchive_product(self, product_id: int | str) -> dict[str, Any]:
-        """ConflictError (409) when it is not archived."""
-        return await self._record("products.unarchive", {"id": product_id}, {})
-
-    async def update_order(self, order_id: int | str, **fields: Any) -> dict[str, Any]:
-        return await self._record("orders.update", {"id": order_id}, fields)
-
-    async def create_fulfillment(self, workspace_id: int, **fields: Any) -> dict[str, Any]:
-        return await self._record("fulfillments.create", {"workspace_id": workspace_id}, fields)
-
-    async def cancel_fulfillment(self, fulfillment_id: int | str) -> dict[str, Any]:
-        """Only from `fulfilled`; ConflictError (409) when already cancelled."""
-        return await self._record("fulfillments.cancel", {"id": fulfillment_id}, {})
-
-    # -- courses, images, webhooks --------------------------------------------------------------------
-
-    async def create_enrollment(self, course_id: int, **fields: Any) -> dict[str, Any]:
-        return await self._record("courses_enrollments.create", {"course_id": course_id}, fields)
-
-    async def update_enrollment(self, enrollment_id: int | str, **fields: Any) -> dict[str, Any]:
-        return await self._record("courses_enrollments.update", {"id": enrollment_id}, fields)
-
-    async def create_image(self, workspace_id: int, upload_source_url: str, **fields: Any) -> dict[str, Any]:
-        """The API downloads the image from `upload_source_url`."""
-        fields = {**fields, "upload_source_url": upload_source_url}
-        return await self._record("images.create", {"workspace_id": workspace_id}, fields)
-
-    async def list_webhook_endpoints(self, workspace_id: int) -> list[dict[str, Any]]:
-        """Every outgoing webhook endpoint of the workspace, all pages."""
-        path = _WEBHOOK_ENDPOINTS.replace("{workspace_id}", quote(str(workspace_id), safe=""))
-        return await list_all(self.client, path)
-
-    async def create_webhook_endpoint(self, workspace_id: int, **fields: Any) -> dict[str, Any]:
-        """The answer carries `webhook_secret`, the signing key: the API shows it this once only."""
-        ids = {"workspace_id": workspace_id}
-        return await self._record("webhooks_outgoing_endpoints.create", ids, fields)
-
-    async def update_webhook_endpoint(self, endpoint_id: int | str, **fields: Any) -> dict[str, Any]:
-        return await self._record("webhooks_outgoing_endpoints.update", {"id": endpoint_id}, fields)
-
-    async def delete_webhook_endpoint(self, endpoint_id: int | str) -> None:
-        await self.run("webhooks_outgoing_endpoints.delete", {"id": endpoint_id})

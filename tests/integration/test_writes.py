@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from cfsync import app
 from cfsync.client.fields import FieldError, check_fields, from_text
 from cfsync.client.http import ApiClient
-from cfsync.client.writes import OPERATIONS, Writer, operation
+from cfsync.client.writes import OPERATIONS, Writer, list_all, operation
 from cfsync.config import Config, parse_config
 from cfsync.errors import (
     BadRequestError,
@@ -405,7 +405,9 @@ async def test_a_create_is_resent_only_when_the_api_cannot_have_acted(sb, server
     async with ApiClient(account, sleep=Sleeps()) as client:
         writer = Writer(client)
         sb.faults.fail_next("429", path="/contacts$", method="POST")
-        made = await writer.create_contact(ws, email_address="one@example.com")
+        made = (
+            await writer.run("contacts.create", {"workspace_id": ws}, {"email_address": "one@example.com"})
+        ).record
         assert made["email_address"] == "one@example.com"
         assert client.stats.rate_limited == 1
 
@@ -413,39 +415,61 @@ async def test_a_create_is_resent_only_when_the_api_cannot_have_acted(sb, server
         with pytest.raises(
             RetriableApiError, match="HTTP 502; not retried, because the API may have done it"
         ):
-            await writer.create_contact(ws, email_address="two@example.com")
+            await writer.run("contacts.create", {"workspace_id": ws}, {"email_address": "two@example.com"})
         assert [r.status for r in sb.requests if r.api_path == f"/workspaces/{ws}/contacts"][-1:] == [502]
 
         sb.faults.fail_next("502", path="/contacts/", method="PUT")
-        updated = await writer.update_contact(made["id"], first_name="Resent")  # an update is safe to resend
-        assert updated["first_name"] == "Resent"
+        updated = await writer.run("contacts.update", {"id": made["id"]}, {"first_name": "Resent"})
+        assert updated.record["first_name"] == "Resent", "an update is safe to resend"
         sb.faults.fail_next("reset", path="/upsert$", method="POST")
-        upserted = await writer.upsert_contact(ws, email_address="one@example.com", last_name="Again")
+        upserted = await writer.run(
+            "contacts.upsert",
+            {"workspace_id": ws},
+            {"email_address": "one@example.com", "last_name": "Again"},
+        )
         assert (upserted.created, upserted.record["last_name"]) == (False, "Again")
 
 
-async def test_writer_typed_calls(sb, server, ws, tmp_path):
+async def test_every_operation_runs_by_name_against_the_sandbox(sb, server, ws, tmp_path):
     account = make_config(server.url, f"sqlite:///{tmp_path}/x.db", sb, [ws]).api
     async with ApiClient(account) as client:
         writer = Writer(client)
-        contact = await writer.create_contact(ws, email_address="typed@example.com")
-        assert (await writer.upsert_contact(ws, email_address="typed@example.com")).created is False
-        await writer.gdpr_destroy_contact(contact["id"])
+
+        async def run(op, ids, **fields):
+            return (await writer.run(op, ids, fields)).record
+
+        contact = await run("contacts.create", {"workspace_id": ws}, email_address="typed@example.com")
+        upserted = await writer.run(
+            "contacts.upsert", {"workspace_id": ws}, {"email_address": "typed@example.com"}
+        )
+        assert upserted.created is False
+        await run("contacts.gdpr_destroy", {"id": contact["id"]})
         assert (await writer.fetch("contacts.gdpr_destroy", contact["id"]))["email_address"] is None
-        await writer.delete_contact(contact["id"])
-        product = await writer.create_product(ws, name="P")
-        assert (await writer.archive_product(product["id"]))["archived"] is True
-        assert (await writer.unarchive_product(product["id"]))["archived"] is False
-        assert (await writer.update_product(product["id"], name="Q"))["name"] == "Q"
-        image = await writer.create_image(ws, "https://example.com/x/dog.jpg", alt_text="a dog")
+        await run("contacts.delete", {"id": contact["id"]})
+        product = await run("products.create", {"workspace_id": ws}, name="P")
+        assert (await run("products.archive", {"id": product["id"]}))["archived"] is True
+        assert (await run("products.unarchive", {"id": product["id"]}))["archived"] is False
+        assert (await run("products.update", {"id": product["id"]}, name="Q"))["name"] == "Q"
+        image = await run(
+            "images.create",
+            {"workspace_id": ws},
+            upload_source_url="https://example.com/x/dog.jpg",
+            alt_text="a dog",
+        )
         assert image["alt_text"] == "a dog"
-        endpoint = await writer.create_webhook_endpoint(ws, url="https://h.example.com/x", name="x")
+        endpoint = await run(
+            "webhooks_outgoing_endpoints.create",
+            {"workspace_id": ws},
+            url="https://h.example.com/x",
+            name="x",
+        )
         assert "webhook_secret" in endpoint
-        await writer.update_webhook_endpoint(endpoint["id"], name="y")
-        await writer.delete_webhook_endpoint(endpoint["id"])
-        assert endpoint["id"] not in [e["id"] for e in await writer.list_webhook_endpoints(ws)]
+        await run("webhooks_outgoing_endpoints.update", {"id": endpoint["id"]}, name="y")
+        await run("webhooks_outgoing_endpoints.delete", {"id": endpoint["id"]})
+        path = f"/workspaces/{ws}/webhooks/outgoing/endpoints"
+        assert endpoint["id"] not in [e["id"] for e in await list_all(client, path)]
         with pytest.raises(FieldError):
-            await writer.update_order(1, note="typo")
+            await run("orders.update", {"id": 1}, note="typo")
 
 
 def test_pick_account_names_one_maton_connection():
