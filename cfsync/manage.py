@@ -28,6 +28,7 @@ from .client.writes import DELETE, REFETCH, WriteOperation, Writer, Written, lis
 from .config import ALL_CONNECTIONS, AccountConfig, Config
 from .engine.apply import apply_record
 from .errors import ConfigError, RecordError
+from .logfmt import logfmt
 from .resources.catalog import CATALOG
 from .resources.transform import storable
 from .store.store import Store
@@ -186,7 +187,14 @@ class WriteSession:
             record = storable(written.record)
             apply_record(self.store, self.account.name, resource, record, parent_id=parent_id)
         except RecordError as exc:
-            log.warning("the API accepted %s but its answer does not fit the table: %s", op.name, exc)
+            log.warning(
+                logfmt(
+                    event="answer_not_stored",
+                    operation=op.name,
+                    error=str(exc),
+                    detail="the API accepted the write; its answer does not fit the table",
+                )
+            )
 
 
 async def write(

@@ -14,7 +14,7 @@ from rich.text import Text
 from .engine.ports import Partition, RunProgress, RunSummary, WriteResult
 from .logfmt import logfmt
 
-__all__ = ["LogReporter", "RichReporter", "logfmt", "progress_line", "summary_line"]
+__all__ = ["LogReporter", "RichReporter", "duration", "logfmt", "progress_line", "summary_line"]
 
 log = logging.getLogger("cfsync.sync")
 
@@ -38,8 +38,9 @@ def summary_line(summary: RunSummary) -> str:
 
 
 def progress_line(progress: RunProgress) -> str:
-    """What the run has done and what it is waiting for: partitions, rows, requests, 429s, the pace, the
-    requests open and how long the oldest has waited, a hold in force."""
+    """What the run has done and what it is waiting for: partitions (done/started so far: nested ones are
+    found as their parents are read), rows, requests, 429s, the pace, the requests open and how long the
+    oldest has waited, a hold in force, and an ETA while a list of known size is read."""
     fields: dict[str, Any] = {
         "event": "progress",
         "partitions": f"{progress.partitions_done}/{progress.partitions_started}",
@@ -55,7 +56,19 @@ def progress_line(progress: RunProgress) -> str:
         fields["oldest_open"] = f"{progress.oldest_open:.0f}s"
     if progress.held_for > 0:
         fields["held"] = f"{progress.held_for:.0f}s"
+    if progress.eta is not None:
+        fields["eta"] = duration(progress.eta)
     return logfmt(**fields)
+
+
+def duration(seconds: float) -> str:
+    """42s, 6m40s, 2h05m: short enough for a log field, exact enough for a wait."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 class LogReporter:
@@ -96,12 +109,31 @@ class LogReporter:
 
 
 class _Display(Progress):
-    """rich's progress table with a status line under it."""
+    """rich's progress table, fitted to the terminal: a line per resource being read (as many as fit), the
+    finished ones folded into one line, and a status line; so it never scrolls, even 24 lines high."""
 
     status = ""
+    over = False  # the run ended: every resource is done (some had nothing to read)
 
     def get_renderables(self) -> Iterable[RenderableType]:
-        yield self.make_tasks_table(self.tasks)
+        if not hasattr(self, "live"):
+            return  # rich asks once before the display is set up
+        running = [t for t in self.tasks if t.fields["seen"] > t.fields["done"]]
+        finished = [
+            t for t in self.tasks if t.fields["seen"] == t.fields["done"] and (t.fields["seen"] or self.over)
+        ]
+        waiting = len(self.tasks) - len(running) - len(finished)
+        room = max(1, self.console.height - 4)  # the table's lines; then "more", the fold, the status
+        if running:
+            yield self.make_tasks_table(running[:room])
+        if len(running) > room:
+            yield Text(f"  … and {len(running) - room} more being read", style="dim")
+        rows = sum(t.fields["rows"] for t in finished)
+        failed = sum(t.fields["failed_count"] for t in finished)
+        fold = f"✓ {len(finished)} of {len(self.tasks)} resources done, {rows:,} rows"
+        fold += f", {failed} partitions failed" if failed else ""
+        fold += f"; {waiting} not started yet" if waiting else ""
+        yield Text(fold, style="red" if failed else "green")
         if self.status:
             yield Text(self.status, style="dim")
 
@@ -134,7 +166,7 @@ class RichReporter:
 
     def _fields(self, name: str) -> dict[str, Any]:
         c = self._counts[name]
-        return {**c, "failed": f"{c['failed']} failed" if c["failed"] else ""}
+        return {**c, "failed": f"{c['failed']} failed" if c["failed"] else "", "failed_count": c["failed"]}
 
     def tick(self, progress: RunProgress) -> None:
         """A line under the resources: the requests, their 429s, the pace, what is open and held."""
@@ -147,6 +179,8 @@ class RichReporter:
                 text += f" (oldest {progress.oldest_open:.0f} s)"
         if progress.held_for > 0:
             text += f", held {progress.held_for:.0f} s"
+        if progress.eta is not None:
+            text += f", about {duration(progress.eta)} left"
         self._progress.status = text
 
     def _update(self, name: str, **extra: Any) -> None:
@@ -172,6 +206,7 @@ class RichReporter:
         for name in self._tasks:
             self._update(name, total=1, completed=1)
         if self._progress is not None:
+            self._progress.over = True
             self._progress.stop()
             self._progress = None
         for partition, error in summary.failures:

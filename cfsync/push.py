@@ -30,6 +30,7 @@ from .config import Config
 from .dbthread import DbThread
 from .engine.apply import scope_of
 from .errors import ApiError, AuthError, ConfigError, ForbiddenError, NotFoundError, RecordError
+from .logfmt import logfmt
 from .manage import WriteSession, ids_for
 from .push_input import Row, format_of, read_rows
 from .resources.catalog import CATALOG
@@ -55,6 +56,8 @@ class PushCounts(Tally):
     invalid: int = 0
     failed: int = 0
     done_before: int = 0  # rows an earlier push of the same file upserted (in the results file): skipped
+    requests: int = 0  # HTTP attempts so far, retries included
+    rate_limited: int = 0  # 429 answers so far
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class _Run:
         self.out.flush()
         self.counts.rows += 1
         setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+        stats = self.session.client.stats
+        self.counts.requests, self.counts.rate_limited = stats.requests, stats.rate_limited
         if self.on_row is not None:
             self.on_row(self.counts)
 
@@ -167,7 +172,7 @@ async def push_contacts(
         requests,
     )
     if run.stop is not None:
-        log.warning("push stopped after %d rows (results so far in %s)", run.counts.rows, summary.results)
+        log.warning(logfmt(event="push_stopped", rows=run.counts.rows, results=summary.results))
         raise run.stop
     return summary
 
@@ -303,7 +308,13 @@ def _store_batch(session: WriteSession, records: list[dict[str, Any]]) -> None:
             scope = scope_of(session.store, session.account.name, resource, record)
             built = to_rows(resource, storable(record), scope, now)
         except RecordError as exc:
-            log.warning("contact not stored locally (the API has it; the next sync retries): %s", exc)
+            log.warning(
+                logfmt(
+                    event="contact_not_stored",
+                    error=str(exc),
+                    detail="the API has it; the next sync stores it",
+                )
+            )
             continue
         rows[built.row["id"]] = built
     session.store.upsert(resource, list(rows.values()))

@@ -13,8 +13,9 @@ import click
 from .. import __version__
 from ..config import Config, load_config
 from ..errors import CfsyncError
+from ..logfmt import LogfmtFormatter
 
-__all__ = ["cli", "config_of", "fail"]
+__all__ = ["cli", "config_of", "fail", "is_quiet", "setup_logging"]
 
 log = logging.getLogger("cfsync")
 
@@ -60,14 +61,22 @@ def config_of(ctx: click.Context) -> Config:
     return config
 
 
-def _setup_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO
+# What `-v` adds: retries and 429s, pace changes, each partition, the receiver's deliveries; `-vv`
+# turns on every cfsync logger at debug, each request included.
+_VERBOSE = ("cfsync.retry", "cfsync.rate", "cfsync.sync", "cfsync.push", "cfsync.webhooks")
+
+
+def setup_logging(verbose: int, quiet: bool = False) -> None:
+    """Log lines on stderr, in logfmt. `quiet`: warnings and errors only (cron mails nothing on
+    success); `verbose` 1 or 2: more detail, as `_VERBOSE` says."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("ts=%(asctime)s level=%(levelname)s %(message)s"))
+    handler.setFormatter(LogfmtFormatter())
     root = logging.getLogger("cfsync")
     root.handlers[:] = [handler]
-    root.setLevel(level)
     root.propagate = False
+    root.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO)
+    for name in _VERBOSE:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose == 1 and not quiet else logging.NOTSET)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,9 +87,22 @@ def _setup_logging(verbose: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Config file [default: $CFSYNC_CONFIG, else ./cfsync.toml].",
 )
-@click.option("-v", "--verbose", count=True, help="More log lines (-vv: every partition).")
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More log lines: -v adds retries, 429s, pace changes and each partition; -vv each request.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors: nothing on success (for cron).")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
+def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
     """Copy ClickFunnels 2.0 accounts into SQLite or PostgreSQL and keep them current."""
-    ctx.obj = {"config_path": config_path}
-    _setup_logging(verbose + 1)
+    if quiet and verbose:
+        raise click.UsageError("-q and -v say opposite things: give one")
+    ctx.obj = {"config_path": config_path, "quiet": quiet}
+    setup_logging(verbose, quiet)
+
+
+def is_quiet(ctx: click.Context) -> bool:
+    """`cfsync -q`: print nothing on success."""
+    return bool((ctx.find_root().obj or {}).get("quiet"))

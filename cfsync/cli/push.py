@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
+import time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 from rich.console import Console
@@ -12,13 +15,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..errors import Interrupted
 from ..logfmt import logfmt
+from ..progress import duration
 from ..push import PushCounts, PushSummary, push_contacts, results_path
 from ..push_input import FORMATS
 from . import signals
-from .base import cli, config_of
+from .base import cli, config_of, is_quiet
 from .inputs import account_option, workspace_option
 
 __all__ = ["push"]
+
+log = logging.getLogger("cfsync.push")
 
 
 @cli.group()
@@ -46,6 +52,14 @@ def push() -> None:
     help="Requests to keep going at once [default: the account's max_in_flight].",
 )
 @click.option("--progress/--no-progress", default=None, help="Progress bar [default: on a terminal].")
+@click.option(
+    "--progress-every",
+    type=click.FloatRange(min=1),
+    default=60,
+    show_default=True,
+    metavar="SECONDS",
+    help="Without the bar: a progress line this often (rows, requests, 429s, pace, ETA).",
+)
 @account_option
 @click.pass_context
 def contacts(
@@ -56,6 +70,7 @@ def contacts(
     results: Path | None,
     workers: int | None,
     progress: bool | None,
+    progress_every: float,
     account: str | None,
 ) -> None:
     """Upsert contacts by email_address from FILE ('-' = stdin): CSV with a header row, or JSON lines.
@@ -68,18 +83,20 @@ def contacts(
     config = config_of(ctx)
     source: Path | TextIO = Path(file) if file != "-" else sys.stdin
     target = results or results_path(file)
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = _Bar(_count_rows(file)) if show else None
+    show = sys.stderr.isatty() and not is_quiet(ctx) if progress is None else progress
+    total = _count_rows(file)
+    bar = _Bar(total) if show else None
     seen = PushCounts()
 
     def on_row(counts: PushCounts) -> None:
-        seen.rows = counts.rows
+        vars(seen).update(vars(counts))
         if bar is not None:
             bar.update(counts)
 
-    try:
-        summary = signals.run(
-            push_contacts(
+    async def pushing() -> PushSummary:
+        ticker = None if show else asyncio.create_task(_log_progress(seen, total, progress_every))
+        try:
+            return await push_contacts(
                 config,
                 source,
                 results=target,
@@ -89,14 +106,19 @@ def contacts(
                 workers=workers,
                 on_row=on_row,
             )
-        )
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+
+    try:
+        summary = signals.run(pushing())
     except Interrupted as stopped:
         where = f"{seen.rows} rows reported in {target}; rerun the same command to go on"
         raise Interrupted(stopped.signal_name, where) from None
     finally:
         if bar is not None:
             bar.stop()
-    click.echo(_summary_line(summary), err=True)
+    log.info(_summary_line(summary))
     if not summary.ok:
         sys.exit(1)
 
@@ -116,6 +138,28 @@ def _summary_line(summary: PushSummary) -> str:
         rows_per_second=f"{summary.rows_per_second:.0f}",
         results=summary.results,
     )
+
+
+async def _log_progress(seen: PushCounts, total: int | None, every: float) -> None:
+    """A line every `every` seconds, whether rows moved or not (a push held by 429s says so)."""
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        pace = seen.rows / (time.monotonic() - started)
+        fields: dict[str, Any] = {
+            "event": "push_progress",
+            "rows": f"{seen.rows}/{total}" if total is not None else seen.rows,
+            "created": seen.created,
+            "updated": seen.updated,
+            "invalid": seen.invalid,
+            "failed": seen.failed,
+            "requests": seen.requests,
+            "rate_limited": seen.rate_limited,
+            "pace": f"{pace:.3g}/s",
+        }
+        if total is not None and pace > 0:
+            fields["eta"] = duration(max(0, total - seen.rows - seen.done_before) / pace)
+        log.info(logfmt(**fields))
 
 
 def _count_rows(file: str) -> int | None:

@@ -13,7 +13,7 @@ from ..progress import RichReporter
 from ..store.db import redacted
 from ..store.migrate import current_revision
 from . import signals
-from .base import cli, config_of
+from .base import cli, config_of, is_quiet
 
 __all__ = ["db", "demo", "init"]
 
@@ -60,7 +60,8 @@ def upgrade(ctx: click.Context) -> None:
     store = app.open_store(config)
     revision = current_revision(store.engine)
     store.close()
-    click.echo(f"database {redacted(config.database.url)} is at revision {revision}")
+    if not is_quiet(ctx):
+        click.echo(f"database {redacted(config.database.url)} is at revision {revision}")
 
 
 @cli.command()

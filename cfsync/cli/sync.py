@@ -12,7 +12,7 @@ from ..engine.ports import RunSummary
 from ..errors import Interrupted
 from ..progress import LogReporter, RichReporter, summary_line
 from . import signals
-from .base import cli, config_of, fail
+from .base import cli, config_of, fail, is_quiet
 
 __all__ = ["sync"]
 
@@ -75,7 +75,7 @@ def sync(
     longer lists.
     """
     config = config_of(ctx)
-    show_progress = sys.stderr.isatty() if progress is None else progress
+    show_progress = sys.stderr.isatty() and not is_quiet(ctx) if progress is None else progress
     reporter = RichReporter() if show_progress else LogReporter(every=progress_every)
     try:
         summary = signals.run(

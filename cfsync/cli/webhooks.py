@@ -17,7 +17,7 @@ from ..config import parse_duration
 from ..errors import CfsyncError
 from ..manage import list_webhook_endpoints
 from . import signals
-from .base import cli, config_of
+from .base import cli, config_of, is_quiet
 from .inputs import account_option, echo_json, workspace_option
 from .writes import write_command
 
@@ -157,6 +157,8 @@ def prune(ctx: click.Context, older_than: timedelta, as_json: bool) -> None:
         gone = prune_events(store, before)
     if as_json:
         echo_json({"before": before.isoformat(), "pruned": gone})
+    if is_quiet(ctx):
+        return
     click.echo(
         f"cfsync: pruned {sum(gone.values())} webhook events received before "
         f"{before.isoformat(timespec='seconds')} ("

@@ -7,13 +7,16 @@ Kept apart from the HTTP session so that the pacing and retry logic runs on a fa
 from __future__ import annotations
 
 import json
+import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
 
 from ..errors import ApiUnavailableError, RetriableApiError
+from ..logfmt import logfmt
 from ..tally import Tally
 from .budget import Budget
 from .retry import (
@@ -27,6 +30,10 @@ from .retry import (
 )
 
 __all__ = ["Answer", "RequestStats", "Send", "send_with_retries"]
+
+# `cfsync -v` shows retries and 429s; `-vv` every request too. Neither ever shows a header or a body.
+retry_log = logging.getLogger("cfsync.retry")
+request_log = logging.getLogger("cfsync.http")
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ async def send_with_retries(
             await budget.acquire(sleep)
             ticket = budget.sent()
             stats.requests += 1
+            started = time.monotonic()
             try:
                 answer = await send()
             except Exception as exc:
@@ -101,6 +109,16 @@ async def send_with_retries(
             finally:
                 sent_at = budget.answered(ticket)
         status = answer.status
+        if request_log.isEnabledFor(logging.DEBUG):
+            request_log.debug(
+                logfmt(
+                    event="request",
+                    method=method,
+                    path=path,
+                    status=status or reason,
+                    ms=round(1000 * (time.monotonic() - started)),
+                )
+            )
         outcome = classify(status) if status else Outcome.RETRY
         if outcome is Outcome.OK:
             budget.on_success(sent_at)
@@ -132,6 +150,16 @@ async def send_with_retries(
                 break
             delay = failure_delay(failures - 1, rand=rand)
         stats.retries += 1
+        retry_log.debug(
+            logfmt(
+                event="rate_limited" if status == 429 else "retry",
+                method=method,
+                path=path,
+                reason=reason,
+                attempt=failures + throttles,
+                wait=f"{delay:.1f}s",
+            )
+        )
     tries = failures + throttles
     outage = budget.outage_since(first_failure or budget.now(), max(3, attempts))
     if outage is not None:

@@ -119,6 +119,7 @@ OPERATIONS: dict[str, WriteOperation] = _table(
     _operation("webhooks_outgoing_endpoints", "delete", "removeWebhooksOutgoingEndpoints", DELETE),
 )
 
+
 def operation(name: str) -> WriteOperation:
     """An operation by name, `resource.verb` ("contacts.upsert"); ConfigError when there is none."""
     try:

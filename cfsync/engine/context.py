@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..client.paginate import ListPage
 from ..errors import RecordError
 from ..resources.transform import coerce
-from .ports import ListSource, Partition, Reporter, RunSummary, StorePort, WriteResult
+from .ports import ListSource, Partition, PartitionKey, Reporter, RunSummary, StorePort, WriteResult
 from .segments import Segment
 from .writer import PageRequest, PageWriter
 
@@ -34,6 +34,8 @@ class PassContext:
     summary: RunSummary
     reporter: Reporter
     newest: datetime | None = None  # newest updated_at seen in this pass
+    # Pages left to read, by partition, where the walk can tell (a list cut into segments): for an ETA.
+    pages_left: dict[PartitionKey, Callable[[], float]] = field(default_factory=dict)
 
     def count(self, result: WriteResult) -> None:
         self.summary.rows[self.part.resource.name].add(result)

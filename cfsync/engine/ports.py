@@ -167,6 +167,14 @@ class RunProgress:
     waiting: int  # requests waiting for their turn
     oldest_open: float | None  # seconds the oldest open request has waited for its answer
     held_for: float  # seconds every request of some budget is still held back
+    pages_left: float | None = None  # of the lists being walked in segments (whose size is known)
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds until the lists of known size are read, at the current pace; None when unknown."""
+        if self.pages_left is None or self.pace <= 0:
+            return None
+        return self.pages_left / self.pace
 
 
 class StorePort(Protocol):

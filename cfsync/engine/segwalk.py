@@ -20,6 +20,10 @@ async def walk_segments(
     """Walk every unfinished segment concurrently; when one ends, split the busiest (needs the density of
     ids, known only for a plan made in this run). Then the partition's cursor moves past the end."""
     hi = max(s.end if s.end is not None else s.cursor for s in segments)
+    if density:
+        run.pages_left[run.part.key] = lambda: sum(
+            s.remaining_pages(hi, density) for s in segments if not s.done
+        )
     tasks = {asyncio.ensure_future(_walk(run, s, sweeping)): s for s in segments if not s.done}
     try:
         while tasks:
@@ -34,6 +38,7 @@ async def walk_segments(
                 segments.append(fresh)
                 tasks[asyncio.ensure_future(_walk(run, fresh, sweeping))] = fresh
     finally:
+        run.pages_left.pop(run.part.key, None)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -98,6 +98,7 @@ class Syncer:
         self.tick_seconds = tick_seconds
         self.db_patience = db_patience
         self._done = 0
+        self._pages_left: dict[PartitionKey, Callable[[], float]] = {}  # see walk_partition
         self._workspaces_seen: set[int] = set()  # workspace ids the teams list (parents walked under)
         self._workspaces_failed = False
         self.claims = claims
@@ -199,6 +200,7 @@ class Syncer:
                 summary=summary,
                 reporter=self.reporter,
                 max_segments=client.account.max_in_flight,
+                pages_left=self._pages_left,
             )
         except (AuthError, DatabaseError):
             raise  # the account, or the database, is unusable: the whole run stops
@@ -217,7 +219,7 @@ class Syncer:
         except CfsyncError as exc:
             error = str(exc)
         except Exception as exc:  # a bug must not stop the other partitions; it is reported as failed
-            log.exception("partition %s failed", part.key)
+            log.exception(logfmt(event="partition_error", partition=part.key))
             error = f"{type(exc).__name__}: {exc}"
         if error is not None:
             self._workspaces_failed |= part.resource.name in ("teams", "workspaces")
@@ -241,7 +243,7 @@ class Syncer:
             gone = await self._db(self.store.retire_partition, part, parent, summary.run_id, self.clock())
             summary.rows.setdefault(parent.name, WriteResult()).deleted += 1
             summary.rows.setdefault(part.resource.name, WriteResult()).deleted += gone
-            log.info("partition %s: its parent is gone; its rows were removed", part.key)
+            log.info(logfmt(event="parent_gone", partition=part.key, detail="its rows were removed"))
             return True
         except CfsyncError:
             return False
@@ -264,7 +266,9 @@ class Syncer:
             if mine:
                 await asyncio.wrap_future(self.claims.release(part.key))
             if done:
-                log.debug("partition %s was synced by another worker", part.key)
+                log.debug(
+                    logfmt(event="partition_skipped", partition=part.key, detail="synced by another worker")
+                )
                 return False
             await asyncio.sleep(self.claim_poll * (0.5 + random.random()))
 
@@ -290,6 +294,9 @@ class Syncer:
             waiting=sum(v.waiting for v in views),
             oldest_open=max(ages, default=None),
             held_for=max((v.held_for for v in views), default=0.0),
+            pages_left=sum(estimate() for estimate in self._pages_left.values())
+            if self._pages_left
+            else None,
         )
 
     def _finish(self, summary: RunSummary) -> None:

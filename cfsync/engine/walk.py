@@ -20,7 +20,16 @@ from datetime import datetime, timedelta
 
 from ..client.paginate import ListPage, pages
 from .context import DB, PassContext, item_id, page_cursor, parse_int
-from .ports import ListSource, Partition, PartitionState, Reporter, RunSummary, StorePort, WriteResult
+from .ports import (
+    ListSource,
+    Partition,
+    PartitionKey,
+    PartitionState,
+    Reporter,
+    RunSummary,
+    StorePort,
+    WriteResult,
+)
 from .segments import PAGE, Segment, estimate_pages, plan
 from .segwalk import walk_segments
 from .writer import PageWriter
@@ -58,10 +67,14 @@ async def walk_partition(
     summary: RunSummary,
     reporter: Reporter,
     max_segments: int = 1,
+    pages_left: dict[PartitionKey, Callable[[], float]] | None = None,
 ) -> datetime | None:
     """One pass over a partition, its pages read from `source` (the API); returns the watermark to save
-    when it succeeds. A long list is cut into `max_segments` at most, walked side by side."""
+    when it succeeds. A long list is cut into `max_segments` at most, walked side by side; while it is,
+    `pages_left[part.key]` estimates what it has left to read."""
     run = PassContext(part, source, max_segments, store, db, writer, clock, run_id, summary, reporter)
+    if pages_left is not None:
+        run.pages_left = pages_left
     state: PartitionState = await db(store.partition_state, part.key)
     started = clock()
     sweeping = state.sweep_started_at is not None

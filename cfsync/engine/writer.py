@@ -86,7 +86,6 @@ class PageWriter:
                     future.set_result(result)
 
 
-
 def _write_batch(
     store: StorePort, pages: list[PageRequest], accounts: frozenset[str]
 ) -> list[WriteResult | BaseException]:

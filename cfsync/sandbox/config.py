@@ -265,9 +265,7 @@ def parse_bursts(spec: str) -> tuple[Burst, ...]:
         try:
             if not (colon and slash):
                 raise ValueError
-            bursts.append(
-                Burst(kind.strip(), float(seconds), float(every), float(offset) if plus else None)
-            )
+            bursts.append(Burst(kind.strip(), float(seconds), float(every), float(offset) if plus else None))
         except ValueError as exc:
             reason = f": {exc}" if str(exc) else ""
             raise ValueError(

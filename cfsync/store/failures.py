@@ -118,4 +118,3 @@ def _postgres(sqlstate: str | None, where: str, detail: str, disconnect: bool) -
 def _first_line(exc: BaseException) -> str:
     text = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
     return text[:300] or type(exc).__name__
-

@@ -163,7 +163,8 @@ def test_a_second_signal_stops_at_once_and_the_run_is_then_abandoned(cf, sb, tmp
     proc.send_signal(signal.SIGTERM)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 143
+    # Both may be pending when the process next runs: the kernel then delivers SIGINT (2) first.
+    assert proc.returncode in (130, 143)
     assert "stopped at once" in one_line(err)
     code, out, err = cf.run("status", "--json")
     assert code == 0, err
