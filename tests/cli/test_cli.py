@@ -124,8 +124,25 @@ def test_sync_status_and_exit_codes(workdir, url, sb):
     assert all(p["status"] == "ok" and p["cursor"] for p in data["partitions"] if p["rows"])
     human = run("status", env=env)
     assert human.exit_code == 0
-    assert "default/contacts" in human.stdout
-    assert "recent runs:" in human.stdout
+    lines = human.stdout.splitlines()
+    assert max(map(len, lines)) <= 100
+    header = next(line for line in lines if line.startswith("resource "))
+    contacts = next(line for line in lines if line.startswith("default/contacts "))
+    assert contacts.index("just now") == header.index("last success"), "columns line up"
+    runs_header = lines.index("recent runs:") + 1
+    assert lines[runs_header].split() == [
+        "run",
+        "status",
+        "started",
+        "took",
+        "requests",
+        "429s",
+        "inserted",
+        "updated",
+        "deleted",
+        "failed",
+    ]
+    assert lines[runs_header + 1].split()[:3] == ["1", "succeeded", "just"]
     each = run("status", "--partitions", env=env)
     assert each.exit_code == 0
     contacts_line = next(line for line in each.stdout.splitlines() if "partition=default/contacts " in line)
@@ -266,7 +283,7 @@ def test_config_files_with_a_bom_work_and_utf16_is_one_line(workdir):
     result = run("--config", "utf16.toml", "status")
     assert result.exit_code == 2
     assert one_error_line(result) == "cfsync: error: config: utf16.toml is UTF-16 text: save it as UTF-8"
-    (workdir / "latin1.toml").write_bytes('# café\n'.encode("latin-1"))
+    (workdir / "latin1.toml").write_bytes("# café\n".encode("latin-1"))
     result = run("--config", "latin1.toml", "status")
     assert result.exit_code == 2
     assert "is not UTF-8 text" in one_error_line(result)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
+from cfsync.cli.status import ago
 from cfsync.engine.ports import Partition, PartitionKey, RunProgress, RunSummary, WriteResult
 from cfsync.progress import RichReporter, duration, progress_line
 from cfsync.resources.catalog import CATALOG
@@ -80,3 +82,21 @@ def test_the_progress_line_gives_an_eta_only_when_the_size_is_known():
     assert "partitions=3/7 rows=1200 requests=90 retries=2 rate_limited=1 pace=10/s" in line
     assert line.endswith("eta=6m40s")
     assert [duration(s) for s in (5, 61, 3600 * 2 + 301)] == ["5s", "1m01s", "2h05m"]
+
+
+def test_status_times_read_as_how_long_ago():
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    back = [timedelta(seconds=2), timedelta(seconds=42), timedelta(minutes=3, seconds=59), timedelta(hours=5)]
+    back += [timedelta(days=1, hours=3), timedelta(days=12), timedelta(days=1100)]
+    assert [ago(now - b, now) for b in back] == [
+        "just now",
+        "42 s ago",
+        "3 min ago",
+        "5 h ago",
+        "27 h ago",
+        "12 days ago",
+        "3 years ago",
+    ]
+    assert ago("2026-11-30T11:57:00", now) == "3 min ago", "a time without a zone is UTC"
+    assert ago(None, now) == "-"
+    assert ago(now + timedelta(minutes=5), now) == "in the future"
