@@ -396,6 +396,16 @@ def _account(
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
             raise ConfigError(f"config: {where}.{key} must be an http(s) URL without a query, got {value!r}")
+        if "{" in value or "}" in value:
+            raise ConfigError(
+                f"config: {where}.{key} still holds a placeholder, {value!r}: put your ClickFunnels "
+                "subdomain there (the host you sign in at, e.g. https://acme.myclickfunnels.com)"
+            )
+    if base_url.rstrip("/").endswith("/api/v2"):
+        root = base_url.rstrip("/").removesuffix("/api/v2")
+        raise ConfigError(
+            f"config: {where}.base_url ends in /api/v2, which cfsync adds to every path: use {root!r}"
+        )
     for key in ("requests_per_second", "timeout_seconds", "max_in_flight"):
         if api[key] <= 0:
             raise ConfigError(f"config: {where}.{key} must be greater than 0, got {api[key]!r}")

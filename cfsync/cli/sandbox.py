@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -13,7 +14,10 @@ if TYPE_CHECKING:
 from . import signals
 from .base import cli
 
-__all__ = ["sandbox"]
+__all__ = ["SANDBOX_TOKEN_ENV", "sandbox", "sandbox_config"]
+
+SANDBOX_TOKEN_ENV = "CFSYNC_SANDBOX_TOKEN"
+_MARK = "# Written by `cfsync sandbox serve --write-config`"
 
 
 @cli.group()
@@ -82,6 +86,13 @@ def sandbox() -> None:
     show_default=True,
     help="Post signed webhooks to endpoints created through the API: loopback URLs only, any URL, or none.",
 )
+@click.option(
+    "--write-config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a cfsync config for the sandbox's first account here, once listening (its token goes in "
+    f"${SANDBOX_TOKEN_ENV}, printed then). Overwrites only a file it wrote before.",
+)
 def serve(
     host: str,
     port: int,
@@ -99,8 +110,11 @@ def serve(
     fault_seed: int | None,
     bursts_spec: str | None,
     webhook_delivery: str,
+    config_file: Path | None,
 ) -> None:
     """Serve a deterministic ClickFunnels v2 API until interrupted."""
+    if config_file is not None and config_file.exists() and not _ours(config_file):
+        raise ConfigError(f"{config_file} exists and was not written by the sandbox: give another file")
     from ..sandbox import (
         Sandbox,
         SandboxConfig,
@@ -163,11 +177,41 @@ def serve(
         misbehaviour = _misbehaviour(sb.config)
         if misbehaviour:
             click.echo(f"  misbehaving: {misbehaviour}")
+        if config_file is not None:
+            try:
+                config_file.write_text(sandbox_config(url), "utf-8")
+            except OSError as exc:
+                raise ConfigError(f"cannot write {config_file}: {exc.strerror or exc}") from None
+            click.echo(f"wrote {config_file}; in another shell:")
+            click.echo(f"  export {SANDBOX_TOKEN_ENV}={sb.api_token(0)}")
+            click.echo(f"  cfsync --config {config_file} sync")
 
     try:
         signals.run(serve_forever(sb, host, port, on_ready=ready))
     except OSError as exc:
         raise CfsyncError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def sandbox_config(url: str) -> str:
+    """A config for the sandbox at `url`: direct mode, its first account, a SQLite file beside it."""
+    return (
+        f"{_MARK}: the sandbox at {url}, its first account.\n"
+        f"# The token is not kept here: export {SANDBOX_TOKEN_ENV} as the sandbox printed it.\n"
+        "[api]\n"
+        'mode = "direct"\n'
+        f'base_url = "{url}"\n'
+        f'api_key_env = "{SANDBOX_TOKEN_ENV}"\n'
+        "requests_per_second = 50\n"
+        "\n[database]\n"
+        'url = "sqlite:///sandbox.db"\n'
+    )
+
+
+def _ours(path: Path) -> bool:
+    try:
+        return path.read_text("utf-8").startswith(_MARK)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _misbehaviour(config: SandboxConfig) -> str:

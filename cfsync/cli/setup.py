@@ -28,15 +28,50 @@ __all__ = ["db", "demo", "init"]
     show_default=True,
     help="Where to write the config.",
 )
-def init(force: bool, target: Path) -> None:
+@click.option(
+    "--mode",
+    type=click.Choice(["maton", "direct"]),
+    default="maton",
+    show_default=True,
+    help="Through the Maton gateway (MATON_API_KEY), or straight to your ClickFunnels host with an API "
+    "token (CLICKFUNNELS_API_TOKEN, and a base_url to fill in).",
+)
+def init(force: bool, target: Path, mode: str) -> None:
     """Write a commented config file to start from."""
     if target.exists() and not force:
         raise ConfigError(f"{target} already exists (use --force to overwrite)")
+    text = _example_config()
+    if mode == "direct":
+        text = direct_config(text)
     try:
-        target.write_text(_example_config(), "utf-8")
+        target.write_text(text, "utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from None
-    click.echo(f"wrote {target}; set the API key's environment variable, then run `cfsync sync`")
+    if mode == "direct":
+        click.echo(
+            f"wrote {target}; put your subdomain in its base_url, export CLICKFUNNELS_API_TOKEN, "
+            "then run `cfsync sync`"
+        )
+    else:
+        click.echo(f"wrote {target}; export MATON_API_KEY, then run `cfsync sync`")
+
+
+# The example's [api] lines that differ in direct mode, and what they become.
+_DIRECT = {
+    'mode = "maton"': 'mode = "direct"',
+    'base_url = "https://api.maton.ai/clickfunnels"': 'base_url = "https://{subdomain}.myclickfunnels.com"',
+    'api_key_env = "MATON_API_KEY"': 'api_key_env = "CLICKFUNNELS_API_TOKEN"',
+}
+
+
+def direct_config(example: str) -> str:
+    """The example config with the direct-mode defaults (base_url keeps a placeholder the config refuses
+    until it is filled in)."""
+    for maton, direct in _DIRECT.items():
+        if f"\n{maton}\n" not in example:
+            raise CfsyncError(f"config.example.toml has no line {maton!r} to turn into direct mode")
+        example = example.replace(f"\n{maton}\n", f"\n{direct}\n", 1)
+    return example
 
 
 def _example_config() -> str:

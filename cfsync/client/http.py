@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import platform
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from .budget import Budget
 
 __all__ = ["USER_AGENT", "ApiClient", "Page", "RequestStats", "Response"]
 
-USER_AGENT = f"cfsync/{__version__} (+https://github.com/cfsync/cfsync) aiohttp/{aiohttp.__version__}"
+USER_AGENT = f"cfsync/{__version__} aiohttp/{aiohttp.__version__} python/{platform.python_version()}"
 
 
 @dataclass(frozen=True)

@@ -355,3 +355,63 @@ def test_demo_syncs_the_sandbox_and_shows_what_landed(workdir):
     assert int(counts["orders__line_items"]) > 0
     assert "SELECT c.email_address" in result.stdout
     assert (workdir / "demo.db").exists()
+
+
+def test_init_direct_writes_the_direct_defaults_and_the_placeholder_is_refused_until_filled(workdir):
+    result = run("init", "--mode", "direct")
+    assert result.exit_code == 0
+    assert "CLICKFUNNELS_API_TOKEN" in result.output
+    text = (workdir / "cfsync.toml").read_text()
+    assert '\nmode = "direct"\n' in text
+    assert '\napi_key_env = "CLICKFUNNELS_API_TOKEN"\n' in text
+    env = {"CLICKFUNNELS_API_TOKEN": "t"}
+    unfilled = run("status", env=env)
+    assert unfilled.exit_code == 2
+    assert "still holds a placeholder" in one_error_line(unfilled)
+    (workdir / "cfsync.toml").write_text(text.replace("{subdomain}", "acme"))
+    filled = run("db", "upgrade", env=env)
+    assert filled.exit_code == 0, filled.output
+
+
+@pytest.mark.parametrize("suffix", ["/api/v2", "/api/v2/"])
+def test_a_base_url_ending_in_api_v2_is_refused_with_the_fix(workdir, suffix):
+    write_config(workdir / "cfsync.toml", f"https://acme.myclickfunnels.com{suffix}")
+    result = run("status", env={"CF_TOKEN": "t"})
+    assert result.exit_code == 2
+    assert one_error_line(result).endswith(
+        "ends in /api/v2, which cfsync adds to every path: use 'https://acme.myclickfunnels.com'"
+    )
+
+
+def test_sandbox_serve_writes_a_config_that_syncs(workdir):
+    exe = Path(sys.executable).with_name("cfsync")
+    (workdir / "mine.toml").write_text("[api]\n")
+    refused = run("sandbox", "serve", "--write-config", "mine.toml")
+    assert refused.exit_code == 2
+    assert "was not written by the sandbox" in one_error_line(refused)
+    command = [str(exe), "sandbox", "serve", "--port", "0", "--contacts", "12", "--write-config", "sb.toml"]
+    with subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            lines = [proc.stdout.readline() for _ in range(8)]
+            assert lines[5].startswith("wrote sb.toml"), lines
+            name, _, token = lines[6].strip().removeprefix("export ").partition("=")
+            env = {**os.environ, name: token}
+            done = subprocess.run(
+                [str(exe), "--config", "sb.toml", "sync", "--json"],
+                cwd=workdir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["totals"]["inserted"] > 24
+            assert token not in (workdir / "sb.toml").read_text()
+        finally:
+            proc.terminate()
+    # Started again, it rewrites its own file.
+    with subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert [proc.stdout.readline() for _ in range(6)][5].startswith("wrote sb.toml")
+        finally:
+            proc.terminate()

@@ -61,7 +61,8 @@ async def test_direct_mode_walks_a_list(sandbox, sandbox_server):
     assert contacts == sandbox.records("contacts", workspace_id=ws)
     assert len(contacts) > 40  # several pages
     assert client.stats.requests == len(contacts) // 20 + 1
-    assert USER_AGENT.startswith("cfsync/0.1.0 ")
+    assert USER_AGENT.startswith("cfsync/0.1.0 aiohttp/")
+    assert "http" not in USER_AGENT.replace("aiohttp", ""), "no URL in it: none would lead anywhere"
 
 
 @pytest.mark.parametrize("which", [0, 1])
