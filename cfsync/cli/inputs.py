@@ -16,6 +16,7 @@ __all__ = [
     "body_options",
     "collect_fields",
     "echo_json",
+    "progress_options",
     "record_id",
     "workspace_option",
 ]
@@ -25,6 +26,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 account_option = click.option("--account", metavar="NAME", help="Config account to use [default: the first].")
 WORKSPACE_HELP = "Workspace id [default: the config's [sync].workspaces entry, when there is exactly one]."
 workspace_option = click.option("--workspace", type=int, metavar="ID", help=WORKSPACE_HELP)
+
+
+def progress_options(func: F) -> F:
+    """`--progress/--no-progress` (a live display, on a terminal by default) and `--progress-every` (the
+    log line's period without it), as `sync` and `push` take them."""
+    func = click.option(
+        "--progress-every",
+        type=click.FloatRange(min=1),
+        default=60,
+        show_default=True,
+        metavar="SECONDS",
+        help="Without the live display: a progress line this often (what is done, what it waits for).",
+    )(func)
+    return click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Live progress display [default: on when stderr is a terminal and not -q].",
+    )(func)
 
 
 def body_options(func: F) -> F:

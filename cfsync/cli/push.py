@@ -20,7 +20,7 @@ from ..push import PushCounts, PushSummary, push_contacts, results_path
 from ..push_input import FORMATS
 from . import signals
 from .base import cli, config_of, is_quiet
-from .inputs import account_option, workspace_option
+from .inputs import account_option, progress_options, workspace_option
 
 __all__ = ["push"]
 
@@ -51,15 +51,7 @@ def push() -> None:
     type=click.IntRange(1, 256),
     help="Requests to keep going at once [default: the account's max_in_flight].",
 )
-@click.option("--progress/--no-progress", default=None, help="Progress bar [default: on a terminal].")
-@click.option(
-    "--progress-every",
-    type=click.FloatRange(min=1),
-    default=60,
-    show_default=True,
-    metavar="SECONDS",
-    help="Without the bar: a progress line this often (rows, requests, 429s, pace, ETA).",
-)
+@progress_options
 @account_option
 @click.pass_context
 def contacts(

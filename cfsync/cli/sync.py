@@ -13,6 +13,7 @@ from ..errors import Interrupted
 from ..progress import LogReporter, RichReporter, summary_line
 from . import signals
 from .base import cli, config_of, fail, is_quiet
+from .inputs import progress_options
 
 __all__ = ["sync"]
 
@@ -34,19 +35,7 @@ __all__ = ["sync"]
     metavar="ID",
     help="Sync only this workspace id (repeatable).",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Live progress display [default: on when stderr is a terminal].",
-)
-@click.option(
-    "--progress-every",
-    type=click.FloatRange(min=1),
-    default=60,
-    show_default=True,
-    metavar="SECONDS",
-    help="Without the live display: a progress line this often (what is done, what the run waits for).",
-)
+@progress_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
 @click.option(
     "--wait",
