@@ -125,3 +125,44 @@ def test_push_logs_progress_lines_and_its_summary_as_logfmt(cf, sb, tmp_path):
     assert "rate_limited" in events(lines)
     again = cf("-q", "push", "contacts", str(source), "--no-progress")
     assert (again.exit_code, again.output) == (0, "")
+
+
+def test_the_webhook_receiver_logs_logfmt_too(tmp_path):
+    """`cfsync -v webhooks serve` as a process: a delivery taken, one refused, stopped by SIGTERM."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.integration.webhook_helpers import SECRET, contact_event, encode, signed
+
+    (tmp_path / "cfsync.toml").write_text(
+        '[database]\nurl = "sqlite:///hooks.db"\n[webhooks]\nport = 0\n'
+        '[webhooks.workspace_secrets]\n"7" = "HOOK_SECRET"\n'
+    )
+    env = {**os.environ, "HOOK_SECRET": SECRET}
+    command = [sys.executable, "-m", "cfsync", "-v", "webhooks", "serve"]
+    with subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().split()[3]
+            body = encode(contact_event(1))
+            with urllib.request.urlopen(
+                urllib.request.Request(url, data=body, headers=signed(body)), timeout=10
+            ) as ok:
+                assert json.loads(ok.read())["status"] == "accepted"
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=10)
+            assert refused.value.code == 401
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+    *logged, last = err.strip().splitlines()
+    assert last == "cfsync: error: interrupted by SIGTERM"
+    seen = events(log_lines("\n".join(logged)))
+    assert {"webhooks_listening", "webhook_received", "webhook_rejected", "webhooks_stopped"} <= seen
