@@ -21,9 +21,9 @@ __all__ = ["DEMO_COUNTS", "EXAMPLE_QUERY", "run_demo"]
 DEMO_COUNTS = {"contacts": 1500, "orders": 600, "products": 40, "courses": 6, "courses_enrollments": 40}
 
 EXAMPLE_QUERY = """\
-SELECT c.email_address, COUNT(*) AS orders, SUM(o.total_amount) AS total
+SELECT c.email_address, o.currency, COUNT(*) AS orders, SUM(o.total_amount_cents) / 100.0 AS total
 FROM orders o JOIN contacts c ON c.id = o.contact_id
-GROUP BY c.email_address ORDER BY total DESC LIMIT 5"""
+WHERE o._deleted_at IS NULL GROUP BY c.email_address, o.currency ORDER BY total DESC LIMIT 5"""
 
 _TOKEN_ENV = "CFSYNC_DEMO_TOKEN"
 
@@ -48,7 +48,7 @@ def run_demo(
         echo(f"\nan example query (sqlite3 {db_path}):\n{EXAMPLE_QUERY};")
         with engine.connect() as conn:
             for row in conn.execute(sa.text(EXAMPLE_QUERY)):
-                echo(f"  {row.email_address:<40} {row.orders:>3} orders  {row.total:>10.2f}")
+                echo(f"  {row.email_address:<40} {row.orders:>3} orders  {row.total:>10.2f} {row.currency}")
     finally:
         engine.dispose()
     return failed

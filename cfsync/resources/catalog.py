@@ -18,19 +18,23 @@ from .facts import list_operations, object_name, schema
 __all__ = [
     "ALL_PARENTS",
     "CATALOG",
+    "CENTS",
+    "CENTS_SUFFIX",
     "CHANGED_PARENTS",
     "ChildTable",
     "Column",
     "Resource",
     "UnknownResourceError",
+    "is_money",
     "ordered",
     "resolve",
     "resource_for_event",
 ]
 
-# Column kinds; the store maps each to a SQL type.
-ID, INTEGER, BOOLEAN, TEXT, TIMESTAMP, DECIMAL, JSON = (
-    "id", "integer", "boolean", "text", "timestamp", "decimal", "json",
+# Column kinds; the store maps each to a SQL type. CENTS is cfsync's own: a money column's amount in
+# hundredths, an exact integer beside the decimal (SQLite has no exact decimal type: sums of its REALs drift).
+ID, INTEGER, BOOLEAN, TEXT, TIMESTAMP, DECIMAL, JSON, CENTS = (
+    "id", "integer", "boolean", "text", "timestamp", "decimal", "json", "cents",
 )  # fmt: skip
 
 # Which parents a nested list is walked for on an incremental run: every parent, or only the parents whose
@@ -47,6 +51,10 @@ _FALLBACK_FIELDS = {
 
 # String fields that carry money as decimal strings ("123.00").
 _MONEY_NAMES = {"amount", "cost", "price"}
+# Decimal fields that are money (they get a `<name>_cents` column): these names, or ending in _<name>. Rates,
+# probabilities, weights and sizes are decimals too, and stay decimals only.
+_MONEY_DECIMALS = ("amount", "cost", "price", "value")
+CENTS_SUFFIX = "_cents"
 
 
 @dataclass(frozen=True)
@@ -128,12 +136,24 @@ def _kind(name: str, api_type: Any) -> str:
     return TEXT
 
 
-def _columns(fields: dict[str, Any], prefix: str = "") -> tuple[Column, ...]:
-    return tuple(
-        Column(name, _kind(name, t), prefix + name, t if isinstance(t, str) else "object")
-        for name, t in fields.items()
-        if not isinstance(t, list)
+def is_money(column: Column) -> bool:
+    """A decimal column holding an amount of money (not a rate, a probability or a size)."""
+    name = column.name
+    return column.kind == DECIMAL and (
+        name in _MONEY_DECIMALS or name.endswith(tuple("_" + m for m in _MONEY_DECIMALS))
     )
+
+
+def _columns(fields: dict[str, Any], prefix: str = "") -> tuple[Column, ...]:
+    columns: list[Column] = []
+    for name, t in fields.items():
+        if isinstance(t, list):
+            continue
+        column = Column(name, _kind(name, t), prefix + name, t if isinstance(t, str) else "object")
+        columns.append(column)
+        if is_money(column) and name + CENTS_SUFFIX not in fields:
+            columns.append(Column(name + CENTS_SUFFIX, CENTS, column.source, column.api_type))
+    return tuple(columns)
 
 
 def _entry(

@@ -9,13 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from ..errors import RecordError
-from .catalog import BOOLEAN, DECIMAL, ID, INTEGER, JSON, TEXT, TIMESTAMP, Column, Resource
+from .catalog import (
+    BOOLEAN,
+    CENTS,
+    CENTS_SUFFIX,
+    DECIMAL,
+    ID,
+    INTEGER,
+    JSON,
+    TEXT,
+    TIMESTAMP,
+    Column,
+    Resource,
+)
 
-__all__ = ["SECRET_FIELDS", "RecordRows", "Scope", "coerce", "storable", "to_rows"]
+__all__ = ["SECRET_FIELDS", "RecordRows", "Scope", "cents", "coerce", "storable", "to_rows"]
 
 # Fields an answer shows once and that must never land in `_raw`: the database is read by analysts.
 SECRET_FIELDS = frozenset({"webhook_secret"})
@@ -85,11 +97,25 @@ def _scope_columns(resource: Resource, record: Mapping[str, Any], scope: Scope, 
 def _typed(
     columns: tuple[Column, ...], record: Mapping[str, Any], where: str, *, ids_are_keys: bool = True
 ) -> dict[str, Any]:
-    row = {}
+    row: dict[str, Any] = {}
     for col in columns:
+        if col.kind == CENTS:  # follows its decimal column
+            row[col.name] = cents(row[col.name.removesuffix(CENTS_SUFFIX)], f"{where}.{col.name}")
+            continue
         kind = col.kind if ids_are_keys or col.kind != ID else INTEGER
         row[col.name] = coerce(kind, record.get(col.name), f"{where}.{col.name}")
     return row
+
+
+def cents(amount: Decimal | None, field: str = "amount") -> int | None:
+    """An amount in hundredths, exactly (a third decimal, which no two-decimal currency has, rounds half
+    to even); RecordError when it does not fit a 64-bit integer."""
+    if amount is None:
+        return None
+    hundredths = int((amount * 100).to_integral_value(ROUND_HALF_EVEN))
+    if not -(2**63) <= hundredths < 2**63:
+        raise RecordError(f"{field}: {amount} is too large for a 64-bit count of cents")
+    return hundredths
 
 
 def coerce(kind: str, value: Any, field: str) -> Any:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from ..resources.catalog import (
     BOOLEAN,
     CATALOG,
+    CENTS,
     DECIMAL,
     ID,
     INTEGER,
@@ -55,6 +56,7 @@ def _sql_type(kind: str) -> Any:
         TIMESTAMP: UtcDateTime(),
         DECIMAL: Money(),
         JSON: Json,
+        CENTS: sa.BigInteger(),
     }[kind]
 
 
@@ -67,6 +69,8 @@ def _meta_columns() -> list[sa.Column]:
 
 
 def _comment(col: Column) -> str:
+    if col.kind == CENTS:
+        return f"{col.source} x 100, an exact integer (cents): the one to sum on SQLite"
     return f"{col.source} ({col.api_type})"
 
 

@@ -3,7 +3,15 @@ from pathlib import Path
 
 import pytest
 
-from cfsync.resources.catalog import CATALOG, CHANGED_PARENTS, UnknownResourceError, ordered, resolve
+from cfsync.resources.catalog import (
+    CATALOG,
+    CENTS,
+    CHANGED_PARENTS,
+    UnknownResourceError,
+    is_money,
+    ordered,
+    resolve,
+)
 from cfsync.resources.facts import list_operations, resource_name, schema
 
 SEED_TABLES = {
@@ -52,7 +60,10 @@ def test_every_entry_takes_its_columns_from_the_facts():
             continue
         assert op.response_schema == resource.schema
         fields = schema(resource.schema)
-        assert set(resource.column_names) == {k for k, v in fields.items() if not isinstance(v, list)}
+        api_columns = {c.name for c in resource.columns if c.kind != CENTS}
+        assert api_columns == {k for k, v in fields.items() if not isinstance(v, list)}
+        twins = {c.name for c in resource.columns if c.kind == CENTS}
+        assert twins == {c.name + "_cents" for c in resource.columns if is_money(c)}
         assert {c.field for c in resource.children} == {k for k, v in fields.items() if isinstance(v, list)}
 
 
