@@ -49,9 +49,41 @@ def run_demo(
         with engine.connect() as conn:
             for row in conn.execute(sa.text(EXAMPLE_QUERY)):
                 echo(f"  {row.email_address:<40} {row.orders:>3} orders  {row.total:>10.2f} {row.currency}")
+            _models(conn, echo)
     finally:
         engine.dispose()
     return failed
+
+
+MODEL_QUERIES = (
+    (
+        "revenue per month, the last six with sales (model revenue_daily)",
+        "SELECT substr(day, 1, 7) AS month, currency, SUM(orders) AS orders, SUM(gross) AS gross, "
+        "SUM(refunds) AS refunds, SUM(net) AS net FROM revenue_daily WHERE source = 'invoices' "
+        "GROUP BY substr(day, 1, 7), currency ORDER BY month DESC, currency LIMIT 6",
+    ),
+    (
+        "monthly recurring revenue, the last six months it moved (model mrr_monthly)",
+        "SELECT month, currency, SUM(customers) AS customers, SUM(mrr) AS mrr, SUM(new_mrr) AS new, "
+        "SUM(churned_mrr) AS churned FROM mrr_monthly GROUP BY month, currency "
+        "HAVING SUM(new_mrr_cents) + SUM(churned_mrr_cents) > 0 ORDER BY month DESC, currency LIMIT 6",
+    ),
+)
+
+
+def _models(conn: sa.Connection, echo: Callable[[str], None]) -> None:
+    """A taste of the models: what a newcomer can ask at once (docs/schema.md lists them all)."""
+    for title, query in MODEL_QUERIES:
+        echo(f"\n{title}:")
+        result = conn.execute(sa.text(query))
+        names = list(result.keys())
+        echo("  " + "  ".join(f"{n:>10}" for n in names))
+        for row in result:
+            echo("  " + "  ".join(f"{_cell(v):>10}" for v in row))
+
+
+def _cell(value: Any) -> str:
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
 
 
 async def _sync_a_sandbox(

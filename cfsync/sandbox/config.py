@@ -35,7 +35,6 @@ DEFAULT_COUNTS: Mapping[str, int] = {
     "courses_enrollments": 7,
     "courses_sections": 3,
     "courses_lessons": 3,
-    "courses_lesson_completions": 5,
     "forms": 3,
     "forms_field_sets": 2,
     "forms_fields": 3,
@@ -197,6 +196,11 @@ class SandboxConfig:
         """Records per partition of `resource`."""
         if resource == "workspaces":
             return self.workspaces
+        if resource == "courses_lesson_completions" and resource not in self.counts:
+            # A slot per (enrollment, lesson) of the course: each enrollment's progress decides which hold
+            # a completion (see commerce.py).
+            lessons = self.count("courses_sections") * self.count("courses_lessons")
+            return self.count("courses_enrollments") * lessons
         return int(self.counts.get(resource, DEFAULT_COUNTS.get(resource, 2)))
 
 

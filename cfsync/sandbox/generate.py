@@ -94,6 +94,7 @@ class Generator:
         self.seed = ids.seed
         self._derived = {name: self._derivations(name) for name in catalog.resources}
         self._cache: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self.memo: dict[str, Any] = {}  # what overrides work out once per generator (an order's fate)
 
     # -- references -----------------------------------------------------------------------------------
 
@@ -251,6 +252,11 @@ class Generator:
                 rec[field] = iso_ms(now_ms)
         overrides.blank(name, rec, rng)
         return rec
+
+    def absent(self, name: str, offset: int) -> bool:
+        """A generated slot that holds no record (an order's second invoice when there was neither a refund
+        nor a renewal): lists skip it and its id answers 404."""
+        return overrides.absent(self, name, offset)
 
     # -- derived fields -------------------------------------------------------------------------------
 

@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cfsync.sandbox import commerce
 from cfsync.sandbox.values import COMPANIES, NOUNS, TIME_ZONES, WORDS, slug
 
 if TYPE_CHECKING:
     from cfsync.sandbox.generate import Ctx, Generator
 
-__all__ = ["ANONYMOUS_SHARE", "EVENT_TYPES", "apply", "blank"]
+__all__ = ["ANONYMOUS_SHARE", "EVENT_TYPES", "absent", "apply", "blank"]
 
 # Share of generated contacts that are anonymous visitors: reachable by id, hidden from the list.
 ANONYMOUS_SHARE = 0.04
@@ -74,14 +75,6 @@ def _user(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     rec.update(first_name=ctx.values.first, last_name=ctx.values.last, email=ctx.values.email(), locale="en")
 
 
-def _order(gen: Generator, ctx: Ctx, rec: Rec) -> None:
-    subscription = ctx.rng.random() < 0.3
-    rec["order_type"] = "subscription-order" if subscription else "one-time-order"
-    rec["currency"] = "USD"
-    if not subscription:
-        rec.update(next_charge_at=None, trial_end_at=None, in_trial=False, churned_at=None)
-
-
 def _fulfillment(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     rec["status"] = ctx.rng.choices(("fulfilled", "cancelled", "restocked"), (7, 2, 1))[0]
 
@@ -128,14 +121,18 @@ _BASE: dict[str, Callable[[Generator, Ctx, Rec], None]] = {
     "workspaces": _workspace,
     "contacts": _contact,
     "users": _user,
-    "orders": _order,
     "fulfillments": _fulfillment,
     "images": _image,
     "webhooks_outgoing_endpoints": _endpoint,
     "webhooks_outgoing_events": _event,
     "form_submissions": _form_submission,
     "sales_opportunities": _opportunity,
+    **commerce.BASE,
 }
+
+
+def absent(gen: Generator, name: str, offset: int) -> bool:
+    return commerce.absent(gen, name, offset)
 
 
 def blank(name: str, rec: Rec, rng: random.Random) -> None:

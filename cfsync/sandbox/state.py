@@ -95,12 +95,20 @@ class State:
         ancestry = entry.ancestry if entry is not None else self.ancestry(name, id_)
         if ancestry is None:
             return False
+        if entry is None and self._absent(name, id_):
+            return False
         for res, rid in ancestry:
             if res != ACCOUNT:
                 up = self.entries[res].get(rid)
                 if up is not None and up.deleted:
                     return False
+                if up is None and self._absent(res, rid):
+                    return False
         return True
+
+    def _absent(self, name: str, id_: int) -> bool:
+        offset = self.ids.offset_of(name, id_)
+        return offset is not None and self.gen.absent(name, offset)
 
     def account_of(self, name: str, id_: int) -> int | None:
         ancestry = self.ancestry(name, id_)

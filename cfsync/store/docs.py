@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..resources.catalog import CHANGED_PARENTS, ordered
+from .models import MODELS
 from .schema import META_TABLES, metadata
 from .types import Money, UtcDateTime
 
@@ -42,6 +43,29 @@ def _table(name: str) -> list[str]:
     return lines
 
 
+def _models() -> list[str]:
+    out = [
+        "",
+        "## Models",
+        "",
+        "Views over the tables above, the same names and columns on SQLite and PostgreSQL, created and",
+        "kept current by `cfsync db upgrade` (and the migration every `cfsync sync` starts with). Each",
+        "answers one question every ClickFunnels business asks; money comes as `<x>_cents` (exact",
+        "integers) and `<x>` (the same in units). Where a figure rests on an API field whose meaning the",
+        "API does not document, the model says so.",
+        "",
+        "| model | one row is |",
+        "| --- | --- |",
+    ]
+    out += [f"| [`{m.name}`](#{m.name}) | {m.row} |" for m in MODELS]
+    for m in MODELS:
+        out += ["", f"### {m.name}", "", f"One row: {m.row}.", "", "| column | meaning |", "| --- | --- |"]
+        out += [f"| `{name}` | {meaning.replace('|', chr(92) + '|')} |" for name, meaning in m.columns]
+        if m.notes:
+            out += ["", m.notes]
+    return out
+
+
 def schema_markdown() -> str:
     out = [
         "# cfsync tables",
@@ -63,6 +87,9 @@ def schema_markdown() -> str:
         "are in the row's `currency` (an invoice or transaction without one: its order's); never add up",
         "amounts of different currencies.",
         "",
+        "The models (views answering revenue, subscriptions and MRR, lifetime value, course progress and",
+        "form conversion) are under [Models](#models).",
+        "",
         "| table | list endpoint | parent | synced by default | nested list walked for |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -79,6 +106,7 @@ def schema_markdown() -> str:
         for child in resource.children:
             out += ["", f"### {child.name}", "", f"Items of `{resource.name}.{child.field}[]`.", ""]
             out += _table(child.name)
+    out += _models()
     out += ["", "## The sync's own tables"]
     for name in META_TABLES:
         comment = metadata.tables[name].comment

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreError
+from . import models
 
 __all__ = ["current_revision", "head_revision", "migrations_dir", "new_revision", "upgrade"]
 
@@ -36,12 +37,15 @@ def _config(connection: Connection) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, views: bool = True) -> None:
+    """Migrate to `revision`; at the head, also (re)create the models' views that are out of date."""
     try:
         with engine.begin() as connection:
             if engine.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
             command.upgrade(_config(connection), revision)
+            if revision == "head" and views:
+                models.refresh(connection)
     except sa.exc.OperationalError as exc:
         raise StoreError(f"cannot migrate the database: {exc.orig}") from None
 
@@ -61,7 +65,7 @@ def new_revision(message: str) -> None:
     """Developer tool: autogenerate a revision from the schema against a scratch SQLite at head."""
     with tempfile.TemporaryDirectory() as tmp:
         engine = sa.create_engine(f"sqlite:///{tmp}/scratch.db")
-        upgrade(engine)
+        upgrade(engine, views=False)  # the revision being written may be what the views need
         number = len(list((migrations_dir() / "versions").glob("[0-9]*.py"))) + 1
         with engine.begin() as connection:
             command.revision(_config(connection), message=message, autogenerate=True, rev_id=f"{number:04d}")

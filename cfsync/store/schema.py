@@ -27,6 +27,7 @@ from .types import Json, Money, UtcDateTime
 __all__ = [
     "META_TABLES",
     "metadata",
+    "models_state",
     "rejects",
     "segments",
     "sweep_misses",
@@ -233,6 +234,14 @@ webhook_events = sa.Table(
     comment="every webhook delivery accepted, once per event_id; committed before the receiver answers",
 )
 
+models_state = sa.Table(
+    "_models",
+    metadata,
+    sa.Column("name", sa.Text(), primary_key=True, comment="a model (a view): revenue_daily, ..."),
+    sa.Column("digest", sa.Text(), nullable=False, comment="of the SQL it was created from"),
+    comment="which model definitions the views hold: `db upgrade` recreates them when cfsync's differ",
+)
+
 META_TABLES = (
     "sync_state",
     "sync_runs",
@@ -240,4 +249,5 @@ META_TABLES = (
     "sync_sweep_misses",
     "_rejects",
     "webhook_events",
+    "_models",
 )

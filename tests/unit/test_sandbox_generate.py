@@ -30,9 +30,11 @@ def test_every_resource_has_exactly_its_schema_fields(name: str):
     sb = Sandbox(SandboxConfig(seed=1))
     fields = sb.catalog.spec(name).fields
     assert sb.ids.total(name) > 0
-    for offset in range(min(3, sb.ids.total(name))):
-        rec = sb.state.get(name, sb.ids.id_at(name, offset))
-        assert rec is not None
+    # Some slots hold no record (an order's second invoice with nothing to bill): the first 3 that do.
+    found = (sb.state.get(name, sb.ids.id_at(name, offset)) for offset in range(sb.ids.total(name)))
+    records = [rec for rec in found if rec is not None][:3]
+    assert records
+    for rec in records:
         assert list(rec) == list(fields)
         assert isinstance(rec["id"], int)
         assert rec["id"] > 0

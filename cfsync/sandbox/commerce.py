@@ -1,0 +1,489 @@
+"""Money and progress that add up: prices, orders, invoices, transactions and lesson completions generated
+as one story per order (and per enrollment), so that models over them have something true to find.
+
+Every order has a *fate*, a pure function of (seed, order): the prices it bought (a subscription price
+first, or one-time prices, in one currency), its amounts (subtotal + the workspace's tax rate = total),
+and what happened by the end of the generated world (`WORLD_END_MS`): a one-time order was paid, and some
+were refunded (in full or in part) a few days later; a subscription was charged every interval since it
+was activated, and is still active, or was canceled (and has churned at the end of its last paid period,
+or will), or was refunded at once. The order's fields tell that story, and so do its generated invoices and
+transactions: the first is the initial (or one-time) charge; the second is the refund, or else the latest
+renewal; a second slot with neither does not exist (`absent`). Only the latest renewal has an invoice:
+older renewals are not generated, and docs/sandbox.md says so.
+
+Lesson completions are generated per (enrollment, lesson) of a course: some enrollments complete every
+lesson, some the first few, some none.
+"""
+
+from __future__ import annotations
+
+import calendar
+import random
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING, Any
+
+from cfsync.sandbox.ids import GEN_SPAN_MS, GEN_START_MS, iso_ms, stable_int
+
+if TYPE_CHECKING:
+    from cfsync.sandbox.generate import Ctx, Generator
+
+__all__ = ["BASE", "WORLD_END_MS", "Fate", "absent", "fate"]
+
+WORLD_END_MS = GEN_START_MS + GEN_SPAN_MS  # "now" for generated records: every fate is told up to here
+_DAY = 86_400_000
+CURRENCIES = ("USD", "USD", "USD", "EUR", "EUR", "GBP")
+_TAX_RATES = (Decimal("0"), Decimal("0.05"), Decimal("0.08"), Decimal("0.2"))
+_CENT = Decimal("0.01")
+
+Rec = dict[str, Any]
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(_CENT, rounding=ROUND_HALF_EVEN))
+
+
+def add_months(ms: int, months: int) -> int:
+    """`ms` plus whole calendar months (the 31st becomes the month's last day)."""
+    at = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    month = at.month - 1 + months
+    year, month = at.year + month // 12, month % 12 + 1
+    day = min(at.day, calendar.monthrange(year, month)[1])
+    return int(at.replace(year=year, month=month, day=day).timestamp() * 1000)
+
+
+def _ancestor(ctx: Ctx, name: str) -> int | None:
+    return dict(ctx.ancestry).get(name)
+
+
+# -- prices -----------------------------------------------------------------------------------------------
+
+
+def _price(gen: Generator, ctx: Ctx, rec: Rec) -> None:
+    product_id = _ancestor(ctx, "products") or 0
+    rng = ctx.rng
+    rec["currency"] = random.Random(stable_int(gen.seed, "currency", product_id)).choice(CURRENCIES)
+    subscription = rng.random() < 0.45
+    rec["payment_type"] = "subscription" if subscription else "one_time"
+    if subscription:
+        yearly = rng.random() < 0.3
+        monthly = Decimal(rng.choice((9, 19, 29, 49, 97)))
+        rec.update(interval="year" if yearly else "month", interval_count="1")
+        amount = monthly * 10 if yearly else monthly
+    else:
+        rec.update(interval=None, interval_count=None)
+        amount = Decimal(rng.choice((7, 17, 27, 47, 97, 197, 297, 497))) - Decimal(rng.choice(("0", "0.03")))
+    rec["amount"] = _money(amount)
+    rec["cost"] = _money(amount * Decimal(rng.choice(("0.1", "0.2", "0.35"))))
+    rec["compare_at_amount"] = _money(amount * Decimal("1.5")) if rng.random() < 0.3 else None
+    rec["setup_amount"] = None
+    trial = subscription and rng.random() < 0.2
+    rec.update(
+        trial_interval="day" if trial else None,
+        trial_duration="14" if trial else "0",
+        trial_amount="0.00" if trial else None,
+        duration=None,
+    )
+
+
+# -- orders -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    price_id: int
+    product_id: int
+    variant_id: int | None
+    name: str
+    payment_type: str
+    quantity: int
+    unit: Decimal
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What happened to one generated order, told up to WORLD_END_MS."""
+
+    order_id: int
+    subscription: bool
+    currency: str
+    items: tuple[Item, ...]
+    tax_rate: Decimal
+    activated_ms: int
+    interval_months: int  # 0 for a one-time order
+    charges: int  # charges made: 1 for a one-time order, else initial + renewals
+    canceled_ms: int | None
+    churned_ms: int | None
+    refund: Decimal | None  # the amount refunded (positive), if any
+    refund_ms: int | None
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((i.unit * i.quantity for i in self.items), Decimal(0))
+
+    @property
+    def tax(self) -> Decimal:
+        return (self.subtotal * self.tax_rate).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax
+
+    @property
+    def recurring(self) -> tuple[Decimal, Decimal]:
+        """(subtotal, tax) of a renewal: the subscription item alone."""
+        sub = sum((i.unit * i.quantity for i in self.items if i.payment_type == "subscription"), Decimal(0))
+        return sub, (sub * self.tax_rate).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+
+    def charge_ms(self, number: int) -> int:
+        """When charge `number` (1 = the initial one) was made."""
+        return add_months(self.activated_ms, (number - 1) * self.interval_months) + (5 * 60_000)
+
+
+def fate(gen: Generator, order_id: int) -> Fate | None:
+    """The order's fate (None for an id that is not a generated order), kept for the generator's later
+    questions: an order's invoices and transactions ask for it too."""
+    memo: OrderedDict[int, Fate | None] = gen.memo.setdefault("fates", OrderedDict())
+    if order_id in memo:
+        memo.move_to_end(order_id)
+        return memo[order_id]
+    found = memo[order_id] = _fate(gen, order_id)
+    if len(memo) > 20_000:
+        memo.popitem(last=False)
+    return found
+
+
+def _fate(gen: Generator, order_id: int) -> Fate | None:
+    offset = gen.ids.offset_of("orders", order_id)
+    if offset is None:
+        return None
+    from cfsync.sandbox.generate import Ctx  # a cycle at import time otherwise
+
+    rng = random.Random(stable_int(gen.seed, "fate", order_id))
+    ancestry = [("orders", order_id), *gen.ids.ancestry("orders", offset)]
+    ctx = Ctx("orders", order_id, offset, ancestry, rng, None)  # type: ignore[arg-type]
+    prices = []
+    seen: set[int] = set()
+    for _ in range(12):
+        pid = gen.pick(ctx, "products_prices")
+        if pid is None or pid in seen:
+            continue
+        seen.add(pid)
+        price_offset = gen.ids.offset_of("products_prices", pid)
+        if price_offset is not None:
+            prices.append((pid, price_offset, gen.base("products_prices", price_offset)))
+    if not prices:
+        return None
+    first = prices[0][2]
+    subscription = first["payment_type"] == "subscription"
+    currency = first["currency"] or "USD"
+    chosen = [prices[0]]
+    extra = [p for p in prices[1:] if p[2]["payment_type"] == "one_time" and p[2]["currency"] == currency]
+    chosen += extra[: rng.choice((0, 0, 1, 2))]
+    items = tuple(
+        Item(
+            pid,
+            gen.ids.ancestry("products_prices", poff)[0][1],
+            price.get("variant_id") if isinstance(price.get("variant_id"), int) else None,
+            str(price.get("name") or "Item"),
+            price["payment_type"],
+            1 if price["payment_type"] == "subscription" else rng.choice((1, 1, 2)),
+            Decimal(price["amount"]),
+        )
+        for pid, poff, price in chosen
+    )
+    workspace = dict(ancestry).get("workspaces", 0)
+    tax_rate = random.Random(stable_int(gen.seed, "tax", workspace)).choice(_TAX_RATES)
+    activated = gen.ids.created_ms("orders", offset) + rng.randrange(60_000, 3_600_000)
+    canceled = churned = refund_ms = None
+    refund: Decimal | None = None
+    draft = Fate(order_id, subscription, currency, items, tax_rate, activated, 0, 1, None, None, None, None)
+    if not subscription:
+        if rng.random() < 0.12:
+            refund = draft.total if rng.random() < 0.6 else (draft.total / 2).quantize(_CENT)
+            refund_ms = activated + rng.randrange(1, 30) * _DAY
+        return replace(draft, refund=refund, refund_ms=refund_ms)
+    months = 12 if first["interval"] == "year" else 1
+    due = 1
+    while add_months(activated, due * months) < WORLD_END_MS:
+        due += 1  # charges the subscription would have made by the end, had it never stopped
+    roll = rng.random()
+    charges = due
+    if roll < 0.1:  # refunded at once and canceled
+        charges, refund, refund_ms = 1, draft.total, activated + rng.randrange(1, 10) * _DAY
+        canceled = churned = refund_ms
+    elif roll < 0.45:  # canceled after some charges: churns at the end of the last paid period
+        charges = rng.randint(1, due)
+        period_end = add_months(activated, charges * months)
+        canceled = period_end - rng.randrange(1, 10) * _DAY
+        churned = period_end if period_end < WORLD_END_MS else None
+    return replace(
+        draft, interval_months=months, charges=charges, canceled_ms=canceled, churned_ms=churned,
+        refund=refund, refund_ms=refund_ms,
+    )  # fmt: skip
+
+
+def _order(gen: Generator, ctx: Ctx, rec: Rec) -> None:
+    told = fate(gen, ctx.id)
+    if told is None:
+        rec.update(order_type="one-time-order", currency="USD")
+        return
+    rec["order_type"] = "subscription-order" if told.subscription else "one-time-order"
+    rec["currency"] = told.currency
+    rec["total_amount"] = _money(told.total)
+    rec["tax_amount"] = _money(told.tax)
+    rec["activated_at"] = iso_ms(told.activated_ms)
+    rec["in_trial"] = False
+    rec["trial_end_at"] = None
+    active = told.churned_ms is None and told.canceled_ms is None
+    rec["canceled_at"] = iso_ms(told.canceled_ms) if told.canceled_ms else None
+    rec["churned_at"] = iso_ms(told.churned_ms) if told.churned_ms else None
+    if rec["canceled_at"] is None:
+        rec.update(canceled_by=None, cancel_reason=None, cancel_description=None)
+    elif not rec.get("canceled_by"):
+        rec["canceled_by"] = "customer"
+    rec["next_charge_at"] = iso_ms(told.charge_ms(told.charges + 1)) if told.subscription and active else None
+    rec["billing_status"] = "refunded" if told.refund is not None else "paid"
+    if told.subscription:
+        rec["service_status"] = "active" if active else "canceled" if told.churned_ms is None else "churned"
+    else:
+        rec["service_status"] = "inactive" if told.refund == told.total else "active"
+    elements = rec.get("line_items") or []
+    template = elements[0] if elements else {}
+    lines = []
+    for j, item in enumerate(told.items):
+        line = dict(template)
+        line["id"] = gen.embedded_id("orders", "line_items", ctx.id, j)
+        line["public_id"] = ctx.values.hex(8)
+        line["quantity"] = item.quantity
+        line["products_price"] = {
+            "id": item.price_id,
+            "public_id": gen.ids.public_id("products_prices", item.price_id),
+        }
+        line["original_product"] = {
+            "id": item.product_id,
+            "public_id": gen.ids.public_id("products", item.product_id),
+        }
+        if "products_variant" in line:
+            line["products_variant"] = (
+                None
+                if item.variant_id is None
+                else {
+                    "id": item.variant_id,
+                    "public_id": gen.ids.public_id("products_variants", item.variant_id),
+                }
+            )
+        lines.append(line)
+    rec["line_items"] = lines
+    _attribution(gen, ctx, rec)
+
+
+def _attribution(gen: Generator, ctx: Ctx, rec: Rec) -> None:
+    """The page the order was placed on (its own name) and, mostly, the funnel it came through."""
+    page_id = rec.get("page_id")
+    page_offset = gen.ids.offset_of("pages", page_id) if isinstance(page_id, int) else None
+    if page_offset is not None:
+        rec["page_name"] = gen.base("pages", page_offset).get("name")
+    funnel = gen.pick(ctx, "funnels") if ctx.rng.random() < 0.8 else None
+    funnel_offset = gen.ids.offset_of("funnels", funnel) if funnel is not None else None
+    if funnel is not None and funnel_offset is not None:
+        name = gen.base("funnels", funnel_offset).get("name")
+        rec.update(
+            funnel_name=name,
+            origination_channel_type="Funnel",
+            origination_channel_id=funnel,
+            origination_channel_name=name,
+        )
+    else:
+        rec.update(
+            funnel_name=None, origination_channel_type="Store", origination_channel_id=None,
+            origination_channel_name="Store",
+        )  # fmt: skip
+
+
+# -- invoices and transactions ---------------------------------------------------------------------------
+
+
+def _slot(gen: Generator, name: str, offset: int) -> tuple[Fate | None, int]:
+    """The fate of the order an invoice or transaction belongs to, and the record's place under it."""
+    order_id = gen.ids.ancestry(name, offset)[0][1]
+    return fate(gen, order_id), gen.ids.index_of(name, offset)
+
+
+def _second(told: Fate) -> str | None:
+    """What the second invoice (and transaction) of an order is: a refund, the latest renewal, or none."""
+    if told.refund is not None:
+        return "refund"
+    if told.subscription and told.charges >= 2:
+        return "renewal"
+    return None
+
+
+def absent(gen: Generator, name: str, offset: int) -> bool:
+    """Whether a generated slot holds no record (the list skips it, its id answers 404)."""
+    if name in ("orders_invoices", "orders_transactions"):
+        told, slot = _slot(gen, name, offset)
+        return told is not None and (slot > 1 or (slot == 1 and _second(told) is None))
+    if name == "courses_lesson_completions":
+        return _completion(gen, offset) is None
+    return False
+
+
+def _invoice(gen: Generator, ctx: Ctx, rec: Rec) -> None:
+    told, slot = _slot(gen, ctx.name, ctx.offset)
+    if told is None:
+        return
+    kind = "first" if slot == 0 else _second(told)
+    if kind is None:
+        return
+    subtotal, tax = told.subtotal, told.tax
+    lines = [(i, i.unit * i.quantity) for i in told.items]
+    paid_ms, number = told.activated_ms + 5 * 60_000, 1
+    if kind == "renewal":
+        subtotal, tax = told.recurring
+        lines = [(i, i.unit * i.quantity) for i in told.items if i.payment_type == "subscription"]
+        number = told.charges
+        paid_ms = told.charge_ms(number)
+    elif kind == "refund":
+        assert told.refund is not None
+        assert told.refund_ms is not None
+        share = told.refund / told.total
+        subtotal = (told.subtotal * share).quantize(_CENT)
+        tax, lines = told.refund - subtotal, [(told.items[0], subtotal)]
+        paid_ms = told.refund_ms
+    invoice_type = {
+        "first": "initial" if told.subscription else "one_time",
+        "renewal": "renewal",
+        "refund": "refund",
+    }[kind]
+    currency = None if stable_int(gen.seed, "invoice-currency", ctx.id) % 10 == 0 else told.currency
+    rec.update(
+        status="paid",
+        invoice_type=invoice_type,
+        currency=currency,
+        subtotal_amount=_money(subtotal),
+        tax_amount=_money(tax),
+        total_amount=_money(subtotal + tax),
+        due_amount="0.00",
+        shipping_amount="0.00",
+        discount_amount="0.00",
+        issued_at=iso_ms(paid_ms - 60_000),
+        due_at=iso_ms(paid_ms - 60_000),
+        paid_at=iso_ms(paid_ms),
+    )
+    template = (rec.get("line_items") or [{}])[0]
+    out = []
+    for j, (item, amount) in enumerate(lines):
+        line = dict(template)
+        line.update(
+            id=gen.embedded_id(ctx.name, "line_items", ctx.id, j),
+            invoice_id=ctx.id,
+            description=("Refund: " if kind == "refund" else "") + item.name,
+            quantity=item.quantity,
+            amount=_money(amount),
+            payment_type=item.payment_type,
+            discount_amount=0.0,
+            state_tax_amount=float((amount * told.tax_rate).quantize(_CENT)),
+            county_tax_amount=0.0,
+            city_tax_amount=0.0,
+            district_tax_amount=0.0,
+            state_tax_rate=float(told.tax_rate * 100),
+            county_tax_rate=0.0,
+            city_tax_rate=0.0,
+            district_tax_rate=0.0,
+            period_number=str(number),
+            products_price={
+                "id": item.price_id,
+                "public_id": gen.ids.public_id("products_prices", item.price_id),
+            },
+        )
+        if item.payment_type == "subscription":
+            start = add_months(told.activated_ms, (number - 1) * told.interval_months)
+            line.update(
+                period_start_at=iso_ms(start), period_end_at=iso_ms(add_months(start, told.interval_months))
+            )
+        else:
+            line.update(period_start_at=None, period_end_at=None)
+        out.append(line)
+    rec["line_items"] = out
+
+
+def _transaction(gen: Generator, ctx: Ctx, rec: Rec) -> None:
+    told, slot = _slot(gen, ctx.name, ctx.offset)
+    if told is None:
+        return
+    kind = "first" if slot == 0 else _second(told)
+    if kind is None:
+        return
+    first_id = gen.ids.id_at(ctx.name, ctx.offset - slot * gen.ids.total("orders"))
+    amount, at, rebill = told.total, told.activated_ms + 5 * 60_000, None
+    if kind == "renewal":
+        sub, tax = told.recurring
+        amount, at, rebill = sub + tax, told.charge_ms(told.charges), told.charges - 1
+    elif kind == "refund":
+        assert told.refund is not None
+        assert told.refund_ms is not None
+        amount, at = told.refund, told.refund_ms
+    rec.update(
+        status="completed",
+        result="success",
+        external_type="refund" if kind == "refund" else "charge",
+        amount=_money(amount),
+        currency=told.currency,
+        adjusted_transaction_id=str(first_id) if kind == "refund" else None,
+        reason="requested_by_customer" if kind == "refund" else None,
+        is_rebill=rebill is not None,
+        rebill_number=str(rebill) if rebill is not None else None,
+        created_at=iso_ms(at),  # when it was charged (its updated_at stays the generated one)
+    )
+
+
+# -- lesson completions ---------------------------------------------------------------------------------
+
+
+def _completion(gen: Generator, offset: int) -> tuple[int, int, int] | None:
+    """(enrollment id, lesson id, completed ms) of a completion slot, or None where that enrollment has
+    not completed that lesson. Slots run through (enrollment, lesson) pairs of the course."""
+    ids = gen.ids
+    course = ids.ancestry("courses_lesson_completions", offset)[0][1]
+    course_offset = ids.offset_of("courses", course)
+    if course_offset is None:
+        return None
+    slot = ids.index_of("courses_lesson_completions", offset)
+    lessons = ids.count_under("courses_lessons", "courses")
+    enrollments = ids.count("courses_enrollments")
+    if lessons == 0 or slot >= enrollments * lessons:
+        return None
+    e, lesson = divmod(slot, lessons)
+    enrollment_offset = ids.offset_under("courses_enrollments", "courses", course_offset, e)
+    enrollment = ids.id_at("courses_enrollments", enrollment_offset)
+    rng = random.Random(stable_int(gen.seed, "progress", enrollment))
+    roll = rng.random()
+    done = lessons if roll < 0.35 else rng.randint(1, lessons - 1) if roll < 0.75 and lessons > 1 else 0
+    if lesson >= done:
+        return None
+    lesson_offset = ids.offset_under("courses_lessons", "courses", course_offset, lesson)
+    started = ids.created_ms("courses_enrollments", enrollment_offset)
+    return (
+        enrollment,
+        ids.id_at("courses_lessons", lesson_offset),
+        started + (lesson + 1) * _DAY + rng.randrange(_DAY),
+    )
+
+
+def _lesson_completion(gen: Generator, ctx: Ctx, rec: Rec) -> None:
+    found = _completion(gen, ctx.offset)
+    if found is not None:
+        enrollment, lesson, at = found
+        rec.update(enrollment_id=enrollment, lesson_id=lesson, completed_at=iso_ms(at))
+
+
+BASE = {
+    "products_prices": _price,
+    "orders": _order,
+    "orders_invoices": _invoice,
+    "orders_transactions": _transaction,
+    "courses_lesson_completions": _lesson_completion,
+}

@@ -1,0 +1,587 @@
+"""Models: views over the synced tables that answer what every ClickFunnels business asks (revenue per
+day, per product, page and funnel; subscriptions and MRR; contacts' lifetime value; course progress; form
+conversion), the same names and columns on SQLite and PostgreSQL.
+
+Each model is data: what a row is, what each column means and how it is derived, and its SQL, written once
+with a few dialect-specific pieces (`Sql`). `refresh(connection)` creates them when they are missing or
+differ from these definitions, and records which definitions are in place in `_models`, so a sync that
+migrates finds nothing to do and never takes the locks a view replacement needs. Money columns come in
+pairs: `<x>_cents` (an exact integer) and `<x>` (the same amount in units: `x_cents / 100.0`, exact on
+PostgreSQL, a REAL on SQLite that prints exactly to the cent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .schema import models_state as _STATE
+
+__all__ = ["MODELS", "Model", "Sql", "refresh"]
+
+
+@dataclass(frozen=True)
+class Sql:
+    """The pieces of SQL that differ between SQLite and PostgreSQL. Timestamps are UTC on both."""
+
+    dialect: str
+
+    @property
+    def pg(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def day(self, ts: str) -> str:
+        """'2024-11-30': the UTC day of a timestamp, as text on both databases."""
+        return f"to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if self.pg else f"date({ts})"
+
+    def month_start(self, ts: str) -> str:
+        """The first day of a timestamp's month (a date on PostgreSQL, 'YYYY-MM-01' on SQLite)."""
+        return (
+            f"CAST(date_trunc('month', {ts} AT TIME ZONE 'UTC') AS date)"
+            if self.pg
+            else f"date({ts}, 'start of month')"
+        )
+
+    def next_month(self, month: str) -> str:
+        return f"CAST({month} + interval '1 month' AS date)" if self.pg else f"date({month}, '+1 month')"
+
+    def previous_month(self, month: str) -> str:
+        return f"CAST({month} - interval '1 month' AS date)" if self.pg else f"date({month}, '-1 month')"
+
+    def instant(self, month: str) -> str:
+        """A month's first day as a UTC instant, comparable with timestamps."""
+        return f"(CAST({month} AS timestamp) AT TIME ZONE 'UTC')" if self.pg else month
+
+    @property
+    def this_month(self) -> str:
+        return (
+            "CAST(date_trunc('month', now() AT TIME ZONE 'UTC') AS date)"
+            if self.pg
+            else "date('now', 'start of month')"
+        )
+
+    def label(self, month: str) -> str:
+        """'2024-11': a month as text on both databases."""
+        return f"to_char({month}, 'YYYY-MM')" if self.pg else f"strftime('%Y-%m', {month})"
+
+    def json_id(self, column: str) -> str:
+        """The `id` inside a JSON object column (`{"id": 12, "public_id": ...}`)."""
+        return (
+            f"CAST({column} ->> 'id' AS BIGINT)"
+            if self.pg
+            else f"CAST(json_extract({column}, '$.id') AS INTEGER)"
+        )
+
+    def ratio(self, part: str, whole: str) -> str:
+        """part / whole to 4 decimals; NULL when whole is 0."""
+        kind = "NUMERIC" if self.pg else "REAL"
+        return f"CASE WHEN ({whole}) > 0 THEN ROUND(CAST({part} AS {kind}) / ({whole}), 4) END"
+
+    def names(self, column: str) -> str:
+        """The distinct values of a text column, sorted, joined with ', ' (an aggregate)."""
+        return (
+            f"string_agg(DISTINCT {column}, ', ' ORDER BY {column})"
+            if self.pg
+            else f"group_concat({column}, ', ')"
+        )
+
+
+def money(cents: str, name: str) -> str:
+    """The `<name>_cents` and `<name>` columns of an amount in cents."""
+    return f"{cents} AS {name}_cents, ({cents}) / 100.0 AS {name}"
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    row: str  # what one row is
+    columns: tuple[tuple[str, str], ...]  # (column, what it holds and how it is derived)
+    sql: Callable[[Sql], str]
+    notes: str = ""  # what the derivation assumes about the API's fields
+
+    def definition(self, dialect: str) -> str:
+        return self.sql(Sql(dialect)).strip()
+
+
+_REFUND_INVOICE = "COALESCE(i.invoice_type, '') = 'refund'"
+_REFUND_TRANSACTION = "COALESCE(t.external_type, '') = 'refund'"
+_MONEY_COLUMNS = (
+    ("gross_cents", "charges in cents: paid invoices other than refunds, tax included"),
+    ("gross", "gross_cents / 100"),
+    ("refunds_cents", "refunds in cents: paid refund invoices (their absolute amount)"),
+    ("refunds", "refunds_cents / 100"),
+    ("net_cents", "gross_cents - refunds_cents"),
+    ("net", "net_cents / 100"),
+)
+_SUMS = (
+    f"{money(f'SUM(CASE WHEN {_REFUND_INVOICE} THEN 0 ELSE i.total_amount_cents END)', 'gross')}, "
+    f"{money(f'SUM(CASE WHEN {_REFUND_INVOICE} THEN ABS(i.total_amount_cents) ELSE 0 END)', 'refunds')}, "
+    + money(
+        f"SUM(CASE WHEN {_REFUND_INVOICE} THEN -ABS(i.total_amount_cents) ELSE i.total_amount_cents END)",
+        "net",
+    )
+)
+# Paid invoices, and the order each belongs to (for its currency when the invoice has none).
+_PAID = """orders_invoices i LEFT JOIN orders o ON o.id = i.order_id
+    WHERE i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL"""
+_INVOICE_NOTES = (
+    "An invoice counts once it has a `paid_at` (the API documents no values of `status`). A refund is an "
+    "invoice of `invoice_type` 'refund'; the API does not say whether its amount is positive or negative, so "
+    "its absolute amount is subtracted. An invoice without a `currency` takes its order's."
+)
+
+
+def _revenue_daily(q: Sql) -> str:
+    return f"""
+WITH money AS (
+  SELECT 'invoices' AS source, i.workspace_id, COALESCE(i.currency, o.currency) AS currency,
+    {q.day("i.paid_at")} AS day,
+    CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE i.order_id END AS charged_order,
+    CASE WHEN {_REFUND_INVOICE} THEN 0 ELSE i.total_amount_cents END AS gross,
+    CASE WHEN {_REFUND_INVOICE} THEN ABS(i.total_amount_cents) ELSE 0 END AS refund
+  FROM {_PAID}
+  UNION ALL
+  SELECT 'transactions', t.workspace_id, COALESCE(t.currency, o.currency), {q.day("t.created_at")},
+    CASE WHEN {_REFUND_TRANSACTION} THEN NULL ELSE t.order_id END,
+    CASE WHEN {_REFUND_TRANSACTION} THEN 0 ELSE t.amount_cents END,
+    CASE WHEN {_REFUND_TRANSACTION} THEN ABS(t.amount_cents) ELSE 0 END
+  FROM orders_transactions t LEFT JOIN orders o ON o.id = t.order_id
+  WHERE t._deleted_at IS NULL AND t.result = 'success' AND t.created_at IS NOT NULL
+    AND t.amount_cents IS NOT NULL
+)
+SELECT day, workspace_id, currency, source, COUNT(DISTINCT charged_order) AS orders,
+  {money("SUM(gross)", "gross")}, {money("SUM(refund)", "refunds")},
+  {money("SUM(gross) - SUM(refund)", "net")}
+FROM money
+GROUP BY day, workspace_id, currency, source"""
+
+
+def _revenue_by_product(q: Sql) -> str:
+    refund = _REFUND_INVOICE
+    return f"""
+SELECT i.workspace_id, p.product_id, pr.name AS product_name, COALESCE(i.currency, o.currency) AS currency,
+  COUNT(DISTINCT CASE WHEN {refund} THEN NULL ELSE i.order_id END) AS orders,
+  SUM(CASE WHEN {refund} THEN 0 ELSE COALESCE(li.quantity, 1) END) AS units,
+  {money(f"SUM(CASE WHEN {refund} THEN 0 ELSE li.amount_cents END)", "gross")},
+  {money(f"SUM(CASE WHEN {refund} THEN ABS(li.amount_cents) ELSE 0 END)", "refunds")},
+  {money(f"SUM(CASE WHEN {refund} THEN -ABS(li.amount_cents) ELSE li.amount_cents END)", "net")}
+FROM orders_invoices__line_items li
+JOIN orders_invoices i ON i.id = li.orders_invoice_id
+LEFT JOIN orders o ON o.id = i.order_id
+LEFT JOIN products_prices p ON p.id = {q.json_id("li.products_price")}
+LEFT JOIN products pr ON pr.id = p.product_id
+WHERE li._deleted_at IS NULL AND i._deleted_at IS NULL AND i.paid_at IS NOT NULL
+  AND li.amount_cents IS NOT NULL
+GROUP BY i.workspace_id, p.product_id, pr.name, COALESCE(i.currency, o.currency)"""
+
+
+def _revenue_by_page(q: Sql) -> str:
+    return f"""
+SELECT o.workspace_id, o.page_id, pg.name AS page_name, COALESCE(i.currency, o.currency) AS currency,
+  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.id END) AS orders, {_SUMS}
+FROM orders_invoices i JOIN orders o ON o.id = i.order_id AND o._deleted_at IS NULL
+LEFT JOIN pages pg ON pg.id = o.page_id
+WHERE i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL
+GROUP BY o.workspace_id, o.page_id, pg.name, COALESCE(i.currency, o.currency)"""
+
+
+def _revenue_by_funnel(q: Sql) -> str:
+    funnel = "CASE WHEN o.origination_channel_type = 'Funnel' THEN o.origination_channel_id END"
+    return f"""
+SELECT o.workspace_id, {funnel} AS funnel_id, COALESCE(f.name, o.funnel_name) AS funnel_name,
+  COALESCE(i.currency, o.currency) AS currency,
+  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.id END) AS orders, {_SUMS}
+FROM orders_invoices i JOIN orders o ON o.id = i.order_id AND o._deleted_at IS NULL
+LEFT JOIN funnels f ON f.id = {funnel}
+WHERE i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL
+GROUP BY o.workspace_id, {funnel}, COALESCE(f.name, o.funnel_name), COALESCE(i.currency, o.currency)"""
+
+
+# Months per billing interval, as (numerator, denominator) of the monthly share of one period's amount.
+_PER_MONTH = {"day": (365, 12), "week": (52, 12), "month": (1, 1), "year": (1, 12)}
+
+
+def _subscriptions(q: Sql) -> str:
+    num = (
+        "CASE fi.price_interval "
+        + " ".join(f"WHEN '{k}' THEN {n}" for k, (n, _) in _PER_MONTH.items())
+        + " END"
+    )
+    den = (
+        "CASE fi.price_interval "
+        + " ".join(f"WHEN '{k}' THEN {d}" for k, (_, d) in _PER_MONTH.items())
+        + " END"
+    )
+    count = "COALESCE(CAST(NULLIF(fi.interval_count, '') AS INTEGER), 1)"
+    amount = "fi.amount_cents * COALESCE(fi.quantity, 1)"
+    mrr = f"CAST(ROUND({amount} * {num} * 1.0 / ({den} * {count})) AS BIGINT)"
+    return f"""
+WITH items AS (
+  SELECT li.order_id, li._position, li.quantity, p.id AS price_id, p.product_id, p.amount_cents,
+    p.interval AS price_interval, p.interval_count
+  FROM orders__line_items li JOIN products_prices p ON p.id = {q.json_id("li.products_price")}
+  WHERE li._deleted_at IS NULL AND p.payment_type = 'subscription'
+), fi AS (
+  SELECT * FROM items
+  WHERE _position = (SELECT MIN(j._position) FROM items j WHERE j.order_id = items.order_id)
+)
+SELECT o.id AS order_id, o.workspace_id, o.contact_id, c.email_address, fi.product_id,
+  pr.name AS product_name, fi.price_id, o.currency,
+  CASE WHEN o.churned_at IS NOT NULL THEN 'churned' WHEN o.canceled_at IS NOT NULL THEN 'canceled'
+    ELSE 'active' END AS status,
+  o.service_status, o.activated_at AS started_at, o.canceled_at, o.churned_at, o.next_charge_at,
+  fi.price_interval AS billing_interval, {count} AS interval_count,
+  {money(amount, "amount")}, {money(mrr, "mrr")}
+FROM orders o
+LEFT JOIN fi ON fi.order_id = o.id
+LEFT JOIN contacts c ON c.id = o.contact_id
+LEFT JOIN products pr ON pr.id = fi.product_id
+WHERE o._deleted_at IS NULL AND o.order_type = 'subscription-order'"""
+
+
+def _mrr_monthly(q: Sql) -> str:
+    key = "workspace_id, currency, contact"
+    cur, prev = (" AND ".join(f"{a}.{k} = k.{k}" for k in key.split(", ")) for a in ("cur", "prev"))
+    return f"""
+WITH RECURSIVE months(month_start) AS (
+  SELECT {q.month_start("MIN(started_at)")} FROM subscriptions WHERE started_at IS NOT NULL
+  UNION ALL
+  SELECT {q.next_month("month_start")} FROM months WHERE month_start < {q.this_month}
+), held AS (
+  SELECT m.month_start, s.workspace_id, COALESCE(s.currency, '') AS currency,
+    COALESCE(s.contact_id, -s.order_id) AS contact, SUM(s.mrr_cents) AS mrr, COUNT(*) AS subs
+  FROM months m JOIN subscriptions s ON s.started_at < {q.instant(q.next_month("m.month_start"))}
+    AND (s.churned_at IS NULL OR s.churned_at >= {q.instant(q.next_month("m.month_start"))})
+  WHERE s.mrr_cents IS NOT NULL AND s.started_at IS NOT NULL
+  GROUP BY m.month_start, s.workspace_id, COALESCE(s.currency, ''), COALESCE(s.contact_id, -s.order_id)
+), k AS (
+  SELECT month_start, {key} FROM held
+  UNION
+  SELECT {q.next_month("month_start")}, {key} FROM held WHERE month_start < {q.this_month}
+), moves AS (
+  SELECT k.month_start, k.workspace_id, k.currency, COALESCE(cur.mrr, 0) AS mrr,
+    COALESCE(prev.mrr, 0) AS prev_mrr, COALESCE(cur.subs, 0) AS subs
+  FROM k
+  LEFT JOIN held cur ON cur.month_start = k.month_start AND {cur}
+  LEFT JOIN held prev ON prev.month_start = {q.previous_month("k.month_start")} AND {prev}
+)
+SELECT {q.label("month_start")} AS month, workspace_id, NULLIF(currency, '') AS currency,
+  SUM(subs) AS subscriptions, SUM(CASE WHEN mrr > 0 THEN 1 ELSE 0 END) AS customers,
+  {money("SUM(mrr)", "mrr")},
+  {money("SUM(CASE WHEN prev_mrr = 0 AND mrr > 0 THEN mrr ELSE 0 END)", "new_mrr")},
+  {money("SUM(CASE WHEN prev_mrr > 0 AND mrr > prev_mrr THEN mrr - prev_mrr ELSE 0 END)", "expansion_mrr")},
+  {money("SUM(CASE WHEN mrr > 0 AND mrr < prev_mrr THEN prev_mrr - mrr ELSE 0 END)", "contraction_mrr")},
+  {money("SUM(CASE WHEN prev_mrr > 0 AND mrr = 0 THEN prev_mrr ELSE 0 END)", "churned_mrr")}
+FROM moves
+GROUP BY month_start, workspace_id, currency"""
+
+
+def _contact_lifetime_value(q: Sql) -> str:
+    tags = (
+        f"SELECT contact_id, {q.names('name')} AS tags FROM contacts__tags "
+        "WHERE _deleted_at IS NULL GROUP BY contact_id"
+        if q.pg
+        else "SELECT contact_id, group_concat(name, ', ') AS tags FROM (SELECT DISTINCT contact_id, name "
+        "FROM contacts__tags WHERE _deleted_at IS NULL ORDER BY contact_id, name) GROUP BY contact_id"
+    )
+    return f"""
+WITH bought AS (
+  SELECT o.workspace_id, o.contact_id, COALESCE(i.currency, o.currency) AS currency,
+    MIN(CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.created_at END) AS first_order_at,
+    MAX(CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.created_at END) AS last_order_at,
+    COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.id END) AS orders,
+    SUM(CASE WHEN {_REFUND_INVOICE} THEN 0 ELSE i.total_amount_cents END) AS gross,
+    SUM(CASE WHEN {_REFUND_INVOICE} THEN ABS(i.total_amount_cents) ELSE 0 END) AS refund
+  FROM orders_invoices i JOIN orders o ON o.id = i.order_id AND o._deleted_at IS NULL
+  WHERE i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL
+    AND o.contact_id IS NOT NULL
+  GROUP BY o.workspace_id, o.contact_id, COALESCE(i.currency, o.currency)
+), tags AS ({tags})
+SELECT b.workspace_id, b.contact_id, c.email_address, c.first_name, c.last_name, b.currency,
+  b.first_order_at, b.last_order_at, b.orders,
+  {money("b.gross", "gross")}, {money("b.refund", "refunds")}, {money("b.gross - b.refund", "net")}, t.tags
+FROM bought b
+LEFT JOIN contacts c ON c.id = b.contact_id AND c._deleted_at IS NULL
+LEFT JOIN tags t ON t.contact_id = b.contact_id"""
+
+
+def _course_progress(q: Sql) -> str:
+    return f"""
+WITH lessons AS (
+  SELECT s.course_id, COUNT(*) AS lessons
+  FROM courses_lessons l JOIN courses_sections s ON s.id = l.section_id
+  WHERE l._deleted_at IS NULL AND s._deleted_at IS NULL
+  GROUP BY s.course_id
+), enrolled AS (
+  SELECT course_id, COUNT(*) AS enrollments FROM courses_enrollments WHERE _deleted_at IS NULL
+  GROUP BY course_id
+), done AS (
+  SELECT lc.course_id, lc.enrollment_id, COUNT(DISTINCT lc.lesson_id) AS completed
+  FROM courses_lesson_completions lc
+  JOIN courses_enrollments e ON e.id = lc.enrollment_id AND e._deleted_at IS NULL
+  WHERE lc._deleted_at IS NULL
+  GROUP BY lc.course_id, lc.enrollment_id
+), progress AS (
+  SELECT d.course_id, SUM(CASE WHEN d.completed > 0 THEN 1 ELSE 0 END) AS started,
+    SUM(CASE WHEN d.completed >= l.lessons THEN 1 ELSE 0 END) AS finished, SUM(d.completed) AS completed
+  FROM done d JOIN lessons l ON l.course_id = d.course_id
+  GROUP BY d.course_id
+)
+SELECT c.id AS course_id, c.workspace_id, c.title, COALESCE(l.lessons, 0) AS lessons,
+  COALESCE(e.enrollments, 0) AS enrollments, COALESCE(p.started, 0) AS enrollments_started,
+  COALESCE(p.finished, 0) AS enrollments_completed, COALESCE(p.completed, 0) AS lessons_completed,
+  {q.ratio("COALESCE(p.finished, 0)", "COALESCE(e.enrollments, 0)")} AS completion_rate,
+  {q.ratio("COALESCE(p.completed, 0)", "COALESCE(e.enrollments, 0) * COALESCE(l.lessons, 0)")}
+    AS lesson_completion_rate
+FROM courses c
+LEFT JOIN lessons l ON l.course_id = c.id
+LEFT JOIN enrolled e ON e.course_id = c.id
+LEFT JOIN progress p ON p.course_id = c.id
+WHERE c._deleted_at IS NULL"""
+
+
+def _form_conversion(q: Sql) -> str:
+    return f"""
+WITH firsts AS (
+  SELECT form_id, contact_id, MIN(created_at) AS first_at FROM forms_submissions
+  WHERE _deleted_at IS NULL AND contact_id IS NOT NULL
+  GROUP BY form_id, contact_id
+), flags AS (
+  SELECT f.form_id, f.contact_id,
+    CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = f.contact_id AND o._deleted_at IS NULL
+      AND o.created_at > f.first_at) THEN 1 ELSE 0 END AS ordered
+  FROM firsts f
+), totals AS (
+  SELECT form_id, COUNT(*) AS submissions FROM forms_submissions WHERE _deleted_at IS NULL GROUP BY form_id
+), per_form AS (
+  SELECT form_id, COUNT(*) AS contacts, SUM(ordered) AS ordered FROM flags GROUP BY form_id
+)
+SELECT f.id AS form_id, f.workspace_id, f.name, COALESCE(t.submissions, 0) AS submissions,
+  COALESCE(p.contacts, 0) AS contacts, COALESCE(p.ordered, 0) AS contacts_ordered_after,
+  {q.ratio("COALESCE(p.ordered, 0)", "COALESCE(p.contacts, 0)")} AS conversion_rate
+FROM forms f
+LEFT JOIN totals t ON t.form_id = f.id
+LEFT JOIN per_form p ON p.form_id = f.id
+WHERE f._deleted_at IS NULL"""
+
+
+_DAILY = (("day", "the UTC day the money moved (an invoice's `paid_at`, a transaction's `created_at`)"),)
+MODELS: tuple[Model, ...] = (
+    Model(
+        "revenue_daily",
+        "one day of one workspace's money in one currency, from one source: invoices (always), or "
+        "transactions (when `orders_transactions` is synced; it is off by default)",
+        (
+            *_DAILY,
+            ("workspace_id", "the workspace"),
+            ("currency", "the invoice's or transaction's currency, else its order's"),
+            ("source", "'invoices' or 'transactions': the two are alternative views of the same money"),
+            ("orders", "distinct orders charged that day"),
+            *_MONEY_COLUMNS,
+        ),
+        _revenue_daily,
+        _INVOICE_NOTES + " A transaction counts when its `result` is 'success'; a refund is one whose "
+        "`external_type` is 'refund' (undocumented values: a guess from the API's names).",
+    ),
+    Model(
+        "revenue_by_product",
+        "one product's paid invoice lines in one workspace and currency, all time",
+        (
+            ("workspace_id", "the workspace"),
+            (
+                "product_id",
+                "the product of the line's price (`products_price.id` -> products_prices.product_id)",
+            ),
+            ("product_name", "its name"),
+            ("currency", "the invoice's currency, else its order's"),
+            ("orders", "distinct orders with a charged line of the product"),
+            ("units", "quantity charged"),
+            ("gross_cents", "line amounts charged in cents, before tax"),
+            ("gross", "gross_cents / 100"),
+            ("refunds_cents", "refund lines in cents (absolute)"),
+            ("refunds", "refunds_cents / 100"),
+            ("net_cents", "gross_cents - refunds_cents"),
+            ("net", "net_cents / 100"),
+        ),
+        _revenue_by_product,
+        _INVOICE_NOTES + " A line's `amount` is taken as the line's total (quantity included), before tax.",
+    ),
+    Model(
+        "revenue_by_page",
+        "the money of the orders placed on one page, per workspace and currency, all time",
+        (
+            ("workspace_id", "the workspace"),
+            ("page_id", "the order's `page_id` (NULL: orders with no page)"),
+            ("page_name", "the page's name"),
+            ("currency", "the invoice's currency, else its order's"),
+            ("orders", "distinct orders charged"),
+            *_MONEY_COLUMNS,
+        ),
+        _revenue_by_page,
+        _INVOICE_NOTES,
+    ),
+    Model(
+        "revenue_by_funnel",
+        "the money of the orders that came through one funnel, per workspace and currency, all time",
+        (
+            ("workspace_id", "the workspace"),
+            (
+                "funnel_id",
+                "the order's `origination_channel_id` when its `origination_channel_type` is "
+                "'Funnel' (NULL: any other origin)",
+            ),
+            ("funnel_name", "the funnel's name, else the order's `funnel_name`"),
+            ("currency", "the invoice's currency, else its order's"),
+            ("orders", "distinct orders charged"),
+            *_MONEY_COLUMNS,
+        ),
+        _revenue_by_funnel,
+        _INVOICE_NOTES + " The v2 API links an order to a funnel only through `origination_channel_type` / "
+        "`origination_channel_id` and the text `funnel_name`: that `origination_channel_id` is a funnel id "
+        "when the type is 'Funnel' is an assumption the API does not document.",
+    ),
+    Model(
+        "subscriptions",
+        "one subscription order",
+        (
+            ("order_id", "the order (`order_type` 'subscription-order')"),
+            ("workspace_id", "the workspace"),
+            ("contact_id", "the customer"),
+            ("email_address", "the customer's email (NULL for a contact the list hides)"),
+            ("product_id", "the product of its first subscription line's price"),
+            ("product_name", "its name"),
+            ("price_id", "that price"),
+            ("currency", "the order's currency"),
+            ("status", "'churned' (churned_at set), 'canceled' (canceled, not churned yet) or 'active'"),
+            ("service_status", "the order's own `service_status`, as the API gives it"),
+            ("started_at", "the order's `activated_at`"),
+            ("canceled_at", "the order's `canceled_at`"),
+            ("churned_at", "the order's `churned_at`: when it stopped counting toward MRR"),
+            ("next_charge_at", "the order's `next_charge_at`"),
+            ("billing_interval", "the price's `interval`: day, week, month or year"),
+            ("interval_count", "the price's `interval_count` (1 when empty)"),
+            (
+                "amount_cents",
+                "what one period costs in cents: the price's amount x the line's quantity, before tax",
+            ),
+            ("amount", "amount_cents / 100"),
+            ("mrr_cents", "monthly recurring revenue in cents: the amount per month, rounded to the cent"),
+            ("mrr", "mrr_cents / 100"),
+        ),
+        _subscriptions,
+        "A subscription is an order with `order_type` 'subscription-order' (the API README says so); its "
+        "billing terms come from the price of its first subscription line (`payment_type` 'subscription'), "
+        "as the price is now: the API keeps no history of a price. `canceled_at` and `churned_at` are read "
+        "as 'asked to stop' and 'stopped' (the event names say so; the API does not define them).",
+    ),
+    Model(
+        "mrr_monthly",
+        "one month of one workspace's recurring revenue in one currency, from the first subscription's "
+        "month to this one",
+        (
+            ("month", "'2024-11'"),
+            ("workspace_id", "the workspace"),
+            ("currency", "the subscriptions' currency"),
+            (
+                "subscriptions",
+                "subscriptions counting at the month's end: started before it, not churned by it",
+            ),
+            ("customers", "contacts with MRR at the month's end"),
+            ("mrr_cents", "their MRR at the month's end, in cents"),
+            ("mrr", "mrr_cents / 100"),
+            ("new_mrr_cents", "MRR of customers who had none the month before"),
+            ("new_mrr", "new_mrr_cents / 100"),
+            ("expansion_mrr_cents", "increases of customers who had MRR the month before"),
+            ("expansion_mrr", "expansion_mrr_cents / 100"),
+            ("contraction_mrr_cents", "decreases of customers who still have MRR"),
+            ("contraction_mrr", "contraction_mrr_cents / 100"),
+            ("churned_mrr_cents", "last month's MRR of customers who have none now"),
+            ("churned_mrr", "churned_mrr_cents / 100"),
+        ),
+        _mrr_monthly,
+        "Built on `subscriptions`; movements are per customer (contact) and month: mrr_cents = last month's "
+        "+ new + expansion - contraction - churned. A price change shows only as of now (the API has no "
+        "history), so expansion and contraction come from customers adding or ending subscriptions.",
+    ),
+    Model(
+        "contact_lifetime_value",
+        "one customer's paid orders in one currency (contacts with no paid invoice have no row)",
+        (
+            ("workspace_id", "the workspace"),
+            ("contact_id", "the customer"),
+            ("email_address", "their email (NULL for a contact the list hides)"),
+            ("first_name", "their first name"),
+            ("last_name", "their last name"),
+            ("currency", "the invoices' currency, else their orders'"),
+            ("first_order_at", "`created_at` of their first order with a paid charge"),
+            ("last_order_at", "`created_at` of their last order with a paid charge"),
+            ("orders", "distinct orders with a paid charge"),
+            *_MONEY_COLUMNS,
+            ("tags", "their tags' names, distinct, sorted, comma-separated"),
+        ),
+        _contact_lifetime_value,
+        _INVOICE_NOTES,
+    ),
+    Model(
+        "course_progress",
+        "one course",
+        (
+            ("course_id", "the course"),
+            ("workspace_id", "its workspace"),
+            ("title", "its title"),
+            ("lessons", "lessons in its sections"),
+            ("enrollments", "enrollments"),
+            ("enrollments_started", "enrollments with at least one lesson completed"),
+            ("enrollments_completed", "enrollments that completed every lesson"),
+            ("lessons_completed", "distinct (enrollment, lesson) completions"),
+            ("completion_rate", "enrollments_completed / enrollments, to 4 decimals"),
+            ("lesson_completion_rate", "lessons_completed / (enrollments x lessons), to 4 decimals"),
+        ),
+        _course_progress,
+        "Every lesson counts, published or not; a course is completed when every one of its lessons is "
+        "(the API has no completion flag on an enrollment).",
+    ),
+    Model(
+        "form_conversion",
+        "one form",
+        (
+            ("form_id", "the form"),
+            ("workspace_id", "its workspace"),
+            ("name", "its name"),
+            ("submissions", "its submissions (`forms_submissions`)"),
+            ("contacts", "distinct contacts who submitted it"),
+            (
+                "contacts_ordered_after",
+                "of those, contacts with an order created after their first submission",
+            ),
+            ("conversion_rate", "contacts_ordered_after / contacts, to 4 decimals"),
+        ),
+        _form_conversion,
+        "Submissions without a contact count toward `submissions` only. Any order counts, paid or not.",
+    ),
+)
+
+
+def _digest(model: Model, dialect: str) -> str:
+    return hashlib.sha256(model.definition(dialect).encode()).hexdigest()[:16]
+
+
+def refresh(connection: Connection) -> list[str]:
+    """Create the models that are missing or out of date (in dependency order: `mrr_monthly` reads
+    `subscriptions`), inside the caller's transaction. Returns the names (re)created."""
+    dialect = connection.dialect.name
+    have = {name: digest for name, digest in connection.execute(sa.select(_STATE.c.name, _STATE.c.digest))}
+    stale = [m for m in MODELS if have.get(m.name) != _digest(m, dialect)]
+    if not stale:
+        return []
+    for model in reversed(MODELS):  # dependents first
+        connection.execute(sa.text(f"DROP VIEW IF EXISTS {model.name}"))
+    for model in MODELS:
+        connection.execute(sa.text(f"CREATE VIEW {model.name} AS {model.definition(dialect)}"))
+        connection.execute(_STATE.delete().where(_STATE.c.name == model.name))
+        connection.execute(_STATE.insert().values(name=model.name, digest=_digest(model, dialect)))
+    return [m.name for m in stale]

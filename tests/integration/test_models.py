@@ -1,0 +1,166 @@
+"""The models (views) against rows computed independently in Python from the sandbox's own records
+(model_reference.py), on SQLite and PostgreSQL, after a first sync and after changes an incremental sync
+picks up: a subscription canceled, an order refunded, lessons completed, a price raised."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from cfsync import app
+from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
+from cfsync.store.models import MODELS
+
+from . import model_reference as ref
+from .helpers import config_for
+
+COUNTS = {
+    "contacts": 50,
+    "orders": 45,
+    "products": 6,
+    "courses": 2,
+    "courses_enrollments": 5,
+    "forms": 2,
+    "forms_submissions": 6,
+}
+_TIME = re.compile(r"_at$")
+
+
+def sandbox() -> Sandbox:
+    return Sandbox(SandboxConfig(seed=21, workspaces=2, counts=COUNTS))
+
+
+def normal(column: str, value: Any) -> Any:
+    """One value as the reference writes it, whichever database and driver answered."""
+    if value is None:
+        return None
+    if _TIME.search(column):
+        return ref.ts(value)
+    if column.endswith("rate"):
+        return Decimal(str(value)).quantize(Decimal("0.0001"))
+    if isinstance(value, Decimal | float) and Decimal(str(value)) == int(value):
+        return int(value)
+    return value
+
+
+def view(engine: sa.Engine, name: str, columns: list[str]) -> list[tuple]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT {', '.join(columns)} FROM {name}")).all()
+    return sorted((tuple(normal(c, v) for c, v in zip(columns, row, strict=True)) for row in rows), key=repr)
+
+
+def expected(rows: list[dict[str, Any]], columns: list[str]) -> list[tuple]:
+    return sorted((tuple(normal(c, r[c]) for c in columns) for r in rows), key=repr)
+
+
+def reference(sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
+    world = ref.World.of(sb)
+    return {
+        "revenue_daily": ref.revenue_daily(world),
+        "revenue_by_product": ref.revenue_by_product(world),
+        "revenue_by_page": ref.revenue_by_page(world),
+        "revenue_by_funnel": ref.revenue_by_funnel(world),
+        "subscriptions": ref.subscriptions(world),
+        "mrr_monthly": ref.mrr_monthly(world, datetime.now(UTC)),
+        "contact_lifetime_value": ref.contact_lifetime_value(world),
+        "course_progress": ref.course_progress(world),
+        "form_conversion": ref.form_conversion(world),
+    }
+
+
+def check_models(engine: sa.Engine, sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
+    wanted = reference(sb)
+    assert set(wanted) == {m.name for m in MODELS}
+    for model in MODELS:  # the columns docs/schema.md documents, in order, on either database
+        with engine.connect() as conn:
+            found = list(conn.execute(sa.text(f"SELECT * FROM {model.name} LIMIT 0")).keys())
+        assert found == [column for column, _ in model.columns], model.name
+    for name, rows in wanted.items():
+        assert rows, f"{name}: the sandbox gives this model nothing to show"
+        columns = list(rows[0])
+        got, want = view(engine, name, columns), expected(rows, columns)
+        assert got == want, f"{name}: {len(got)} rows, {len(want)} expected; first differences: " + repr(
+            [r for r in got if r not in want][:2] + [r for r in want if r not in got][:2]
+        )
+        # The unit columns are the cents / 100, exactly as printed.
+        money = [m for m in ("gross", "net", "mrr", "amount") if f"{m}_cents" in columns]
+        for m in money:
+            with engine.connect() as conn:
+                pairs = conn.execute(sa.text(f"SELECT {m}_cents, {m} FROM {name}")).all()
+            assert all(c is None or Decimal(str(u)) * 100 == Decimal(c) for c, u in pairs), (name, m)
+    return wanted
+
+
+async def test_every_model_equals_its_independent_computation_before_and_after_changes(db_url):
+    sb = sandbox()
+    resources = ["all", "orders_transactions"]
+    async with SandboxServer(sb) as server:
+        config = config_for(server.url, sb.api_token(0), db_url)
+        await app.sync(config, resources)
+        engine = sa.create_engine(db_url)
+        try:
+            before = check_models(engine, sb)
+            # The sandbox's data makes every model say something: several currencies, refunds, churn,
+            # renewals, completed courses, conversions.
+            daily = before["revenue_daily"]
+            assert len({r["currency"] for r in daily}) >= 2
+            assert any(r["refunds_cents"] for r in daily)
+            assert {r["source"] for r in daily} == {"invoices", "transactions"}
+            assert {s["status"] for s in before["subscriptions"]} == {"active", "canceled", "churned"}
+            assert any(r["churned_mrr_cents"] for r in before["mrr_monthly"])
+            assert any(r["enrollments_completed"] for r in before["course_progress"])
+            assert any(r["contacts_ordered_after"] for r in before["form_conversion"])
+
+            changed = change_the_business(sb)
+            await app.sync(config, resources)
+            after = check_models(engine, sb)
+        finally:
+            engine.dispose()
+    for model in changed:
+        assert after[model] != before[model], f"{model} did not move"
+
+
+def change_the_business(sb: Sandbox) -> tuple[str, ...]:
+    """What a day of business changes, through the sandbox as the API would; returns the models moved."""
+    ws = sb.workspace_ids(0)[0]
+    now = sb.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    orders = sb.records("orders", workspace_id=ws)
+    active = next(o for o in orders if o["order_type"] == "subscription-order" and not o["canceled_at"])
+    sb.update("orders", active["id"], {"canceled_at": now, "churned_at": now, "service_status": "churned"})
+    one_time = next(
+        o for o in orders if o["order_type"] == "one-time-order" and o["billing_status"] == "paid"
+    )
+    sb.create(
+        "orders_invoices",
+        {"order_id": one_time["id"], "invoice_type": "refund", "status": "paid", "total_amount": "12.34",
+         "currency": one_time["currency"], "paid_at": now, "line_items": []},
+        parent_id=one_time["id"],
+    )  # fmt: skip
+    course = sb.records("courses", workspace_id=ws)[0]
+    lessons = [
+        lesson["id"]
+        for section in sb.records("courses_sections", parent_id=course["id"])
+        for lesson in sb.records("courses_lessons", parent_id=section["id"])
+    ]
+    done = {c["enrollment_id"] for c in sb.records("courses_lesson_completions", parent_id=course["id"])}
+    newcomer = next(
+        e for e in sb.records("courses_enrollments", parent_id=course["id"]) if e["id"] not in done
+    )
+    for lesson in lessons:
+        sb.create(
+            "courses_lesson_completions",
+            {"enrollment_id": newcomer["id"], "lesson_id": lesson, "completed_at": now},
+            parent_id=course["id"],
+        )
+    price = next(
+        p
+        for product in sb.records("products", workspace_id=ws)
+        for p in sb.records("products_prices", parent_id=product["id"])
+        if p["payment_type"] == "subscription"
+    )
+    sb.update("products_prices", price["id"], {"amount": str(Decimal(price["amount"]) + 5)})
+    return ("revenue_daily", "contact_lifetime_value", "subscriptions", "mrr_monthly", "course_progress")
