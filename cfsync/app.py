@@ -28,7 +28,7 @@ from .store.db import redacted
 from .store.locks import AdvisoryClaims, RunLock, run_alive, run_lock_path, sqlite_file
 from .store.store import Store
 
-__all__ = ["existing_store", "expand_accounts", "open_store", "plan", "sync", "synced_resources"]
+__all__ = ["existing_store", "expand_accounts", "open_store", "plan", "run_plan", "sync", "synced_resources"]
 
 
 def plan(
@@ -44,6 +44,7 @@ def plan(
         full_refresh=full_refresh,
         full_refresh_every=config.sync.full_refresh_every,
         overlap=config.sync.overlap,
+        revisit_every=config.sync.revisit_every,
     )
     return SyncPlan(
         resources=chosen, workspaces=frozenset(workspaces or config.sync.workspaces), policy=policy
@@ -121,11 +122,24 @@ async def sync(
         asyncio.CancelledError: cancelled (the run is recorded as interrupted first).
     """
     sync_plan = plan(config, resources, workspaces, full_refresh=full_refresh)
+    return await run_plan(config, sync_plan, reporter=reporter, wait=wait)
+
+
+async def run_plan(
+    config: Config,
+    sync_plan: SyncPlan,
+    *,
+    reporter: Reporter | None = None,
+    wait: float = 0.0,
+    lock_held: bool = False,
+) -> RunSummary:
+    """One sync of `sync_plan` (what `sync` does once it has planned). `lock_held`: the caller already
+    holds the SQLite run lock for its whole life (`cfsync run`), so this run does not take it again."""
     for account in config.accounts:
         account.require_key()
     accounts = await expand_accounts(config)
     lock_path = run_lock_path(config.database.url)
-    with RunLock(lock_path) if lock_path else nullcontext() as run_lock:
+    with RunLock(lock_path) if lock_path and not lock_held else nullcontext() as run_lock:
         if run_lock is not None:
             await asyncio.to_thread(run_lock.acquire, wait)
         store = open_store(config)

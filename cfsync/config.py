@@ -28,6 +28,7 @@ __all__ = [
     "AccountConfig",
     "Config",
     "DatabaseConfig",
+    "RunConfig",
     "Secret",
     "SyncConfig",
     "WebhookSecretRef",
@@ -98,6 +99,9 @@ class SyncConfig:
     overlap: timedelta = timedelta(minutes=10)  # the updated_at sweep reaches this far below the watermark
     deletes: str = "soft"  # "soft": set _deleted_at; "hard": delete the row
     full_refresh_every: timedelta | None = None  # scheduled full sweeps (delete detection); None: never
+    # Nested lists (prices per product, enrollments per course...) are walked on incremental runs under
+    # parents that changed or are new, and under every other parent at least this often; None: every run.
+    revisit_every: timedelta | None = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -125,12 +129,22 @@ class WebhooksConfig:
 
 
 @dataclass(frozen=True)
+class RunConfig:
+    """`[run]`: `cfsync run`, the long-running process."""
+
+    interval: timedelta = timedelta(minutes=5)  # from the start of one scheduled sync to the next
+    host: str = "127.0.0.1"  # /healthz, /metrics and /status listen here
+    port: int = 8788
+
+
+@dataclass(frozen=True)
 class Config:
     accounts: tuple[AccountConfig, ...]
     database: DatabaseConfig
     sync: SyncConfig
     source: str = "<defaults>"
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    run: RunConfig = field(default_factory=RunConfig)
 
     @property
     def api(self) -> AccountConfig:
@@ -166,7 +180,9 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "overlap_minutes": ((int, float), 10),
         "deletes": (str, "soft"),
         "full_refresh_every": (str, ""),
+        "revisit_every": (str, "1d"),
     },
+    "run": {"interval": (str, "5m"), "host": (str, "127.0.0.1"), "port": (int, 8788)},
     "webhooks": {
         "host": (str, "127.0.0.1"),
         "port": (int, 8787),
@@ -256,7 +272,20 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source:
         ),
         source=source,
         webhooks=_webhooks(values["webhooks"], environ, source),
+        run=_run(values["run"]),
     )
+
+
+def _run(table: dict[str, Any]) -> RunConfig:
+    interval = parse_duration(table["interval"])
+    if interval is None or interval.total_seconds() < 1:
+        raise ConfigError(
+            'config: run.interval must be a duration of a second or more, like "5m", '
+            f"got {table['interval']!r}"
+        )
+    if not 0 <= table["port"] <= 65535:
+        raise ConfigError(f"config: run.port must be 0-65535, got {table['port']!r}")
+    return RunConfig(interval=interval, host=table["host"], port=table["port"])
 
 
 def _non_negative(section: str, table: dict[str, Any], key: str) -> float:
@@ -306,19 +335,24 @@ def _sync_policy(sync: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"config: sync.overlap_minutes must be 0 or more, got {sync['overlap_minutes']!r}")
     if sync["deletes"] not in ("soft", "hard"):
         raise ConfigError(f'config: sync.deletes must be "soft" or "hard", got {sync["deletes"]!r}')
-    every = None
-    if sync["full_refresh_every"].strip():
-        every = parse_duration(sync["full_refresh_every"])
-        if every is None:
-            raise ConfigError(
-                'config: sync.full_refresh_every must be a duration like "7d", "12h" or "30m", '
-                f"got {sync['full_refresh_every']!r}"
-            )
     return {
         "overlap": timedelta(minutes=sync["overlap_minutes"]),
         "deletes": sync["deletes"],
-        "full_refresh_every": every,
+        "full_refresh_every": _optional_duration(sync, "full_refresh_every"),
+        "revisit_every": _optional_duration(sync, "revisit_every"),
     }
+
+
+def _optional_duration(sync: dict[str, Any], key: str) -> timedelta | None:
+    """A [sync] duration key: None when empty, else the duration; a ConfigError when it is neither."""
+    if not sync[key].strip():
+        return None
+    every = parse_duration(sync[key])
+    if every is None:
+        raise ConfigError(
+            f'config: sync.{key} must be a duration like "7d", "12h" or "30m", got {sync[key]!r}'
+        )
+    return every
 
 
 def parse_duration(text: str) -> timedelta | None:

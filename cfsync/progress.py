@@ -62,12 +62,16 @@ def progress_line(progress: RunProgress) -> str:
 
 
 def duration(seconds: float) -> str:
-    """42s, 6m40s, 2h05m: short enough for a log field, exact enough for a wait."""
+    """42s, 6m40s, 2h05m, 6h, 7d: short enough for a log field, exact enough for a wait."""
     whole = round(seconds)
     if whole < 60:
         return f"{whole}s"
     if whole < 3600:
         return f"{whole // 60}m{whole % 60:02d}s"
+    if whole % 86400 == 0:
+        return f"{whole // 86400}d"
+    if whole % 3600 == 0:
+        return f"{whole // 3600}h"
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 

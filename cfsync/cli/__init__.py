@@ -5,12 +5,12 @@ Exit codes: 0 done, 1 finished with failed partitions (or another runtime failur
 commands to the root group.
 """
 
-from . import api, browse, catalog, connections, push, sandbox, setup, status, sync, webhooks, writes
+from . import api, browse, catalog, connections, push, run, sandbox, setup, status, sync, webhooks, writes
 from .base import cli
 
 __all__ = ["cli", "main"]
 
-_COMMANDS = (api, browse, catalog, connections, push, sandbox, setup, status, sync, webhooks, writes)
+_COMMANDS = (api, browse, catalog, connections, push, run, sandbox, setup, status, sync, webhooks, writes)
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from .. import app
 from ..errors import CfsyncError
-from ..resources.catalog import CATALOG, ordered
+from ..progress import duration
+from ..resources.catalog import CATALOG, CHANGED_PARENTS, ordered
 from ..store import queries
 from ..store.docs import schema_markdown
 from .base import cli, config_of
@@ -22,24 +23,35 @@ __all__ = ["resources", "schema"]
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def resources(ctx: click.Context, as_json: bool) -> None:
-    """Every resource: its parent, whether `all` includes it, and what it costs a run.
+    """Every resource: its parent, whether `all` includes it, what a scheduled run costs, how stale it can be.
 
-    A nested list (enrollments per course, applied tags per contact) costs at least one request per parent
-    per run; the expensive ones are off by default (add them to [sync].resources) and, on incremental runs,
-    walked only under parents that changed. Parent counts come from the database when it exists.
+    A list with updated_at costs one request per run when nothing changed (its updated_at page finds new
+    and changed records alike). A nested list (enrollments per course) is walked under the parents that
+    changed, are new, or that the event log or a webhook named, and under every other parent at least every
+    [sync].revisit_every (1d): a change nothing announces can be that old. The expensive fan-outs are off by
+    default and walked under those parents only. Parent counts come from the database when it exists.
     """
     known = _known_rows(ctx)
+    revisit = config_of(ctx).sync.revisit_every
     rows: list[dict[str, Any]] = []
     for r in ordered():
-        walked = (r.fanout if r.nested else None) or None
         parents = known.get(r.parent) if r.parent else None
+        every = None if r.fanout == CHANGED_PARENTS else revisit
         rows.append(
             {
                 "name": r.name,
                 "path": r.path,
                 "parent": r.parent,
                 "default": r.default,
-                "walked_for": {"all": "every parent", "changed": "changed parents"}.get(walked or ""),
+                "by_updated_at": not r.append_only and "updated_at" in r.column_names,
+                "walked_for": (
+                    "every parent"
+                    if every is None and r.fanout != CHANGED_PARENTS
+                    else "changed, new and named parents"
+                )
+                if r.nested
+                else None,
+                "revisit_seconds": every.total_seconds() if r.nested and every is not None else None,
                 "known_parents": parents if r.nested else None,
                 "children": [c.name for c in r.children],
                 "filters": list(r.filters),
@@ -63,6 +75,7 @@ def resources(ctx: click.Context, as_json: bool) -> None:
 
 
 def _cost(row: dict[str, Any]) -> str:
+    changes = "+1 per 20 changed or new records" if row["by_updated_at"] else "+1 per 20 new records"
     if not row["walked_for"]:
         per = (
             "per workspace"
@@ -71,9 +84,12 @@ def _cost(row: dict[str, Any]) -> str:
             if row["parent"]
             else "per account"
         )
-        return f"1 request {per}, +1 per 20 new records"
+        return f"1 request {per}, {changes}"
     parents = f", {row['known_parents']:,} known" if row["known_parents"] is not None else ""
-    return f"1+ request per {row['parent']} row ({row['walked_for']}{parents})"
+    stale = ""
+    if row["revisit_seconds"] is not None:
+        stale = f"; the others every {duration(row['revisit_seconds'])}"
+    return f"1 request per {row['parent']} row walked ({row['walked_for']}{stale}{parents})"
 
 
 def _known_rows(ctx: click.Context) -> dict[str, int]:

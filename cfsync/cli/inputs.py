@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import IO, Any, TypeVar
 
 import click
 
 from ..client.fields import from_text
+from ..config import parse_duration
 
 __all__ = [
     "WORKSPACE_HELP",
+    "Duration",
     "account_option",
     "body_options",
     "collect_fields",
@@ -104,3 +107,17 @@ def record_id(text: str) -> int | str:
 def echo_json(data: Any) -> None:
     """Pretty JSON on stdout, for people and for `jq` alike."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+class Duration(click.ParamType):
+    """A duration flag: "30d", "12h", "5m", "90s", "2w"."""
+
+    name = "DURATION"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        found = parse_duration(str(value))
+        if found is None:
+            self.fail(f'{value!r} is not a duration like "30d", "12h", "5m" or "2w"', param, ctx)
+        return found

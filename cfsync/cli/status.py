@@ -31,44 +31,43 @@ NAME_WIDTH = 36  # a wider account/resource name is cut: the table stays within 
 )
 @click.pass_context
 def status(ctx: click.Context, as_json: bool, each: bool, runs: int) -> None:
-    """Each resource (partitions, failures, rows, deletes, oldest watermark, last success) and the last
-    runs; times are shown as "3 min ago", --json gives them as RFC 3339."""
+    """Each resource (partitions, failures, rows, deletes, how old its newest change is, last success) and
+    the last runs; times are shown as "3 min ago", --json gives them as RFC 3339."""
     config = config_of(ctx)
     with app.existing_store(config) as store:
-        parts = queries.partitions(store.engine)
-        recent = queries.recent_runs(store.engine, runs)
-        counts = queries.row_counts(store.engine)
-        rejected = queries.reject_count(store.engine)
+        report = queries.report(store.engine, runs)
     if as_json:
-        report = {"partitions": parts, "runs": recent, "rows": counts, "rejects": rejected}
         click.echo(json.dumps(report, indent=2, default=str))
         return
+    parts, recent, counts, rejected = report["partitions"], report["runs"], report["rows"], report["rejects"]
+    newest = {name: datetime.fromisoformat(at) for name, at in report["newest_change"].items()}
     now = datetime.now(UTC)
     click.echo(f"database: {redacted(config.database.url)} (schema {head_revision()})")
     if each:
         _each_partition(parts)
     else:
-        _by_resource(parts, counts, now)
+        _by_resource(parts, counts, newest, now)
     click.echo(f"rejected records: {rejected}" + ("  (see table _rejects)" if rejected else ""))
     _runs(recent, now)
 
 
-def _by_resource(parts: list[dict[str, Any]], counts: dict[str, int], now: datetime) -> None:
+def _by_resource(
+    parts: list[dict[str, Any]], counts: dict[str, int], newest: dict[str, datetime], now: datetime
+) -> None:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for part in parts:
         groups.setdefault((part["account"], part["resource"]), []).append(part)
     click.echo(
         f"\n{'resource':<{NAME_WIDTH}} {'parts':>6} {'failed':>6} {'rows':>10} {'deleted':>8}  "
-        f"{'watermark':<14} last success"
+        f"{'newest change':<14} last success"
     )
     for (account, resource), group in groups.items():
         failed = [p for p in group if p["status"] == "failed"]
         last = max((p["last_success_at"] or "" for p in group), default="") or None
-        marks = [p["watermark"] for p in group if p["watermark"]]
         click.echo(
             f"{_cut(account + '/' + resource):<{NAME_WIDTH}} {len(group):>6} {len(failed):>6} "
             f"{counts.get(resource, 0):>10,} {sum(p['deleted'] for p in group):>8,}  "
-            f"{ago(min(marks) if marks else None, now):<14} {ago(last, now)}"
+            f"{ago(newest.get(resource), now):<14} {ago(last, now)}"
         )
         for part in failed[:5]:
             click.echo(f"    failed {_where(part)} cursor={part['cursor']}: {part['last_error']}")

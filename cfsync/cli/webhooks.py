@@ -13,12 +13,11 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from .. import app
-from ..config import parse_duration
 from ..errors import CfsyncError
 from ..manage import list_webhook_endpoints
 from . import signals
 from .base import cli, config_of, is_quiet
-from .inputs import account_option, echo_json, workspace_option
+from .inputs import Duration, account_option, echo_json, workspace_option
 from .writes import write_command
 
 __all__ = ["endpoints", "prune", "register_command", "serve", "webhooks"]
@@ -122,22 +121,10 @@ def register_command(
     echo_json(record)
 
 
-class _Duration(click.ParamType):
-    name = "DURATION"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        found = parse_duration(str(value))
-        if found is None:
-            self.fail(f'{value!r} is not a duration like "30d", "12h" or "2w"', param, ctx)
-        return found
-
-
 @webhooks.command()
 @click.option(
     "--older-than",
-    type=_Duration(),
+    type=Duration(),
     default="30d",
     show_default=True,
     help="Prune events received longer ago than this. Keep at least as long as ClickFunnels retries.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..client.paginate import Lister as ListSource
@@ -219,12 +219,34 @@ class StorePort(Protocol):
         ...
 
     def finish_partition(
-        self, key: PartitionKey, run_id: int, error: str | None, watermark: datetime | None = None
-    ) -> None: ...
+        self,
+        key: PartitionKey,
+        run_id: int,
+        error: str | None,
+        watermark: datetime | None = None,
+        started: datetime | None = None,
+    ) -> None:
+        """How a pass ended; a success is dated when it `started`."""
+        ...
 
-    def parent_ids(self, parent: Partition, changed_for: str | None = None) -> list[int]:
+    def parent_ids(
+        self,
+        parent: Partition,
+        child: str | None = None,
+        revisit: timedelta | None = None,
+        now: datetime | None = None,
+        named: dict[int | None, datetime] | None = None,
+    ) -> list[int]:
         """Ids of the live rows that `parent`'s walk fills (the parents of the next level's lists); with
-        `changed_for`, only those changed since that child list last succeeded under them."""
+        `child`, only those due for that nested list (new, changed, named by an event, or not walked for
+        a share of `revisit`)."""
+        ...
+
+    def named_parents(
+        self, account: str, workspace_id: int, skew: timedelta = ...
+    ) -> dict[str, dict[int | None, datetime]]:
+        """Per nested list, the parents that events in the workspace named since its lists' oldest walk
+        (None: an event that could not be placed, naming them all), with the newest such event's time."""
         ...
 
     def start_run(

@@ -99,6 +99,10 @@ class Syncer:
         self.db_patience = db_patience
         self._done = 0
         self._pages_left: dict[PartitionKey, Callable[[], float]] = {}  # see walk_partition
+        # Set once a workspace's event log is read in this run: nested lists wait for it (see _due).
+        self._event_logs: dict[tuple[str, int], asyncio.Event] = {}
+        self._named_found: dict[tuple[str, int], dict[str, dict[int | None, datetime]]] = {}
+        self._named_lock = asyncio.Lock()
         self._workspaces_seen: set[int] = set()  # workspace ids the teams list (parents walked under)
         self._workspaces_failed = False
         self.claims = claims
@@ -183,6 +187,7 @@ class Syncer:
     async def _walk(self, plan: SyncPlan, part: Partition, summary: RunSummary) -> None:
         summary.partitions += 1
         self.reporter.partition_started(part)
+        began = self.clock()
         error: str | None = None
         cause = ""
         watermark = None
@@ -226,7 +231,7 @@ class Syncer:
             summary.failures.append((str(part.key), error))
             cause = cause or error
             summary.causes[cause] = summary.causes.get(cause, 0) + 1
-        await self._db(self.store.finish_partition, part.key, summary.run_id, error, watermark)
+        await self._db(self.store.finish_partition, part.key, summary.run_id, error, watermark, began)
         self._done += 1
         self.reporter.partition_finished(part, error)
 
@@ -305,8 +310,27 @@ class Syncer:
         summary.rate_limited = sum(c.stats.rate_limited for c in self.clients.values())
 
     async def _partition(
-        self, group: asyncio.TaskGroup, plan: SyncPlan, part: Partition, summary: RunSummary
+        self,
+        group: asyncio.TaskGroup,
+        plan: SyncPlan,
+        part: Partition,
+        summary: RunSummary,
+        walk: bool = True,
     ) -> None:
+        """Walk one partition (unless `walk` is False: a parent not due whose own children may be), then
+        start its children's partitions."""
+        try:
+            if walk:
+                await self._pass(plan, part, summary)
+        finally:
+            if part.resource.name == _EVENT_LOG:
+                self._event_logs.setdefault((part.key.account, part.key.workspace_id), asyncio.Event()).set()
+        # Children of the parents this store knows, even if this walk failed: their own lists may still work.
+        for child in plan.resources:
+            if child.parent == part.resource.name:
+                await self._children(group, plan, part, child, summary)
+
+    async def _pass(self, plan: SyncPlan, part: Partition, summary: RunSummary) -> None:
         async with self._slots:
             if self.clients[part.key.account].budget.outage is not None:
                 # The account's API answered nothing for a whole retry schedule: every request would
@@ -319,22 +343,57 @@ class Syncer:
                 finally:
                     if self.claims is not None:
                         await asyncio.wrap_future(self.claims.release(part.key))
-        # Children of the parents this store knows, even if this walk failed: their own lists may still work.
-        for child in plan.resources:
-            if child.parent != part.resource.name:
+
+    async def _children(
+        self, group: asyncio.TaskGroup, plan: SyncPlan, part: Partition, child: Resource, summary: RunSummary
+    ) -> None:
+        """Start `child`'s partitions under the parents `part` holds: the parents due (see _due) are walked;
+        the others, when `child` has lists of its own in the plan, are looked into for those."""
+        due = self._due(plan, child)
+        if due:
+            named = await self._named(plan, part.key)
+            ids = await self._db(self.store.parent_ids, part, *due, named.get(child.name, {}))
+        else:
+            ids = await self._db(self.store.parent_ids, part)
+        if child.parent == "workspaces":
+            self._workspaces_seen.update(ids)
+        if self.claims is not None:
+            random.shuffle(ids)  # workers sharing a sync start on different partitions
+        others: list[int] = []
+        if due and any(r.parent == child.name for r in plan.resources):
+            walked = set(ids)
+            others = [i for i in await self._db(self.store.parent_ids, part) if i not in walked]
+        for parent_id, walk in [*((i, True) for i in ids), *((i, False) for i in others)]:
+            if child.parent == "workspaces" and plan.workspaces and parent_id not in plan.workspaces:
                 continue
-            changed_only = child.fanout == CHANGED_PARENTS and not plan.policy.full_refresh
-            ids = await self._db(self.store.parent_ids, part, child.name if changed_only else None)
-            if child.parent == "workspaces":
-                self._workspaces_seen.update(ids)
-            if self.claims is not None:
-                random.shuffle(ids)  # workers sharing a sync start on different partitions
-            for parent_id in ids:
-                if child.parent == "workspaces" and plan.workspaces and parent_id not in plan.workspaces:
-                    continue
-                workspace_id = parent_id if child.parent == "workspaces" else part.key.workspace_id
-                key = PartitionKey(part.key.account, child.name, workspace_id, parent_id)
-                group.create_task(self._partition(group, plan, Partition(key, child), summary))
+            workspace_id = parent_id if child.parent == "workspaces" else part.key.workspace_id
+            key = PartitionKey(part.key.account, child.name, workspace_id, parent_id)
+            group.create_task(self._partition(group, plan, Partition(key, child), summary, walk))
+
+    async def _named(self, plan: SyncPlan, key: PartitionKey) -> dict[str, dict[int | None, datetime]]:
+        """The parents events named in `key`'s workspace (Store.named_parents), read once per run, after
+        the workspace's event log when it is in the plan (it is a sibling of every list of the workspace,
+        so it is on its way)."""
+        slot = (key.account, key.workspace_id)
+        if any(r.name == _EVENT_LOG for r in plan.resources):
+            await self._event_logs.setdefault(slot, asyncio.Event()).wait()
+        async with self._named_lock:
+            if slot not in self._named_found:
+                self._named_found[slot] = await self._db(
+                    self.store.named_parents, key.account, key.workspace_id, plan.policy.overlap
+                )
+        return self._named_found[slot]
+
+    def _due(self, plan: SyncPlan, child: Resource) -> tuple[Any, ...]:
+        """Which parents a child list is walked under: all of them on a full refresh and for lists of a
+        workspace; else (a nested list) the new and changed ones, and the others per `revisit_every` (never,
+        for the expensive fan-outs that are walked under changed parents only)."""
+        if plan.policy.full_refresh or not child.nested:
+            return ()
+        revisit = None if child.fanout == CHANGED_PARENTS else plan.policy.revisit_every
+        if revisit is None and child.fanout != CHANGED_PARENTS:
+            return ()  # revisit_every = "": every parent, every run
+        return (child.name, revisit, self.clock())
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` on the writer thread. While the database is unavailable (a PostgreSQL restart, a
@@ -351,6 +410,9 @@ class Syncer:
                 await asyncio.sleep(delay)
                 waited += delay
                 delay = min(2 * delay, 15.0)
+
+
+_EVENT_LOG = "webhooks_outgoing_events"
 
 
 def _judge(summary: RunSummary) -> None:

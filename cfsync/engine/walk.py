@@ -1,6 +1,7 @@
 """One partition's pass: new records by id, changed records by updated_at, and, when due, a full sweep.
 
-1. The id walk continues after the saved cursor (a full sweep starts over from the first id). Each page is
+1. The id walk continues after the saved cursor (a full sweep starts over from the first id); once a list
+   has a watermark and updated_at, an incremental pass skips it (step 2 finds new records too). Each page is
    upserted with its cursor in one transaction; during a sweep, each page also stages the stored rows of
    its id range that it did not list, and a sweep that reaches the end removes them. A sweep cut short
    removes nothing: the next run continues it from its cursor.
@@ -45,6 +46,7 @@ class PassPolicy:
     full_refresh: bool = False
     full_refresh_every: timedelta | None = None
     overlap: timedelta = timedelta(minutes=10)
+    revisit_every: timedelta | None = None  # nested lists: unchanged parents at least this often (None: all)
 
     def sweep_due(self, state: PartitionState, now: datetime) -> bool:
         if self.full_refresh or state.cursor is None:
@@ -83,14 +85,19 @@ async def walk_partition(
         await db(store.begin_sweep, part.key, run_id, started)
         sweeping, cursor = True, None
     fresh_sweep = sweeping and cursor is None  # this pass reads the whole list from its first id
-    await _walk_ids(run, cursor, sweeping)
+    resource = part.resource
+    has_updates = not resource.append_only and "updated_at" in resource.column_names
+    # A record's updated_at is no older than its creation, so once a list has a watermark the updated_at
+    # sweep finds new records as well as changed ones: a quiet list costs one page. The id walk (and its
+    # cursor) stays for first walks, full sweeps, lists without updated_at and segments cut short.
+    by_updates = state.watermark is not None and has_updates and not sweeping
+    if not by_updates or await db(store.segments, part.key):
+        await _walk_ids(run, cursor, sweeping)
     if sweeping:
         gone = await db(store.finish_sweep, part, run_id, clock())
         run.count(WriteResult(deleted=gone))
     # A sweep that read the whole list in this pass saw every update made before `started`. A pass that
     # continued a cursor (a sweep cut short in an earlier run included) must look for updates behind it.
-    resource = part.resource
-    has_updates = not resource.append_only and "updated_at" in resource.column_names
     if state.watermark is not None and has_updates and not fresh_sweep:
         await _sweep_updates(run, state.watermark - policy.overlap)
     if run.newest is None:

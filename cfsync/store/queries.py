@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Engine
 from ..resources.catalog import CATALOG
 from .schema import metadata, rejects, sync_runs, sync_state
 
-__all__ = ["partitions", "recent_runs", "reject_count", "row_counts"]
+__all__ = ["newest_changes", "partitions", "recent_runs", "reject_count", "report", "row_counts"]
 
 
 def _plain(row: sa.Row[Any]) -> dict[str, Any]:
@@ -46,3 +47,33 @@ def row_counts(engine: Engine) -> dict[str, int]:
 def reject_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.scalar(sa.select(sa.func.count()).select_from(rejects)) or 0
+
+
+def newest_changes(engine: Engine) -> dict[str, datetime]:
+    """Per resource with updated_at, the newest `updated_at` among its live rows: how fresh the data is
+    (whether a sync or a webhook applied it). Resources with no rows are left out."""
+    out: dict[str, datetime] = {}
+    with engine.connect() as conn:
+        for resource in CATALOG.values():
+            table = metadata.tables[resource.name]
+            if "updated_at" not in table.c:
+                continue
+            newest = conn.scalar(
+                sa.select(sa.func.max(table.c.updated_at)).where(table.c._deleted_at.is_(None))
+            )
+            if newest is not None:
+                out[resource.name] = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+    return out
+
+
+def report(engine: Engine, runs: int = 5) -> dict[str, Any]:
+    """Where the database stands, as plain data: what `cfsync status --json` prints and `cfsync run`
+    serves at /status (every partition, the recent runs, live rows per table, rejects, and per resource
+    the newest change it holds)."""
+    return {
+        "partitions": partitions(engine),
+        "runs": recent_runs(engine, runs),
+        "rows": row_counts(engine),
+        "rejects": reject_count(engine),
+        "newest_change": {name: at.isoformat() for name, at in newest_changes(engine).items()},
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..engine.ports import PageWrite, Partition, PartitionKey, PartitionState, RunSummary, WriteResult
 from ..engine.segments import Segment
 from ..errors import StoreError
-from ..resources.catalog import Resource
+from ..resources.catalog import CATALOG, Resource, resource_for_event
 from ..resources.transform import RecordRows
 from . import migrate
 from .db import create_engine
@@ -274,41 +274,140 @@ class Store:
         return gone
 
     def finish_partition(
-        self, key: PartitionKey, run_id: int, error: str | None, watermark: datetime | None = None
+        self,
+        key: PartitionKey,
+        run_id: int,
+        error: str | None,
+        watermark: datetime | None = None,
+        started: datetime | None = None,
     ) -> None:
+        """Record how a pass ended; a success is dated when the pass `started` (else now): every change
+        made before then is in the database."""
         now = _now()
         values: dict[str, Any] = {"status": "failed" if error else "ok", "last_error": error}
         if error is None:
-            values["last_success_at"] = now
+            values["last_success_at"] = started or now
         if watermark is not None:
             values["watermark"] = watermark
         with self.engine.begin() as conn:
             self._save_state(conn, key, run_id, now, **values)
 
-    def parent_ids(self, parent: Partition, changed_for: str | None = None) -> list[int]:
-        """Ids of the live rows `parent`'s walk fills. With `changed_for` (a child resource), only those
-        whose row changed since that child's list last succeeded for them (or never did)."""
+    def parent_ids(
+        self,
+        parent: Partition,
+        child: str | None = None,
+        revisit: timedelta | None = None,
+        now: datetime | None = None,
+        named: dict[int | None, datetime] | None = None,
+    ) -> list[int]:
+        """Ids of the live rows `parent`'s walk fills. With `child` (a nested list), only the parents due
+        for it: new ones (never walked for it), changed ones (their row changed since that list last
+        succeeded under them), ones an event named since (`named`, from `named_parents`; its None key
+        names every parent), and, with `revisit`, the others whose last walk is older than a share of it
+        (half to all of it, spread by the parent's id, so they come due a few at a time)."""
         resource = parent.resource
         table = metadata.tables[resource.name]
-        query = (
-            sa.select(table.c.id)
-            .where(table.c._deleted_at.is_(None), scope_filter(table, resource, parent.key))
-            .order_by(table.c.id)
-        )
-        if changed_for is not None:
-            state = sync_state
-            last_success = (
-                sa.select(state.c.last_success_at)
-                .where(
-                    state.c.account == parent.key.account,
-                    state.c.resource == changed_for,
-                    state.c.parent_id == table.c.id,
-                )
-                .scalar_subquery()
+        live = sa.and_(table.c._deleted_at.is_(None), scope_filter(table, resource, parent.key))
+        if child is None:
+            with self.engine.connect() as conn:
+                return list(conn.scalars(sa.select(table.c.id).where(live).order_by(table.c.id)))
+        state = sync_state
+        last_success = (
+            sa.select(state.c.last_success_at)
+            .where(
+                state.c.account == parent.key.account,
+                state.c.resource == child,
+                state.c.parent_id == table.c.id,
             )
-            query = query.where(sa.or_(last_success.is_(None), table.c._synced_at > last_success))
+            .scalar_subquery()
+        )
+        query = sa.select(table.c.id, table.c._synced_at, last_success).where(live).order_by(table.c.id)
         with self.engine.connect() as conn:
-            return list(conn.scalars(query))
+            rows = conn.execute(query).all()
+        now = now or datetime.now(UTC)
+        named = named or {}
+        anyone = named.get(None)
+        due = []
+        for parent_id, synced_at, walked in rows:
+            last, changed = _aware(walked), _aware(synced_at)
+            events = [at for at in (named.get(parent_id), anyone) if at is not None]
+            fresh = (
+                last is None or (changed is not None and changed > last) or any(at > last for at in events)
+            )
+            stale = (
+                last is not None
+                and revisit is not None
+                and now - last >= revisit * (0.5 + _spread(parent_id) / 2)
+            )
+            if fresh or stale:
+                due.append(parent_id)
+        return due
+
+    def named_parents(
+        self, account: str, workspace_id: int, skew: timedelta = timedelta(0)
+    ) -> dict[str, dict[int | None, datetime]]:
+        """The parents that events named through one of their nested records, since the oldest walk of a
+        nested list in the workspace: per nested list, each parent id with its newest such event. Events
+        are the workspace's event log as synced (their times, the API's clock, moved `skew` later) and the
+        webhooks received. A record's parent comes from the event's data, else from its stored row; an
+        event that names no parent either way names them all (key None)."""
+        since = self._oldest_nested_walk(account, workspace_id)
+        if since is None:
+            return {}  # nothing nested walked yet: every parent is new
+        events, hooks = metadata.tables["webhooks_outgoing_events"], metadata.tables["webhook_events"]
+        with self.engine.connect() as conn:
+            logged = conn.execute(
+                sa.select(
+                    events.c.event_type_id, events.c.subject_id, events.c.data, events.c.created_at
+                ).where(events.c.workspace_id == workspace_id, events.c.created_at > since - skew)
+            ).all()
+            received = conn.execute(
+                sa.select(hooks.c.event_type, hooks.c.record_id, hooks.c.payload, hooks.c.received_at).where(
+                    hooks.c.workspace_id == workspace_id, hooks.c.received_at > since
+                )
+            ).all()
+            found = [(kind, subject, data, _aware(at), skew) for kind, subject, data, at in logged]
+            found += [
+                (kind, subject, (body or {}).get("data"), _aware(at), timedelta(0))
+                for kind, subject, body, at in received
+            ]
+            named: dict[str, dict[int | None, datetime]] = {}
+            unplaced: dict[str, dict[int | None, datetime]] = {}
+            for event_type, subject, data, at, late in found:
+                if at is None:
+                    continue
+                when = at + late
+                target = resource_for_event(str(event_type or ""))
+                if target is None or not target.nested or target.parent_param is None:
+                    continue
+                parent_id = data.get(target.parent_param) if isinstance(data, dict) else None
+                if isinstance(parent_id, int) and not isinstance(parent_id, bool):
+                    _newest(named.setdefault(target.name, {}), parent_id, when)
+                else:  # placed below by the stored record (a subject that is no id: by none)
+                    _newest(unplaced.setdefault(target.name, {}), subject, when)
+            for name, records in unplaced.items():
+                table, param = metadata.tables[name], CATALOG[name].parent_param
+                assert param is not None
+                ids = [i for i in records if i is not None][:5000]  # more: they name every parent
+                placed = dict(
+                    conn.execute(sa.select(table.c.id, table.c[param]).where(table.c.id.in_(ids))).all()
+                )
+                parents = named.setdefault(name, {})
+                for record_id, when in records.items():
+                    _newest(parents, placed.get(record_id) if record_id is not None else None, when)
+        return named
+
+    def _oldest_nested_walk(self, account: str, workspace_id: int) -> datetime | None:
+        state = sync_state
+        with self.engine.connect() as conn:
+            oldest = conn.scalar(
+                sa.select(sa.func.min(state.c.last_success_at)).where(
+                    state.c.account == account,
+                    state.c.workspace_id == workspace_id,
+                    state.c.resource.in_([r.name for r in CATALOG.values() if r.nested]),
+                )
+            )
+        return _aware(oldest)
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -383,3 +482,24 @@ class Store:
                     .values(status="abandoned")
                 )
         return dead
+
+
+def _spread(key: int) -> float:
+    """A fraction in [0, 1) fixed per id: where in the revisit period a parent comes due."""
+    return ((key * 0x9E3779B97F4A7C15) % 2**64) / 2**64
+
+
+def _newest(found: dict[int | None, datetime], key: Any, when: datetime) -> None:
+    """Keep the newest time per key; a key that is not an id counts for every parent (None)."""
+    if not isinstance(key, int) or isinstance(key, bool):
+        key = None
+    found[key] = max(found.get(key, when), when)
+
+
+def _aware(at: Any) -> datetime | None:
+    """A timestamp as read back (SQLite gives it naive, or as text through a scalar subquery), in UTC."""
+    if at is None:
+        return None
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -179,19 +180,30 @@ def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     assert len(rows) == 50
     assert list(rows)[:3] == ["teams", "users", "workspaces"]
     assert rows["contacts_applied_tags"]["default"] is False
-    assert rows["contacts_applied_tags"]["walked_for"] == "changed parents"
-    assert rows["courses_enrollments"]["walked_for"] == "every parent"
+    assert rows["contacts_applied_tags"]["walked_for"] == "changed, new and named parents"
+    assert rows["contacts_applied_tags"]["revisit_seconds"] is None  # the expensive fan-outs: never
+    assert rows["courses_enrollments"]["walked_for"] == "changed, new and named parents"
+    assert rows["courses_enrollments"]["revisit_seconds"] == 86400
+    assert rows["contacts"]["walked_for"] is None
+    assert rows["contacts"]["by_updated_at"] is True
     assert rows["courses_enrollments"]["known_parents"] is None  # no database yet
     text = run("resources").stdout
     assert "└ contacts__tags" in text
     assert "contacts_applied_tags        contacts                 off" in text
 
-    write_config(workdir / "cfsync.toml", url)
+    write_config(workdir / "cfsync.toml", url, extra='[sync]\nrevisit_every = "6h"\n')
     assert run("sync", "--no-progress", env={"CF_TOKEN": sb.api_token(0)}).exit_code == 0
     rows = {r["name"]: r for r in json.loads(run("resources", "--json").stdout)}
     courses = len(sb.records("courses", workspace_id=sb.workspace_ids(0)[0]))
     assert rows["courses_enrollments"]["known_parents"] == courses
-    assert f"1+ request per courses row (every parent, {courses} known)" in run("resources").stdout
+    assert rows["courses_enrollments"]["revisit_seconds"] == 6 * 3600
+    enrollments = next(
+        line for line in run("resources").stdout.splitlines() if "courses_enrollments " in line
+    )
+    assert enrollments.endswith(f"(changed, new and named parents; the others every 6h, {courses} known)")
+    write_config(workdir / "cfsync.toml", url, extra='[sync]\nrevisit_every = ""\n')
+    rows = {r["name"]: r for r in json.loads(run("resources", "--json").stdout)}
+    assert rows["courses_enrollments"]["walked_for"] == "every parent"
 
 
 def test_exclude_leaves_a_resource_and_its_children_out(workdir, url, sb):
@@ -310,8 +322,9 @@ def test_sync_as_a_real_process(workdir, url, sb):
         [str(exe), "sync", "--json"], cwd=workdir, env=env, capture_output=True, text=True, timeout=60
     )
     rerun = json.loads(again.stdout)
-    # One id page per partition, plus one updated_at page where the list has updated_at to sweep.
-    assert rerun["partitions"] < rerun["requests"] < 2 * rerun["partitions"]
+    # One page per list walked; the nested lists under parents nothing changed are not walked.
+    first = int(re.search(r"\bpartitions=(\d+)", done.stderr)[1])  # type: ignore[index]
+    assert rerun["requests"] == rerun["partitions"] < first
     assert sum(r["inserted"] + r["updated"] + r["deleted"] for r in rerun["rows"].values()) == 0
 
 

@@ -81,7 +81,13 @@ def test_the_progress_line_gives_an_eta_only_when_the_size_is_known():
     line = progress_line(RunProgress(**base, pages_left=4000))
     assert "partitions=3/7 rows=1200 requests=90 retries=2 rate_limited=1 pace=10/s" in line
     assert line.endswith("eta=6m40s")
-    assert [duration(s) for s in (5, 61, 3600 * 2 + 301)] == ["5s", "1m01s", "2h05m"]
+    assert [duration(s) for s in (5, 61, 3600 * 2 + 301, 6 * 3600, 2 * 86400)] == [
+        "5s",
+        "1m01s",
+        "2h05m",
+        "6h",
+        "2d",
+    ]
 
 
 def test_status_times_read_as_how_long_ago():
