@@ -12,6 +12,9 @@ may move):
     done = asyncio.run(cfsync.write(config, "contacts.update", {"first_name": "Ann"}, record_id=123))
     pushed = asyncio.run(cfsync.push_contacts(config, "leads.csv", workspace_id=1))
 
+    service = cfsync.Service(config, cfsync.ServiceSettings(interval=300))
+    asyncio.run(service.run())                          # what `cfsync run` does, until cancelled
+
 Every failure cfsync expects is a CfsyncError subclass (see the error classes below); `exit_code` is what
 the command line exits with. docs/python.md has the whole surface with examples.
 """
@@ -51,6 +54,7 @@ from .errors import (
 from .manage import WriteSession, write
 from .push import PushCounts, PushSummary, push_contacts
 from .sandbox import Sandbox, SandboxConfig, SandboxServer
+from .service import Service, ServiceSettings
 from .webhooks import Receiver, Registered
 from .webhooks import register as register_webhook
 
@@ -87,6 +91,8 @@ __all__ = [
     "Sandbox",
     "SandboxConfig",
     "SandboxServer",
+    "Service",
+    "ServiceSettings",
     "StoreError",
     "ValidationError",
     "WriteOperation",

@@ -53,6 +53,8 @@ _CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 @dataclass(frozen=True)
 class ServiceSettings:
+    """How `Service` runs: what `cfsync run`'s flags and the [run] section say."""
+
     interval: float  # seconds from the start of one scheduled sync to the start of the next
     host: str = "127.0.0.1"
     port: int = 8788

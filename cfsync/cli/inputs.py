@@ -29,6 +29,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 account_option = click.option("--account", metavar="NAME", help="Config account to use [default: the first].")
 WORKSPACE_HELP = "Workspace id [default: the config's [sync].workspaces entry, when there is exactly one]."
 workspace_option = click.option("--workspace", type=int, metavar="ID", help=WORKSPACE_HELP)
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="SQLite: how long to wait for another process holding the database before exiting with code 4.",
+)
 
 
 def progress_options(func: F) -> F:

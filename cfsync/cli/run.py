@@ -9,7 +9,7 @@ import click
 from ..service import Service, ServiceSettings
 from . import signals
 from .base import cli, config_of
-from .inputs import Duration
+from .inputs import Duration, wait_option
 
 __all__ = ["run"]
 
@@ -27,14 +27,7 @@ __all__ = ["run"]
     default=None,
     help="Receive webhooks too, on [webhooks].host:port [default: when the config has signing keys].",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=0,
-    show_default=True,
-    metavar="SECONDS",
-    help="SQLite: how long to wait for another process holding the database before exiting with code 4.",
-)
+@wait_option
 @click.pass_context
 def run(
     ctx: click.Context,

@@ -13,7 +13,7 @@ from ..errors import Interrupted
 from ..progress import LogReporter, RichReporter, summary_line
 from . import signals
 from .base import cli, config_of, fail, is_quiet
-from .inputs import progress_options
+from .inputs import progress_options, wait_option
 
 __all__ = ["sync"]
 
@@ -37,14 +37,7 @@ __all__ = ["sync"]
 )
 @progress_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON on stdout.")
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=0,
-    show_default=True,
-    metavar="SECONDS",
-    help="SQLite: how long to wait for another sync of the same database before exiting with code 4.",
-)
+@wait_option
 @click.pass_context
 def sync(
     ctx: click.Context,

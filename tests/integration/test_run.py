@@ -271,3 +271,71 @@ def test_healthz_is_not_ready_until_the_database_is_migrated(tmp_path):
     service.ready = False
     answer = asyncio.run(service._healthz(None))  # type: ignore[arg-type]
     assert answer.status == 503
+
+
+def test_run_outlives_an_api_outage_and_stops_on_a_refused_key(tmp_path):
+    """Unattended: scheduled runs that fail (every request 503) leave the process up and ready, counted as
+    failed; once the API answers again the next run catches up. A refused key needs a person: exit 3."""
+    sb = Sandbox(SandboxConfig(seed=14, workspaces=1, counts=COUNTS))
+    ws = sb.workspace_ids(0)[0]
+    token = sb.api_token(0)
+    db = f"sqlite:///{tmp_path}/run.db"
+    with serve_in_thread(sb) as url:
+        write_config(tmp_path / "cfsync.toml", url, db, free_port())
+        contact = sb.records("contacts", workspace_id=ws)[0]
+        run = Running(tmp_path, token, "--interval", "1s", "--no-webhooks")
+        until(lambda: run.runs() >= 1, what="the first run")
+        sb.faults.set_rates({"503": 1.0})
+        api_down = run.runs()
+
+        def failed_runs() -> float:
+            status, text = run.get("/metrics")
+            samples = [
+                s.value
+                for f in text_string_to_metric_families(text)
+                for s in f.samples
+                if s.name == "cfsync_runs_total" and s.labels.get("status") in ("failed", "partial")
+            ]
+            return sum(samples) if status == 200 else 0.0
+
+        until(lambda: failed_runs() >= 2, within=60, what="two runs failing against the outage")
+        assert run.runs() >= api_down + 2
+        assert run.get("/healthz")[0] == 200, "the database is fine: still ready"
+        assert run.proc.poll() is None
+        sb.update("contacts", contact["id"], {"first_name": "AfterOutage"})
+        sb.faults.set_rates({})
+        until(lambda: first_name(db, contact["id"]) == "AfterOutage", within=30, what="the catch-up run")
+        code, err = run.stop()
+        assert code == 143
+        assert "Traceback" not in err
+
+        refused = cfsync(tmp_path, "not-the-token", "run", "--port", "0", "--no-webhooks")
+        assert refused.returncode == 3
+        assert refused.stderr.strip().splitlines()[-1].startswith("cfsync: error: ")
+        assert "not-the-token" not in refused.stderr + refused.stdout
+    engine = sa.create_engine(db)
+    with engine.connect() as conn:
+        running = conn.scalar(sa.text("SELECT COUNT(*) FROM sync_runs WHERE status = 'running'"))
+    engine.dispose()
+    assert running == 0
+
+
+def test_run_stops_with_the_database_code_when_the_file_turns_corrupt(tmp_path):
+    """A person has to act on a corrupt database: the next scheduled run finds it, and the process exits 5
+    with one line saying so (no traceback) instead of failing every interval forever."""
+    sb = Sandbox(SandboxConfig(seed=15, workspaces=1, counts=COUNTS))
+    token = sb.api_token(0)
+    path = tmp_path / "run.db"
+    with serve_in_thread(sb) as url:
+        write_config(tmp_path / "cfsync.toml", url, f"sqlite:///{path}", free_port())
+        run = Running(tmp_path, token, "--interval", "1s", "--no-webhooks")
+        until(lambda: run.runs() >= 1, what="the first run")
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.write_bytes(b"this is not a database any more " * 512)
+        _, err = run.proc.communicate(timeout=60)
+    assert run.proc.returncode == 5, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("cfsync: error: database ")
+    assert "corrupt" in last

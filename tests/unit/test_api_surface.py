@@ -27,6 +27,9 @@ SURFACE = {
     "register_webhook",
     "Registered",
     "Receiver",
+    # staying current: what `cfsync run` runs
+    "Service",
+    "ServiceSettings",
     # the stand-in for tests and demos
     "Sandbox",
     "SandboxConfig",
