@@ -301,10 +301,11 @@ class Store:
         named: dict[int | None, datetime] | None = None,
     ) -> list[int]:
         """Ids of the live rows `parent`'s walk fills. With `child` (a nested list), only the parents due
-        for it: new ones (never walked for it), changed ones (their row changed since that list last
-        succeeded under them), ones an event named since (`named`, from `named_parents`; its None key
-        names every parent), and, with `revisit`, the others whose last walk is older than a share of it
-        (half to all of it, spread by the parent's id, so they come due a few at a time)."""
+        for it: new ones (never walked for it), ones whose last walk of it failed or was cut short, changed
+        ones (their row changed since the list's last successful walk under them began), ones an event
+        named since (`named`, from `named_parents`; its None key names every parent), and, with `revisit`,
+        the others whose last walk is older than a share of it (half to all of it, spread by the parent's
+        id, so they come due a few at a time)."""
         resource = parent.resource
         table = metadata.tables[resource.name]
         live = sa.and_(table.c._deleted_at.is_(None), scope_filter(table, resource, parent.key))
@@ -312,27 +313,34 @@ class Store:
             with self.engine.connect() as conn:
                 return list(conn.scalars(sa.select(table.c.id).where(live).order_by(table.c.id)))
         state = sync_state
-        last_success = (
-            sa.select(state.c.last_success_at)
-            .where(
+        walks = table.outerjoin(
+            state,
+            sa.and_(
                 state.c.account == parent.key.account,
                 state.c.resource == child,
                 state.c.parent_id == table.c.id,
-            )
-            .scalar_subquery()
+            ),
         )
-        query = sa.select(table.c.id, table.c._synced_at, last_success).where(live).order_by(table.c.id)
+        query = (
+            sa.select(table.c.id, table.c._synced_at, state.c.last_success_at, state.c.status)
+            .select_from(walks)
+            .where(live)
+            .order_by(table.c.id)
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         now = now or datetime.now(UTC)
         named = named or {}
         anyone = named.get(None)
         due = []
-        for parent_id, synced_at, walked in rows:
+        for parent_id, synced_at, walked, status in rows:
             last, changed = _aware(walked), _aware(synced_at)
             events = [at for at in (named.get(parent_id), anyone) if at is not None]
             fresh = (
-                last is None or (changed is not None and changed > last) or any(at > last for at in events)
+                last is None
+                or status != "ok"  # its last pass failed or was cut short
+                or (changed is not None and changed > last)
+                or any(at > last for at in events)
             )
             stale = (
                 last is not None

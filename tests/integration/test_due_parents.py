@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -106,9 +107,8 @@ async def test_without_events_a_change_waits_for_its_parents_revisit(db_url):
     sb = Sandbox(SandboxConfig(seed=22, workspaces=1, counts=COUNTS))
     (ws,) = sb.workspace_ids(0)
     async with SandboxServer(sb) as server:
-        config = config_for(
-            server.url, sb.api_token(0), db_url, exclude=["webhooks_outgoing_events"], revisit_every="3s"
-        )
+        quiet = {"exclude": ["webhooks_outgoing_events"]}
+        config = config_for(server.url, sb.api_token(0), db_url, revisit_every="1h", **quiet)
         assert (await app.sync(config)).status == "succeeded"
         course = sb.records("courses", workspace_id=ws)[0]
         section = sb.records("courses_sections", parent_id=course["id"])[0]
@@ -121,9 +121,10 @@ async def test_without_events_a_change_waits_for_its_parents_revisit(db_url):
             title = sa.text("SELECT title FROM courses_sections WHERE id = :i")
             with engine.connect() as conn:
                 assert conn.scalar(title, {"i": section["id"]}) != "Renamed quietly"
-            await asyncio.sleep(3.2)
+            # Every parent whose last walk is a period old (here: a second) comes due.
+            await asyncio.sleep(1.1)
             sb.requests.clear()
-            await app.sync(config)
+            await app.sync(config_for(server.url, sb.api_token(0), db_url, revisit_every="1s", **quiet))
             courses = {c["id"] for c in sb.records("courses", workspace_id=ws)}
             assert set(walked(sb, "courses_sections")) == courses
             with engine.connect() as conn:
@@ -190,3 +191,30 @@ def _hook(n: int, kind: str, ws: int, data: dict[str, Any], at: datetime) -> dic
         "received_at": at,
         "payload": {"event_type": kind, "data": data},
     }
+
+
+async def test_a_nested_list_that_failed_is_walked_again_next_run(db_url):
+    sb = Sandbox(SandboxConfig(seed=24, workspaces=1, counts=COUNTS))
+    (ws,) = sb.workspace_ids(0)
+    async with SandboxServer(sb) as server:
+        config = config_for(server.url, sb.api_token(0), db_url, overlap_minutes=0)
+        config = replace(config, accounts=(replace(config.accounts[0], max_retries=0),))
+        assert (await app.sync(config)).status == "succeeded"
+        course = sb.records("courses", workspace_id=ws)[1]
+        section = sb.records("courses_sections", parent_id=course["id"])[0]
+        sb.update("courses_sections", section["id"], {"title": "Changed while the API failed"})
+        sb.faults.fail_next("500", path=f"/courses/{course['id']}/sections$")
+        failed = await app.sync(config)
+        assert failed.status == "partial"
+        assert [where for where, _ in failed.failures] == [
+            f"default/courses_sections workspace={ws} parent={course['id']}"
+        ]
+        sb.requests.clear()
+        again = await app.sync(config)
+        assert again.status == "succeeded"
+        assert set(walked(sb, "courses_sections")) == {course["id"]}
+    engine = sa.create_engine(db_url)
+    try:
+        assert db_snapshot(engine) == sandbox_snapshot(sb)
+    finally:
+        engine.dispose()
