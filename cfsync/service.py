@@ -143,9 +143,7 @@ class _Live(Collector):
                         sync_state.c.resource
                     )
                 ).all()
-            self._success = {
-                name: at if at.tzinfo else at.replace(tzinfo=UTC) for name, at in rows if at is not None
-            }
+            self._success = {name: at for name, at in rows if at is not None}
         except (CfsyncError, sa.exc.SQLAlchemyError) as exc:  # the database is away: keep what was read
             log.warning(logfmt(event="metrics_not_read", error=str(exc).splitlines()[0][:200]))
 

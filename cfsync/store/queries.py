@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,7 +62,7 @@ def newest_changes(engine: Engine) -> dict[str, datetime]:
                 sa.select(sa.func.max(table.c.updated_at)).where(table.c._deleted_at.is_(None))
             )
             if newest is not None:
-                out[resource.name] = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+                out[resource.name] = newest  # max() keeps the column's type: aware, in UTC
     return out
 
 

@@ -333,8 +333,7 @@ class Store:
         named = named or {}
         anyone = named.get(None)
         due = []
-        for parent_id, synced_at, walked, status in rows:
-            last, changed = _aware(walked), _aware(synced_at)
+        for parent_id, changed, last, status in rows:  # UtcDateTime columns: aware, in UTC
             events = [at for at in (named.get(parent_id), anyone) if at is not None]
             fresh = (
                 last is None
@@ -374,9 +373,9 @@ class Store:
                     hooks.c.workspace_id == workspace_id, hooks.c.received_at > since
                 )
             ).all()
-            found = [(kind, subject, data, _aware(at), skew) for kind, subject, data, at in logged]
+            found = [(kind, subject, data, at, skew) for kind, subject, data, at in logged]
             found += [
-                (kind, subject, (body or {}).get("data"), _aware(at), timedelta(0))
+                (kind, subject, (body or {}).get("data"), at, timedelta(0))
                 for kind, subject, body, at in received
             ]
             named: dict[str, dict[int | None, datetime]] = {}
@@ -415,7 +414,7 @@ class Store:
                     state.c.resource.in_([r.name for r in CATALOG.values() if r.nested]),
                 )
             )
-        return _aware(oldest)
+        return oldest
 
     # -- runs ------------------------------------------------------------------------------------------
 
@@ -502,12 +501,3 @@ def _newest(found: dict[int | None, datetime], key: Any, when: datetime) -> None
     if not isinstance(key, int) or isinstance(key, bool):
         key = None
     found[key] = max(found.get(key, when), when)
-
-
-def _aware(at: Any) -> datetime | None:
-    """A timestamp as read back (SQLite gives it naive, or as text through a scalar subquery), in UTC."""
-    if at is None:
-        return None
-    if isinstance(at, str):
-        at = datetime.fromisoformat(at)
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
