@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .facts import list_operations, object_name, schema
+from .facts import Operation, description, item_schema, list_operations, object_name, schema
 
 __all__ = [
     "ALL_PARENTS",
@@ -90,6 +90,21 @@ class Resource:
     children: tuple[ChildTable, ...]
     workspace_scoped: bool  # listed inside one workspace, directly or through a parent
     extra_columns: tuple[str, ...]  # columns the sync adds where the API object lacks them
+    paged: bool = True  # takes `after` (a walk can resume, or be cut into segments); else read whole
+    sorts: tuple[str, ...] = ("id", "updated_at")  # what `sort_property` may be; () when it takes none
+    params: tuple[tuple[str, str], ...] = ()  # sent on every request (`include_archived=true`)
+    envelope: str | None = None  # answers one object (under this key, if any), not an array: one record
+    expand: tuple[str, ...] | None = None  # what `expand[]` may name (() any name); None: no expand[]
+    expandable: tuple[str, ...] = ()  # fields sent only when asked for with expand[] (they have columns)
+
+    @property
+    def by_updates(self) -> bool:
+        """Changed records can be found newest-updated first (a watermark works for this list)."""
+        return not self.append_only and "updated_at" in self.sorts and "updated_at" in self.column_names
+
+    @property
+    def object_answer(self) -> bool:
+        return self.envelope is not None
 
     @property
     def nested(self) -> bool:
@@ -164,16 +179,21 @@ def _entry(
     default: bool = True,
     fanout: str = ALL_PARENTS,
     append_only: bool = False,
+    params: dict[str, str] | None = None,
     scoped: tuple[str, ...] = (),
 ) -> Resource:
     op = next((o for o in list_operations() if o.path == path), None)
     if op is None:
         raise ValueError(f"no list operation {path} in the facts")
-    fields = schema(op.response_schema) if op.response_schema else _FALLBACK_FIELDS
-    params = re.findall(r"{(\w+)}", path)
-    if len(params) > 1 or bool(params) != bool(parent):
+    params_in_path = re.findall(r"{(\w+)}", path)
+    if len(params_in_path) > 1 or bool(params_in_path) != bool(parent):
         raise ValueError(f"{name}: a parent is needed exactly when the path has a placeholder")
-    parent_key = (object_name(op.response_schema) if op.response_schema else name.removesuffix("s")) + "_id"
+    schema_name, fields, envelope = _record_shape(name, op, params_in_path)
+    parent_key = (
+        params_in_path[0]
+        if envelope is not None
+        else (object_name(schema_name) if schema_name else name.removesuffix("s")) + "_id"
+    )
     children = tuple(
         ChildTable(
             name=f"{name}__{field}",
@@ -184,12 +204,15 @@ def _entry(
         for field, items in fields.items()
         if isinstance(items, list)
     )
+    unknown = set(params or {}) - set(op.query)
+    if unknown:
+        raise ValueError(f"{name}: the list takes no {sorted(unknown)}")
     return Resource(
         name=name,
         path=path,
-        schema=op.response_schema or "inline",
+        schema=schema_name or "inline",
         parent=parent,
-        parent_param=params[0] if params else None,
+        parent_param=params_in_path[0] if params_in_path else None,
         filters=op.filters,
         default=default,
         fanout=fanout,
@@ -197,8 +220,39 @@ def _entry(
         columns=_columns(fields),
         children=children,
         workspace_scoped=parent in scoped,
-        extra_columns=_extra_columns(fields, params, parent in scoped),
+        extra_columns=_extra_columns(fields, params_in_path, parent in scoped),
+        paged="after" in op.query or "Pagination-Next" in op.answer,
+        sorts=op.sort_properties,
+        params=tuple(sorted((params or {}).items())),
+        envelope=envelope,
+        expand=op.expand_values,
+        expandable=_expandable(schema_name, fields) if op.expand_values is not None else (),
     )
+
+
+def _record_shape(
+    name: str, op: Operation, params: list[str]
+) -> tuple[str | None, dict[str, Any], str | None]:
+    """(schema name, fields, envelope) of a list's records. A list that answers one object per parent
+    (`{"products_prices_change_options": {...}}`) is one record, its id its parent's: envelope is the
+    answer's single key ("" when the object is not wrapped)."""
+    if op.object_answer:
+        answer = schema(op.object_answer)
+        envelope = ""
+        if len(answer) == 1 and isinstance(next(iter(answer.values())), dict):
+            envelope, answer = next(iter(answer.items()))
+        if not params or "id" in answer:
+            raise ValueError(f"{name}: an object answer is one record per parent, identified by it")
+        return op.object_answer, {"id": "integer", **answer}, envelope
+    found = item_schema(op)
+    return found, (schema(found) if found else _FALLBACK_FIELDS), None
+
+
+def _expandable(schema_name: str | None, fields: dict[str, Any]) -> tuple[str, ...]:
+    """Fields ClickFunnels sends only when expand[] names them (its descriptions say **Expandable**)."""
+    if schema_name is None:
+        return ()
+    return tuple(f for f in fields if "**Expandable**" in (description(schema_name, f) or ""))
 
 
 def _extra_columns(fields: dict[str, Any], params: list[str], workspace_scoped: bool) -> tuple[str, ...]:
@@ -232,6 +286,10 @@ CATALOG: dict[str, Resource] = _catalog(
     ("users", "/users", None),
     ("workspaces", "/teams/{team_id}/workspaces", "teams"),
     ("contacts", f"{WS}/contacts", "workspaces"),
+    ("appointments_scheduled_events", f"{WS}/appointments/scheduled_events", "workspaces"),
+    ("blogs", f"{WS}/blogs", "workspaces"),
+    ("blogs_posts", "/blogs/{blog_id}/posts", "blogs"),
+    ("blogs_tags", "/blogs/{blog_id}/tags", "blogs"),
     ("contacts_applied_tags", "/contacts/{contact_id}/applied_tags", "contacts", _EXPENSIVE),
     ("contacts_tags", f"{WS}/contacts/tags", "workspaces"),
     ("courses", f"{WS}/courses", "workspaces"),
@@ -239,6 +297,12 @@ CATALOG: dict[str, Resource] = _catalog(
     ("courses_sections", "/courses/{course_id}/sections", "courses"),
     ("courses_lessons", "/courses/sections/{section_id}/lessons", "courses_sections"),
     ("courses_lesson_completions", "/courses/{course_id}/lesson_completions", "courses"),
+    ("domains", f"{WS}/domains", "workspaces"),
+    ("emails_addresses", f"{WS}/emails/addresses", "workspaces"),
+    ("emails_broadcasts", f"{WS}/emails/broadcasts", "workspaces"),
+    ("emails_templates", f"{WS}/emails/templates", "workspaces"),
+    # Without include_archived the list hides archived topics, which broadcasts still name.
+    ("emails_topics", f"{WS}/emails/topics", "workspaces", {"params": {"include_archived": "true"}}),
     ("forms", f"{WS}/forms", "workspaces"),
     ("forms_field_sets", "/forms/{form_id}/field_sets", "forms"),
     ("forms_fields", "/forms/field_sets/{field_set_id}/fields", "forms_field_sets"),
@@ -255,6 +319,8 @@ CATALOG: dict[str, Resource] = _catalog(
     ("fulfillments_locations", f"{WS}/fulfillments/locations", "workspaces"),
     ("funnels", f"{WS}/funnels", "workspaces"),
     ("funnels_tags", f"{WS}/funnels/tags", "workspaces"),
+    ("split_test_steps", "/funnels/{funnel_id}/split_test_steps", "funnels"),
+    ("conditional_split_steps", "/funnels/{funnel_id}/conditional_split_steps", "funnels"),
     ("images", f"{WS}/images", "workspaces"),
     ("orders", f"{WS}/orders", "workspaces"),
     ("orders_applied_tags", "/orders/{order_id}/applied_tags", "orders", _EXPENSIVE),
@@ -267,8 +333,10 @@ CATALOG: dict[str, Resource] = _catalog(
     ("products", f"{WS}/products", "workspaces"),
     ("products_collections", f"{WS}/products/collections", "workspaces"),
     ("products_prices", "/products/{product_id}/prices", "products"),
+    ("products_prices_change_options", "/products/prices/{price_id}/change_options", "products_prices"),
     ("products_variants", "/products/{product_id}/variants", "products"),
     ("products_tags", f"{WS}/products/tags", "workspaces"),
+    ("refine_filters", f"{WS}/refine_filters", "workspaces"),
     ("sales_pipelines", f"{WS}/sales/pipelines", "workspaces"),
     ("sales_pipelines_stages", "/sales/pipelines/{pipeline_id}/stages", "sales_pipelines"),
     ("sales_opportunities", f"{WS}/sales/opportunities", "workspaces"),

@@ -45,7 +45,7 @@ def test_wheel_ships_migrations_example_and_facts(wheel):
     assert "cfsync/migrations/script.py.mako" in names
     assert any(n.startswith("cfsync/migrations/versions/0001") for n in names)
     assert "cfsync/config.example.toml" in names
-    assert "cfsync/resources/api_facts.json" in names
+    assert "cfsync/resources/api_facts_2026.json" in names
 
 
 def test_db_upgrade_and_init_from_the_installed_wheel(wheel, tmp_path):
