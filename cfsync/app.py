@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager, nullcontext
 from dataclasses import replace
 
@@ -23,7 +23,7 @@ from .engine.ports import Reporter, RunSummary
 from .engine.sync import Syncer, SyncPlan
 from .engine.walk import PassPolicy
 from .errors import ConfigError, DatabaseReadOnlyError, StoreError
-from .resources.catalog import Resource, UnknownResourceError, resolve
+from .resources.catalog import CATALOG, Resource, UnknownResourceError, resolve
 from .store.db import redacted
 from .store.locks import AdvisoryClaims, RunLock, run_alive, run_lock_path, sqlite_file
 from .store.store import Store
@@ -45,10 +45,29 @@ def plan(
         full_refresh_every=config.sync.full_refresh_every,
         overlap=config.sync.overlap,
         revisit_every=config.sync.revisit_every,
+        expand=checked_expand(config.sync.expand),
     )
     return SyncPlan(
         resources=chosen, workspaces=frozenset(workspaces or config.sync.workspaces), policy=policy
     )
+
+
+def checked_expand(expand: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """`[sync].expand` where every name is a list that takes expand[] and each field one it may ask for
+    (any name, where the facts do not enumerate them); ConfigError naming the first that is not."""
+    for name, fields in expand.items():
+        resource = CATALOG.get(name)
+        if resource is None:
+            raise ConfigError(f"config: sync.expand: unknown resource {name!r} (see `cfsync resources`)")
+        if resource.expand is None:
+            takes = ", ".join(r.name for r in CATALOG.values() if r.expand is not None)
+            raise ConfigError(f"config: sync.expand.{name}: the list takes no expand[] (these do: {takes})")
+        wrong = [f for f in fields if resource.expand and f not in resource.expand]
+        if wrong:
+            raise ConfigError(
+                f"config: sync.expand.{name}: {wrong[0]!r} is not one of {', '.join(resource.expand)}"
+            )
+    return dict(expand)
 
 
 def synced_resources(config: Config, names: Sequence[str] = ()) -> tuple[Resource, ...]:

@@ -102,6 +102,8 @@ class SyncConfig:
     # Nested lists (prices per product, enrollments per course...) are walked on incremental runs under
     # parents that changed or are new, and under every other parent at least this often; None: every run.
     revisit_every: timedelta | None = timedelta(days=1)
+    # Optional fields asked of a list with expand[] (`pages = ["markup"]`), by resource name.
+    expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "deletes": (str, "soft"),
         "full_refresh_every": (str, ""),
         "revisit_every": (str, "1d"),
+        "expand": (dict, {}),
     },
     "run": {"interval": (str, "5m"), "host": (str, "127.0.0.1"), "port": (int, 8788)},
     "webhooks": {
@@ -340,7 +343,21 @@ def _sync_policy(sync: dict[str, Any]) -> dict[str, Any]:
         "deletes": sync["deletes"],
         "full_refresh_every": _optional_duration(sync, "full_refresh_every"),
         "revisit_every": _optional_duration(sync, "revisit_every"),
+        "expand": _expand(sync["expand"]),
     }
+
+
+def _expand(table: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """`[sync].expand`: resource name -> the optional fields to ask for (checked against the catalog when
+    a sync is planned)."""
+    expand: dict[str, tuple[str, ...]] = {}
+    for name, fields in table.items():
+        if not isinstance(fields, list) or not all(isinstance(f, str) and f.strip() for f in fields):
+            raise ConfigError(
+                f'config: sync.expand.{name} must be a list of field names, like ["markup"], got {fields!r}'
+            )
+        expand[name] = tuple(f.strip() for f in fields)
+    return expand
 
 
 def _optional_duration(sync: dict[str, Any], key: str) -> timedelta | None:

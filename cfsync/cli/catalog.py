@@ -12,6 +12,7 @@ from .. import app
 from ..errors import CfsyncError
 from ..progress import duration
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, ordered
+from ..resources.facts import list_operations
 from ..store import queries
 from ..store.docs import schema_markdown
 from .base import cli, config_of
@@ -43,7 +44,9 @@ def resources(ctx: click.Context, as_json: bool) -> None:
                 "path": r.path,
                 "parent": r.parent,
                 "default": r.default,
-                "by_updated_at": not r.append_only and "updated_at" in r.column_names,
+                "by_updated_at": r.by_updates,
+                # Nothing says what changed (no updated_at order, not an event log): read whole every run.
+                "read_whole": not r.by_updates and not r.append_only,
                 "walked_for": (
                     "every parent"
                     if every is None and r.fanout != CHANGED_PARENTS
@@ -55,27 +58,42 @@ def resources(ctx: click.Context, as_json: bool) -> None:
                 "known_parents": parents if r.nested else None,
                 "children": [c.name for c in r.children],
                 "filters": list(r.filters),
+                "params": dict(r.params),
+                "expandable": list(r.expandable),
+                "expand": list(config_of(ctx).sync.expand.get(r.name, ())),
             }
         )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(f"{'resource':<28} {'parent':<24} {'default':<8} cost of a run")
+    width = max(len(r.name) for r in CATALOG.values())
+    click.echo(f"{'resource':<{width}} {'parent':<24} {'default':<8} cost of a run")
     for row in rows:
         click.echo(
-            f"{row['name']:<28} {row['parent'] or '-':<24} {'on' if row['default'] else 'off':<8} "
+            f"{row['name']:<{width}} {row['parent'] or '-':<24} {'on' if row['default'] else 'off':<8} "
             f"{_cost(row)}"
         )
         for child in row["children"]:
             click.echo(f"  └ {child}")
+        if row["expandable"]:
+            asked = f" (asked for: {', '.join(row['expand'])})" if row["expand"] else ""
+            click.echo(f"  + expand: {', '.join(row['expandable'])}{asked}")
     click.echo(
-        f'\n{len(CATALOG)} resources. Turn one on with [sync].resources = ["all", "NAME"]; '
-        "leave one out with [sync].exclude."
+        f"\n{len(CATALOG)} resources, from {len(list_operations())} list endpoints (invoices per order are "
+        "read from the workspace's invoices list). Turn one on with "
+        '[sync].resources = ["all", "NAME"]; leave one out with [sync].exclude; ask for an expandable '
+        "field with [sync].expand."
     )
 
 
 def _cost(row: dict[str, Any]) -> str:
-    changes = "+1 per 20 changed or new records" if row["by_updated_at"] else "+1 per 20 new records"
+    changes = (
+        "+1 per 20 changed or new records"
+        if row["by_updated_at"]
+        else "+1 per 20 records (read whole: nothing says what changed)"
+        if row["read_whole"]
+        else "+1 per 20 new records"
+    )
     if not row["walked_for"]:
         per = (
             "per workspace"

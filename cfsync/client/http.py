@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from multidict import MultiDict
 
 from .. import __version__
 from ..config import AccountConfig
@@ -127,7 +128,7 @@ class ApiClient:
     async def list_page(
         self, path: str, *, after: str | None = None, params: Mapping[str, str] | None = None
     ) -> Page:
-        query = dict(params or {})
+        query: MultiDict[str] = MultiDict(params or {})  # expand[] may repeat
         if after is not None:
             query["after"] = after
         items, headers = await self.request("GET", path, params=query)

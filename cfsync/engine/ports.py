@@ -79,6 +79,7 @@ class PartitionState:
     sweep_started_at: datetime | None = None
     last_full_sweep_at: datetime | None = None
     last_success_at: datetime | None = None
+    query: str | None = None  # the fixed query (expand[]...) its last full sweep read the list with
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,9 @@ class StorePort(Protocol):
         """Start a full sweep: the walk starts over from the first id and stages what it does not see."""
         ...
 
-    def finish_sweep(self, partition: Partition, run_id: int, now: datetime) -> int:
-        """The sweep saw the whole list: remove what it staged; returns rows removed."""
+    def finish_sweep(self, partition: Partition, run_id: int, now: datetime, query: str = "") -> int:
+        """The sweep saw the whole list (asking it with `query`): remove what it staged; returns rows
+        removed."""
         ...
 
     def write_pages(self, pages: list[PageWrite]) -> list[WriteResult]:

@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from ..client.paginate import ListPage, pages
+from ..resources.catalog import Resource
 from .context import DB, PassContext, item_id, page_cursor, parse_int
 from .ports import (
     ListSource,
@@ -33,6 +35,7 @@ from .ports import (
 )
 from .segments import PAGE, Segment, estimate_pages, plan
 from .segwalk import walk_segments
+from .source import ResourceSource, fixed_query
 from .writer import PageWriter
 
 __all__ = ["PassPolicy", "walk_partition"]
@@ -47,10 +50,19 @@ class PassPolicy:
     full_refresh_every: timedelta | None = None
     overlap: timedelta = timedelta(minutes=10)
     revisit_every: timedelta | None = None  # nested lists: unchanged parents at least this often (None: all)
+    expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # resource -> expand[] names
 
-    def sweep_due(self, state: PartitionState, now: datetime) -> bool:
+    def query(self, resource: Resource) -> tuple[tuple[str, str], ...]:
+        return fixed_query(resource, self.expand.get(resource.name, ()))
+
+    def sweep_due(self, state: PartitionState, now: datetime, resource: Resource | None = None) -> bool:
         if self.full_refresh or state.cursor is None:
             return True  # asked for, or the first walk of this partition: it reads the whole list anyway
+        if resource is not None:
+            if not resource.by_updates and not resource.append_only:
+                return True  # nothing says what changed (no updated_at order): read it whole every time
+            if (state.query or "") != urlencode(self.query(resource)):
+                return True  # asked for other fields (expand[]) than its rows hold: every row again
         if self.full_refresh_every is None:
             return False
         return state.last_full_sweep_at is None or now - state.last_full_sweep_at >= self.full_refresh_every
@@ -74,6 +86,8 @@ async def walk_partition(
     """One pass over a partition, its pages read from `source` (the API); returns the watermark to save
     when it succeeds. A long list is cut into `max_segments` at most, walked side by side; while it is,
     `pages_left[part.key]` estimates what it has left to read."""
+    query = policy.query(part.resource)
+    source = ResourceSource(source, part.resource, part.key.parent_id or None, query)
     run = PassContext(part, source, max_segments, store, db, writer, clock, run_id, summary, reporter)
     if pages_left is not None:
         run.pages_left = pages_left
@@ -81,12 +95,11 @@ async def walk_partition(
     started = clock()
     sweeping = state.sweep_started_at is not None
     cursor = state.cursor
-    if not sweeping and policy.sweep_due(state, started):
+    if not sweeping and policy.sweep_due(state, started, part.resource):
         await db(store.begin_sweep, part.key, run_id, started)
         sweeping, cursor = True, None
     fresh_sweep = sweeping and cursor is None  # this pass reads the whole list from its first id
-    resource = part.resource
-    has_updates = not resource.append_only and "updated_at" in resource.column_names
+    has_updates = part.resource.by_updates
     # A record's updated_at is no older than its creation, so once a list has a watermark the updated_at
     # sweep finds new records as well as changed ones: a quiet list costs one page. The id walk (and its
     # cursor) stays for first walks, full sweeps, lists without updated_at and segments cut short.
@@ -94,7 +107,7 @@ async def walk_partition(
     if not by_updates or await db(store.segments, part.key):
         await _walk_ids(run, cursor, sweeping)
     if sweeping:
-        gone = await db(store.finish_sweep, part, run_id, clock())
+        gone = await db(store.finish_sweep, part, run_id, clock(), urlencode(query))
         run.count(WriteResult(deleted=gone))
     # A sweep that read the whole list in this pass saw every update made before `started`. A pass that
     # continued a cursor (a sweep cut short in an earlier run included) must look for updates behind it.
@@ -142,7 +155,8 @@ async def _plan_segments(
     """After a full first page: ask for the newest id, and if the list is long, cut it into segments."""
     lo = parse_int(following)
     ids = [i for i in map(item_id, first.items) if i is not None]
-    if lo is None or len(first.items) < PAGE or run.max_segments < 2 or len(ids) < 2:
+    paged = run.part.resource.paged
+    if not paged or lo is None or len(first.items) < PAGE or run.max_segments < 2 or len(ids) < 2:
         return None
     newest = await run.source.list_page(run.part.path, params=_NEWEST_FIRST)
     hi = item_id(newest.items[0]) if newest.items else None

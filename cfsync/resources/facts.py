@@ -132,9 +132,7 @@ def merge_facts(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     added: dict[str, list[str]] = {}
     for name in [*old["schemas"], *(n for n in new["schemas"] if n not in old["schemas"])]:
         before, after = old["schemas"].get(name), new["schemas"].get(name)
-        schemas[name] = _merge_type(before, after) if before is not None and after is not None else (
-            before if after is None else after
-        )
+        schemas[name] = after if before is None else before if after is None else _merge_type(before, after)
         if after is not None and isinstance(after, dict):
             added[name] = [f for f in after if not isinstance(before, dict) or f not in before]
     ops: dict[tuple[str, str], dict[str, Any]] = {(o["method"], o["path"]): o for o in old["operations"]}

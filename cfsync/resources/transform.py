@@ -6,7 +6,7 @@ column raises RecordError naming the field, and the caller keeps the record asid
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -27,7 +27,7 @@ from .catalog import (
     Resource,
 )
 
-__all__ = ["SECRET_FIELDS", "RecordRows", "Scope", "cents", "coerce", "storable", "to_rows"]
+__all__ = ["SECRET_FIELDS", "RecordRows", "Scope", "cents", "coerce", "fill_values", "storable", "to_rows"]
 
 # Fields an answer shows once and that must never land in `_raw`: the database is read by analysts.
 SECRET_FIELDS = frozenset({"webhook_secret"})
@@ -104,6 +104,23 @@ def _typed(
             continue
         kind = col.kind if ids_are_keys or col.kind != ID else INTEGER
         row[col.name] = coerce(kind, record.get(col.name), f"{where}.{col.name}")
+    return row
+
+
+def fill_values(columns: Sequence[Column], record: Mapping[str, Any]) -> dict[str, Any]:
+    """Some columns' values from a stored record (a migration filling columns it added). A value that does
+    not fit its column is left NULL: it stays in `_raw`, and the row stays as it was synced."""
+    row: dict[str, Any] = {}
+    for col in columns:
+        try:
+            if col.kind == CENTS:
+                base = col.name.removesuffix(CENTS_SUFFIX)
+                row[col.name] = cents(coerce(DECIMAL, record.get(base), base))
+            else:
+                kind = INTEGER if col.kind == ID else col.kind
+                row[col.name] = coerce(kind, record.get(col.name), col.name)
+        except RecordError:
+            row[col.name] = None
     return row
 
 

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreError
-from . import models
+from . import backfill, models
 
 __all__ = ["current_revision", "head_revision", "migrations_dir", "new_revision", "upgrade"]
 
@@ -48,6 +48,8 @@ def upgrade(engine: Engine, revision: str = "head", *, views: bool = True) -> No
                 models.refresh(connection)
     except sa.exc.OperationalError as exc:
         raise StoreError(f"cannot migrate the database: {exc.orig}") from None
+    # Columns the revisions added, filled from the stored rows' _raw a chunk at a time (resumable).
+    backfill.fill_pending(engine)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -26,6 +26,7 @@ from .types import Json, Money, UtcDateTime
 
 __all__ = [
     "META_TABLES",
+    "backfills",
     "metadata",
     "models_state",
     "rejects",
@@ -132,6 +133,7 @@ sync_state = sa.Table(
     sa.Column("watermark", UtcDateTime(), comment="every update before this time is stored"),
     sa.Column("sweep_started_at", UtcDateTime(), comment="a full sweep (delete detection) is under way"),
     sa.Column("last_full_sweep_at", UtcDateTime(), comment="when the last full sweep completed"),
+    sa.Column("query", sa.Text(), comment="the fixed query (expand[]...) of the last full sweep; NULL: none"),
     sa.Column("rows", sa.BigInteger(), nullable=False, server_default="0"),
     sa.Column("deleted", sa.BigInteger(), nullable=False, server_default="0", comment="rows found gone"),
     sa.Column("status", sa.Text(), nullable=False, server_default="new"),
@@ -242,6 +244,17 @@ models_state = sa.Table(
     comment="which model definitions the views hold: `db upgrade` recreates them when cfsync's differ",
 )
 
+backfills = sa.Table(
+    "_backfills",
+    metadata,
+    sa.Column("table_name", sa.Text(), primary_key=True, comment="the table whose new columns are filled"),
+    sa.Column("columns", Json, nullable=False, comment="the columns filled from each row's _raw"),
+    sa.Column("after_key", sa.BigInteger(), comment="rows up to this key are done; NULL: none yet"),
+    sa.Column("rows_done", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("revision", sa.Text(), nullable=False, comment="the migration that added the columns"),
+    comment="columns a migration added, being filled from the rows' _raw in steps (gone when done)",
+)
+
 META_TABLES = (
     "sync_state",
     "sync_runs",
@@ -250,4 +263,5 @@ META_TABLES = (
     "_rejects",
     "webhook_events",
     "_models",
+    "_backfills",
 )

@@ -261,10 +261,11 @@ class Store:
             self._save_state(conn, key, run_id, now, sweep_started_at=now)
             conn.execute(sa.update(sync_state).where(self._state_where(key)).values(cursor=None))
 
-    def finish_sweep(self, partition: Partition, run_id: int, now: datetime) -> int:
+    def finish_sweep(self, partition: Partition, run_id: int, now: datetime, query: str = "") -> int:
         with self.engine.begin() as conn:
             gone = apply_misses(conn, partition.resource, partition.key, now, self.deletes)
-            self._save_state(conn, partition.key, run_id, now, sweep_started_at=None, last_full_sweep_at=now)
+            done = {"sweep_started_at": None, "last_full_sweep_at": now, "query": query or None}
+            self._save_state(conn, partition.key, run_id, now, **done)
             if gone:
                 conn.execute(
                     sa.update(sync_state)

@@ -1,3 +1,4 @@
+import hashlib
 import json
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from cfsync.resources.catalog import (
     ordered,
     resolve,
 )
-from cfsync.resources.facts import list_operations, resource_name, schema
+from cfsync.resources.facts import item_schema, list_operations, resource_name, schema
 
 SEED_TABLES = {
     "teams",
@@ -39,27 +40,74 @@ COVERED_ELSEWHERE = {"/orders/{order_id}/invoices": "/workspaces/{workspace_id}/
 
 
 def test_every_list_endpoint_of_the_facts_is_synced():
-    facts = json.loads((Path(__file__).parents[2] / "cfsync/resources/api_facts.json").read_text())
-    list_paths = {
-        op["path"]
-        for op in facts["operations"]
-        if op["method"] == "GET" and "Pagination-Next" in op["responses"].get("200", "")
-    }
-    assert len(list_paths) == 51
+    list_paths = {op.path for op in list_operations()}
+    assert len(list_paths) == 64  # 2026: 13 more than 2025's 51
     catalog_paths = {r.path for r in CATALOG.values()}
-    assert len(CATALOG) == 50
+    assert len(CATALOG) == 63
     assert {COVERED_ELSEWHERE.get(p, p) for p in list_paths} == catalog_paths
+
+
+NEW_IN_2026 = {
+    "appointments_scheduled_events",
+    "blogs",
+    "blogs_posts",
+    "blogs_tags",
+    "domains",
+    "emails_addresses",
+    "emails_broadcasts",
+    "emails_templates",
+    "emails_topics",
+    "refine_filters",
+    "split_test_steps",
+    "conditional_split_steps",
+    "products_prices_change_options",
+}
+
+
+def test_the_2026_lists_are_synced_by_all():
+    assert {r.name for r in resolve(["all"])} >= NEW_IN_2026
+
+
+# sha256 of shared/clickfunnels-v2/api-facts.json and api-facts-2026.json as published: the vendored copies
+# are those files byte for byte (what they lack or get wrong is handled in facts.py, in code).
+PUBLISHED = {
+    "api_facts_2025.json": "1522861e34c20d7a7c7897ddb363a52b1444d551636644b304cf8c9fb7108b84",
+    "api_facts_2026.json": "4b213958e590304ef33a61bb31042d2fe6c85c2a960ec078061b2a4e199b69cf",
+}
+
+
+def test_the_facts_are_both_files_vendored_unchanged():
+    ours = Path(__file__).parents[2] / "cfsync/resources"
+    for name, digest in PUBLISHED.items():
+        assert hashlib.sha256((ours / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_nothing_of_2025_is_lost_and_no_column_changes_type():
+    old = json.loads((Path(__file__).parents[2] / "cfsync/resources/api_facts_2025.json").read_text())
+    for name, fields in old["schemas"].items():
+        merged = schema(name)
+        assert set(fields) <= set(merged), name
+        for field, spec in fields.items():
+            if isinstance(spec, str) and isinstance(merged[field], str):
+                assert merged[field].split("|")[0].split(" ")[0] == spec.split("|")[0].split(" ")[0], field
+    assert schema("PageAttributes")["theme_id"].startswith("string")  # 2026 says integer: stays text
+    assert "avatar_image" in schema("ContactAttributes")  # gone from 2026's schema: the column stays
+    assert {"is_active", "email_suppression_reason"} <= set(schema("ContactAttributes"))
+    assert "utm_source" in schema("ContactAttributes")["visits"]["last_visit_with_utm"]
 
 
 def test_every_entry_takes_its_columns_from_the_facts():
     paths = {op.path: op for op in list_operations()}
     for resource in CATALOG.values():
         op = paths[resource.path]
-        if op.response_schema is None:  # restocks: the facts do not describe the object
+        if resource.schema == "inline":  # restocks: the facts do not describe the object
             assert resource.column_names == ("id", "public_id", "created_at", "updated_at")
             continue
-        assert op.response_schema == resource.schema
+        assert resource.schema in (op.response_schema, item_schema(op), op.object_answer)
         fields = schema(resource.schema)
+        if resource.object_answer:  # one record per parent: the answer's object, its id the parent's
+            (fields,) = fields.values()
+            fields = {"id": "integer", **fields}
         api_columns = {c.name for c in resource.columns if c.kind != CENTS}
         assert api_columns == {k for k, v in fields.items() if not isinstance(v, list)}
         twins = {c.name for c in resource.columns if c.kind == CENTS}
@@ -67,10 +115,31 @@ def test_every_entry_takes_its_columns_from_the_facts():
         assert {c.field for c in resource.children} == {k for k, v in fields.items() if isinstance(v, list)}
 
 
+def test_how_each_list_is_read_comes_from_the_facts():
+    assert CATALOG["contacts"].by_updates
+    assert CATALOG["contacts"].paged
+    assert not CATALOG["domains"].by_updates
+    assert CATALOG["domains"].paged
+    for name in ("refine_filters", "split_test_steps", "conditional_split_steps"):
+        assert not CATALOG[name].paged
+        assert CATALOG[name].sorts == ()
+    options = CATALOG["products_prices_change_options"]
+    assert options.envelope == "products_prices_change_options"
+    assert options.parent_param == "price_id"
+    assert [c.parent_key for c in options.children] == ["price_id", "price_id"]
+    assert CATALOG["emails_topics"].params == (("include_archived", "true"),)
+    assert not CATALOG["webhooks_outgoing_events"].by_updates  # append-only
+    assert CATALOG["pages"].expandable == ("footer_code", "head_code", "markup")
+    assert CATALOG["contacts"].expandable == ("email_engagement",)
+    assert CATALOG["conditional_split_steps"].expand == ("filter",)
+    assert CATALOG["orders"].expand is None
+
+
 def test_table_names_follow_the_objects():
     for resource in CATALOG.values():
-        if resource.schema != "inline":
+        if resource.schema != "inline" and not resource.object_answer:
             assert resource.name == resource_name(resource.schema)
+    assert resource_name("EmailsAddressAttributes") == "emails_addresses"
 
 
 def test_parent_is_the_resource_whose_member_route_prefixes_the_list():

@@ -190,3 +190,29 @@ def test_sync_policy():
 def test_bad_sync_policy(sync, message):
     with pytest.raises(ConfigError, match=message):
         parse_config({"sync": sync}, {})
+
+
+def test_expand_names_optional_fields_per_list():
+    from cfsync.app import checked_expand
+
+    config = parse_config({"sync": {"expand": {"pages": ["markup", " head_code"]}}}, {})
+    assert config.sync.expand == {"pages": ("markup", "head_code")}
+    assert parse_config({}, {}).sync.expand == {}
+    assert checked_expand({"contacts": ("anything_new",)}) == {"contacts": ("anything_new",)}
+
+
+@pytest.mark.parametrize(
+    ("expand", "message"),
+    [
+        ({"pages": "markup"}, r'sync.expand.pages must be a list of field names, like \["markup"\]'),
+        ({"pages": [""]}, "sync.expand.pages must be a list of field names"),
+        ({"page": ["markup"]}, "sync.expand: unknown resource 'page'"),
+        ({"orders": ["visits"]}, "sync.expand.orders: the list takes no expand"),
+        ({"conditional_split_steps": ["markup"]}, "conditional_split_steps: 'markup' is not one of filter"),
+    ],
+)
+def test_bad_expand_names_the_key(expand, message):
+    from cfsync.app import checked_expand
+
+    with pytest.raises(ConfigError, match=message):
+        checked_expand(parse_config({"sync": {"expand": expand}}, {}).sync.expand)

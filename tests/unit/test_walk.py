@@ -15,7 +15,7 @@ from cfsync.engine.segments import Segment
 from cfsync.engine.sync import NullReporter
 from cfsync.engine.walk import PassPolicy, walk_partition
 from cfsync.engine.writer import PageWriter
-from cfsync.errors import RetriableApiError
+from cfsync.errors import ApiProtocolError, RetriableApiError
 from cfsync.resources.catalog import CATALOG
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -43,9 +43,11 @@ class FakeList:
     records: dict[int, dict[str, Any]]
     requests: int = 0
     fail_at: int | None = None  # this request (1-based) raises, as retries spent would
+    asked: list[tuple[str | None, list[tuple[str, str]]]] = field(default_factory=list)  # (after, query)
 
     async def list_page(self, path: str, *, after: str | None = None, params: Any = None) -> Page:
         self.requests += 1
+        self.asked.append((after, list((params or {}).items())))
         if self.fail_at is not None and self.requests == self.fail_at:
             raise RetriableApiError("gave up after 9 attempts, last: HTTP 502")
         params = dict(params or {})
@@ -94,12 +96,12 @@ class FakeStore:
         self.state = replace(self.state, sweep_started_at=now, cursor=None)
         self.misses.clear()
 
-    def finish_sweep(self, partition: Partition, run_id: int, now: datetime) -> int:
+    def finish_sweep(self, partition: Partition, run_id: int, now: datetime, query: str = "") -> int:
         gone = len(self.misses)
         for i in self.misses:
             self.rows.pop(i, None)
         self.misses.clear()
-        self.state = replace(self.state, sweep_started_at=None, last_full_sweep_at=now)
+        self.state = replace(self.state, sweep_started_at=None, last_full_sweep_at=now, query=query or None)
         return gone
 
     def write_pages(self, pages: list[PageWrite]) -> list[WriteResult]:
@@ -140,16 +142,17 @@ async def db(fn: Any, *args: Any) -> Any:
 
 
 async def walk(
-    api: FakeList,
+    api: Any,
     store: FakeStore,
     *,
     segments: int = 1,
     policy: PassPolicy | None = None,
     now: datetime = T0,
+    part: Partition = PART,
 ) -> RunSummary:
-    summary = RunSummary(run_id=1, rows={"contacts": WriteResult()})
+    summary = RunSummary(run_id=1, rows={part.resource.name: WriteResult()})
     watermark = await walk_partition(
-        PART,
+        part,
         api,
         store,
         db,
@@ -247,3 +250,86 @@ async def test_a_sweep_cut_short_removes_nothing_and_the_next_run_finishes_it():
     assert 90 in store.rows, "not removed before the sweep saw the whole list"
     await walk(api, store)
     assert store.rows == listed(api)
+
+
+async def test_asking_for_other_fields_with_expand_reads_every_row_again_once():
+    api = FakeList({i: contact(i, T0 - timedelta(days=61 - i)) for i in range(1, 61)})
+    store = FakeStore()
+    await walk(api, store)
+    assert all(query == [] for _, query in api.asked), "nothing asked for: no expand[]"
+    expand = PassPolicy(expand={"contacts": ("email_engagement",)})
+    before = api.requests
+    await walk(api, store, policy=expand, now=T0 + timedelta(hours=1))
+    assert api.requests - before == 3, "every page again, each asking for the field"
+    assert all(("expand[]", "email_engagement") in query for _, query in api.asked[before:])
+    assert store.state.query == "expand%5B%5D=email_engagement"
+    before = api.requests
+    await walk(api, store, policy=expand, now=T0 + timedelta(hours=2))
+    assert api.requests - before == 1, "the same fields again: back to one updated_at page"
+
+
+UNPAGED = Partition(PartitionKey("default", "refine_filters", 7, 7), CATALOG["refine_filters"])
+
+
+def refine_filter(i: int) -> dict[str, Any]:
+    return {"id": i, "workspace_id": 7, "name": f"filter {i}", "updated_at": stamp(T0), "criteria": []}
+
+
+@dataclass
+class WholeList:
+    """A list that answers every record at once and knows no `after` (refine filters)."""
+
+    records: dict[int, dict[str, Any]]
+    asked: list[str | None] = field(default_factory=list)
+
+    async def list_page(self, path: str, *, after: str | None = None, params: Any = None) -> Page:
+        self.asked.append(after)
+        return Page(copy.deepcopy(list(self.records.values())), None)
+
+
+async def test_a_list_nothing_says_the_changes_of_is_read_whole_every_pass_and_deletes_show():
+    api = WholeList({i: refine_filter(i) for i in range(1, 31)})
+    store = FakeStore()
+    await walk(api, store, part=UNPAGED)
+    assert len(store.rows) == 30
+    assert api.asked == [None]
+    del api.records[7]
+    api.records[9] = {**refine_filter(9), "name": "renamed"}
+    summary = await walk(api, store, part=UNPAGED, now=T0 + timedelta(hours=1))
+    assert api.asked == [None, None], "never an `after` it does not take, never an updated_at page"
+    assert store.rows == api.records, "the change is seen and the deleted record removed, every pass"
+    assert (summary.rows["refine_filters"].updated, summary.rows["refine_filters"].deleted) == (1, 1)
+
+
+OPTIONS = Partition(
+    PartitionKey("default", "products_prices_change_options", 7, 555),
+    CATALOG["products_prices_change_options"],
+)
+
+
+@dataclass
+class OneObject:
+    """A list that answers one object per parent (a price's change options)."""
+
+    answer: Any
+    asked: list[str] = field(default_factory=list)
+
+    async def request(self, method: str, path: str, *, params: Any = None) -> tuple[Any, dict[str, str]]:
+        self.asked.append(f"{method} {path}")
+        return copy.deepcopy(self.answer), {}
+
+
+async def test_an_object_answer_is_one_record_identified_by_its_parent():
+    options = {"downgrade": [{"products_variant": {"id": 3, "name": "Lite"}}], "upgrade": []}
+    api = OneObject({"products_prices_change_options": options})
+    store = FakeStore()
+    await walk(api, store, part=OPTIONS)
+    assert api.asked == ["GET /products/prices/555/change_options"]
+    assert store.rows == {555: {**options, "id": 555}}
+
+
+async def test_an_object_answer_of_another_shape_is_an_error_naming_the_list():
+    store = FakeStore()
+    with pytest.raises(ApiProtocolError, match="products_prices_change_options answered list"):
+        await walk(OneObject([1, 2]), store, part=OPTIONS)
+    assert store.rows == {}
