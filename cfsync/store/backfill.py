@@ -4,8 +4,9 @@ A migration that adds columns records them in `_backfills` in its own transactio
 after it commits, here: in key order, each chunk with its progress in one transaction, so a kill loses at
 most one chunk and the next run (any command that migrates) goes on from there. Values come from the row's
 own `_raw` through the same transform a sync uses, so a filled row is what a sync of that record writes; a
-row a sync rewrites meanwhile is left alone (its `_synced_at` moved), and a value that does not fit its
-column stays NULL (and in `_raw`). On a big database this takes a while: it says what it is doing.
+row a sync rewrites meanwhile waits for its chunk (or was rewritten first and is read as rewritten), and a
+value that does not fit its column stays NULL (and in `_raw`). On a big database this takes a while: it
+says what it is doing.
 """
 
 from __future__ import annotations
@@ -122,21 +123,21 @@ def _next_keys(conn: Connection, key: sa.Column[Any], after: int | None, n: int)
 def _fill_rows(conn: Connection, target: _Target, keys: list[int]) -> int:
     table = target.table
     pk = [c for c in table.primary_key.columns]
-    rows = conn.execute(sa.select(*pk, table.c._raw, table.c._synced_at).where(table.c[target.key].in_(keys)))
+    # Locked until the chunk commits (PostgreSQL; SQLite's whole database is, by the write above): a sync
+    # rewriting one of these rows waits, then writes its own values, consistent with its own _raw.
+    query = sa.select(*pk, table.c._raw).where(table.c[target.key].in_(keys)).with_for_update()
     updates = []
-    for row in rows:
+    for row in conn.execute(query):
         raw = row._raw if isinstance(row._raw, dict) else {}
         values = fill_values(target.columns, raw)
         updates.append(
             {**{f"v_{n}": v for n, v in values.items()}, **{f"k_{c.name}": row._mapping[c] for c in pk}}
-            | {"k_synced_at": row._synced_at}
         )
     if not updates:
         return 0
     statement = (
         sa.update(table)
         .where(*(c == sa.bindparam(f"k_{c.name}") for c in pk))
-        .where(table.c._synced_at == sa.bindparam("k_synced_at"))
         .values({c.name: sa.bindparam(f"v_{c.name}") for c in target.columns})
     )
     conn.execute(statement, updates)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..resources.catalog import CHANGED_PARENTS, ordered
+from ..resources.catalog import CENTS, CENTS_SUFFIX, CHANGED_PARENTS, Resource, ordered
+from ..resources.facts import since_2026
 from .models import MODELS
 from .schema import META_TABLES, metadata
 from .types import Money, UtcDateTime
@@ -34,13 +35,44 @@ def _source(column: sa.Column) -> str:
     return (column.comment or "").replace("|", "\\|")
 
 
-def _table(name: str) -> list[str]:
+def _table(name: str, notes: dict[str, str] | None = None) -> list[str]:
     table = metadata.tables[name]
-    lines = ["| column | type | source |", "| --- | --- | --- |"]
+    if notes is None:
+        lines = ["| column | type | source |", "| --- | --- | --- |"]
+        for column in table.columns:
+            key = " (key)" if column.primary_key else ""
+            lines.append(f"| `{column.name}`{key} | {_type(column)} | {_source(column)} |")
+        return lines
+    lines = ["| column | type | source | note |", "| --- | --- | --- | --- |"]
     for column in table.columns:
         key = " (key)" if column.primary_key else ""
-        lines.append(f"| `{column.name}`{key} | {_type(column)} | {_source(column)} |")
+        note = notes.get(column.name, "")
+        lines.append(f"| `{column.name}`{key} | {_type(column)} | {_source(column)} | {note} |")
     return lines
+
+
+def _notes(resource: Resource) -> dict[str, str]:
+    """Per column: sent only when [sync].expand asks for it; new in the 2026 API."""
+    new = set(since_2026(resource.schema)) if resource.schema != "inline" else set()
+    if new >= {c.name for c in resource.columns if c.kind != CENTS} - {"id"}:
+        new = set()  # a list new in 2026: every column is
+    notes: dict[str, str] = {}
+    for column in resource.columns:
+        said = []
+        if column.name in resource.expandable:
+            said.append("only with [sync].expand")
+        if column.name in new or column.name.removesuffix(CENTS_SUFFIX) in new:
+            said.append("2026")
+        notes[column.name] = "; ".join(said)
+    return notes
+
+
+def _read(resource: Resource) -> str:
+    if resource.object_answer:
+        return "whole, one object per parent"
+    if resource.append_only:
+        return "new records (append-only)"
+    return "by updated_at" if resource.by_updates else "whole, every run"
 
 
 def _models() -> list[str]:
@@ -90,8 +122,14 @@ def schema_markdown() -> str:
         "The models (views answering revenue, subscriptions and MRR, lifetime value, course progress and",
         "form conversion) are under [Models](#models).",
         "",
-        "| table | list endpoint | parent | synced by default | nested list walked for |",
-        "| --- | --- | --- | --- | --- |",
+        "Where the 2025 and 2026 API documents differ, the table keeps every field of either: a field",
+        "the API no longer sends stays NULL, and a field whose type changed keeps its column's type. Fields",
+        "new in 2026 are noted; so are those the API sends only when `[sync].expand` asks for them.",
+        "A list is read by updated_at (changed records first, one page when nothing changed), or whole on",
+        "every run when the API offers no order by updated_at (deletes show at once there).",
+        "",
+        "| table | list endpoint | parent | synced by default | read | nested list walked for |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for resource in ordered():
         walked = ""
@@ -99,10 +137,17 @@ def schema_markdown() -> str:
             walked = "changed parents" if resource.fanout == CHANGED_PARENTS else "every parent"
         out.append(
             f"| [`{resource.name}`](#{resource.name}) | `GET {resource.path}` | {resource.parent or ''} | "
-            f"{'yes' if resource.default else 'no'} | {walked} |"
+            f"{'yes' if resource.default else 'no'} | {_read(resource)} | {walked} |"
         )
     for resource in ordered():
-        out += ["", f"## {resource.name}", "", f"`GET {resource.path}`", "", *_table(resource.name)]
+        query = "".join(f"&{k}={v}" for k, v in resource.params).replace("&", "?", 1)
+        out += ["", f"## {resource.name}", "", f"`GET {resource.path}{query}`", ""]
+        if resource.object_answer:
+            out += [
+                "The list answers one object per parent; it is one row here, its `id` the parent's.",
+                "",
+            ]
+        out += _table(resource.name, _notes(resource))
         for child in resource.children:
             out += ["", f"### {child.name}", "", f"Items of `{resource.name}.{child.field}[]`.", ""]
             out += _table(child.name)
