@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
 
 from ..errors import ConfigError
 from . import failures
 from .types import json_text
 
-__all__ = ["create_engine", "redacted"]
+__all__ = ["create_engine", "redacted", "sqlite_migration_engine"]
 
 
 def create_engine(url: str) -> Engine:
@@ -46,6 +47,35 @@ def create_engine(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     failures.install(engine, f"database {redacted(url)}")
     return engine
+
+
+def sqlite_migration_engine(url: URL) -> Engine:
+    """An engine on the SQLite file at `url` whose transactions hold DDL too: for migrating, one connection
+    at a time (closed when its transaction ends).
+
+    Python's sqlite3 driver, in its default (legacy) transaction control, BEGINs only before INSERT,
+    UPDATE, DELETE and REPLACE, so each CREATE, ALTER or DROP ahead of those commits on its own, and a kill
+    in the middle of a migration leaves some of its tables. Here the driver's transaction handling is off
+    (isolation_level None) and SQLAlchemy's begin sends BEGIN IMMEDIATE itself (the recipe of SQLAlchemy's
+    "Transactions with SQLite and the sqlite3 driver"); COMMIT and ROLLBACK stay the driver's. IMMEDIATE
+    takes the write lock before the first read, so a second process migrating the same file waits
+    (busy_timeout) for the first to commit and then finds the work done, where a deferred BEGIN would read
+    the old revision and then fail to upgrade its read lock. The connection pragmas (WAL, busy_timeout) are
+    the normal engine's, run before any transaction as `journal_mode` must be."""
+    engine = sa.create_engine(url, poolclass=NullPool, json_serializer=json_text)
+    sa.event.listen(engine, "connect", _no_driver_transactions)
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _begin_immediate)
+    failures.install(engine, f"database {url.render_as_string(hide_password=True)}")
+    return engine
+
+
+def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

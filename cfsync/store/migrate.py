@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreError
 from . import backfill, models
+from .db import sqlite_migration_engine
 
 __all__ = ["current_revision", "head_revision", "migrations_dir", "new_revision", "upgrade"]
 
@@ -38,18 +41,41 @@ def _config(connection: Connection) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head", *, views: bool = True) -> None:
-    """Migrate to `revision`; at the head, also (re)create the models' views that are out of date."""
+    """Migrate to `revision`; at the head, also (re)create the models' views that are out of date.
+
+    All of it (every revision on the way, the views, alembic_version) is one transaction on both databases:
+    a kill at any moment leaves the database at the revision it had or at the new one, never in between,
+    and the next run goes on from there. Two processes migrating at once take turns; the second finds the
+    work done."""
     try:
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        with _schema_transaction(engine) as connection:
             command.upgrade(_config(connection), revision)
             if revision == "head" and views:
                 models.refresh(connection)
     except sa.exc.OperationalError as exc:
         raise StoreError(f"cannot migrate the database: {exc.orig}") from None
-    # Columns the revisions added, filled from the stored rows' _raw a chunk at a time (resumable).
+    # Work too long for one transaction goes here, after the schema has committed: columns the revisions
+    # added, filled from the stored rows' _raw in chunks that each commit, resumed by every later upgrade().
     backfill.fill_pending(engine)
+
+
+@contextmanager
+def _schema_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that DDL joins, holding the database's migration lock."""
+    if engine.dialect.name == "sqlite":
+        # The pysqlite driver would commit each CREATE/ALTER/DROP on its own: migrate on a connection
+        # where BEGIN IMMEDIATE holds them all (and the write lock).
+        migrating = sqlite_migration_engine(engine.url)
+        try:
+            with migrating.begin() as connection:
+                yield connection
+        finally:
+            migrating.dispose()
+        return
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        yield connection
 
 
 def current_revision(engine: Engine) -> str | None:
