@@ -21,8 +21,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 from cfsync.sandbox.ids import iso_ms
 from cfsync.sandbox.values import WORDS
@@ -85,28 +86,38 @@ _EVENT_TYPES = (  # (name, minutes, paid)
 _TZIDS = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London", "Europe/Berlin")
 
 
+_CHANNEL_WEIGHTS = list(accumulate(c.weight for c in CHANNELS))
+_DEVICE_WEIGHTS = list(accumulate(d[0] for d in _DEVICES))
+
+
 def _channel(rng: random.Random) -> Channel:
-    return rng.choices(CHANNELS, [c.weight for c in CHANNELS])[0]
+    return rng.choices(CHANNELS, cum_weights=_CHANNEL_WEIGHTS)[0]
 
 
-def _landing(gen: Generator, ctx: Ctx) -> str:
-    """The URL of a page of the contact's workspace (its site's home page when it has none)."""
-    page = gen.pick(ctx, "pages")
-    offset = None if page is None else gen.ids.offset_of("pages", page)
-    url = None if offset is None else gen.base("pages", offset).get("url")
-    if url:
-        return str(url)
+def _landings(gen: Generator, ctx: Ctx) -> list[str]:
+    """The URLs of the pages of the contact's workspace (its site's home page when it has none), worked
+    out once per workspace: every contact's visits land on one."""
     workspace = dict(ctx.ancestry).get("workspaces")
-    offset = None if workspace is None else gen.ids.offset_of("workspaces", workspace)
-    subdomain = "www" if offset is None else gen.base("workspaces", offset).get("subdomain")
-    return f"https://{subdomain}.myclickfunnels.com/"
+    found: dict[Any, list[str]] = gen.memo.setdefault("landings", {})
+    if workspace not in found:
+        offset = None if workspace is None else gen.ids.offset_of("workspaces", workspace)
+        urls = []
+        if offset is not None and gen.ids.parent("pages") == "workspaces":
+            for p in range(gen.ids.count("pages")):
+                page = gen.peek("pages", gen.ids.offset_under("pages", "workspaces", offset, p))
+                urls += [str(page["url"])] if page.get("url") else []
+        if not urls:
+            subdomain = "www" if offset is None else gen.peek("workspaces", offset).get("subdomain")
+            urls = [f"https://{subdomain}.myclickfunnels.com/"]
+        found[workspace] = urls
+    return found[workspace]
 
 
 def _visit(
     rng: random.Random, shape: dict[str, Any], at_ms: int, channel: Channel | None, landing: str
 ) -> Rec:
     """One visit in the schema's shape: its UTMs (none when `channel` carries none) and its device."""
-    _, device, browser, os_name, agent = rng.choices(_DEVICES, [d[0] for d in _DEVICES])[0]
+    _, device, browser, os_name, agent = rng.choices(_DEVICES, cum_weights=_DEVICE_WEIGHTS)[0]
     utm: dict[str, str | None] = dict.fromkeys(("source", "medium", "campaign", "term", "content"))
     referrer = rng.choice(_ORGANIC_REFERRERS)
     if channel is not None and channel.source is not None:
@@ -118,18 +129,19 @@ def _visit(
             content=rng.choice(channel.contents),
         )
         referrer = channel.referrer
-        landing += "?" + urlencode({f"utm_{k}": v for k, v in utm.items() if v is not None})
+        landing += "?" + "&".join(f"utm_{k}={quote_plus(v)}" for k, v in utm.items() if v is not None)
     ends = at_ms + rng.randrange(1, 25) * _MINUTE
+    started = iso_ms(at_ms)
     values = {
         "browser": browser,
-        "created_at": iso_ms(at_ms),
+        "created_at": started,
         "device_type": device,
         "ip": f"{rng.choice(('192.0.2', '198.51.100', '203.0.113'))}.{rng.randrange(1, 255)}",
         "landing_page": landing,
         "os": os_name,
         "referrer": referrer,
         "referring_domain": urlsplit(referrer).hostname if referrer else None,
-        "started_at": iso_ms(at_ms),
+        "started_at": started,
         "updated_at": iso_ms(ends),
         "user_agent": agent,
         "uuid": f"{rng.getrandbits(128):032x}",
@@ -140,20 +152,21 @@ def _visit(
 
 def _visits(gen: Generator, ctx: Ctx, shape: dict[str, Any], email: bool) -> Rec:
     """A contact's first visit, its last (null when it never came back) and its last with UTMs."""
-    rng = random.Random(ctx.rng.getrandbits(64))
+    rng = ctx.rng
     visits: Rec = dict.fromkeys(shape)
     if rng.random() < 0.1:
         return visits  # imported: never visited
     v = ctx.values
     channel = _channel(rng)
     first_ms = v.created_ms - rng.randrange(2 * _MINUTE, 3 * _DAY)
-    first = _visit(rng, shape["first_visit"], first_ms, channel, _landing(gen, ctx))
+    landings = _landings(gen, ctx)
+    first = _visit(rng, shape["first_visit"], first_ms, channel, rng.choice(landings))
     last = None
     if rng.random() < 0.6:
         # Back later: through the newsletter (only a subscriber gets it), the same campaign, or directly.
         again = _NEWSLETTER if email and rng.random() < 0.4 else channel if rng.random() < 0.3 else None
         last_ms = rng.randint(v.created_ms + _MINUTE, max(v.updated_ms, v.created_ms + 2 * _MINUTE))
-        last = _visit(rng, shape["last_visit"], last_ms, again, _landing(gen, ctx))
+        last = _visit(rng, shape["last_visit"], last_ms, again, rng.choice(landings))
     with_utm = next((x for x in (last, first) if x is not None and x.get("utm_source")), None)
     visits.update(first_visit=first, last_visit=last, last_visit_with_utm=with_utm)
     return visits
@@ -195,7 +208,7 @@ def _serve_contact(gen: Generator, rec: Rec, lookup: Any, children: Any) -> None
 
 def _contact_base(gen: Generator, contact_id: Any) -> Rec | None:
     offset = gen.ids.offset_of("contacts", contact_id) if isinstance(contact_id, int) else None
-    return None if offset is None else gen.base("contacts", offset)
+    return None if offset is None else gen.peek("contacts", offset)
 
 
 def _channel_of(contact: Rec) -> Channel | None:
@@ -228,7 +241,7 @@ def _appointment(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     name, minutes, paid = rng.choice(_EVENT_TYPES)
     order_id = gen.pick(ctx, "orders") if paid else None
     order_offset = None if order_id is None else gen.ids.offset_of("orders", order_id)
-    order = None if order_offset is None else gen.base("orders", order_offset)
+    order = None if order_offset is None else gen.peek("orders", order_offset)
     contact_id = None if order is None else order.get("contact_id")
     contact = _contact_base(gen, contact_id)
     if contact is None or contact.get("anonymous") is not None:

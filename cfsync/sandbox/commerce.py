@@ -299,7 +299,7 @@ def _embed(gen: Generator, name: str, id_: int | None, shape: Any) -> Rec | None
     offset = None if id_ is None else gen.ids.offset_of(name, id_)
     if offset is None:
         return None
-    record = gen.base(name, offset)
+    record = gen.peek(name, offset)
     if not isinstance(shape, dict) or not shape:
         return {"id": id_, "public_id": record.get("public_id")}
     out: Rec = {}

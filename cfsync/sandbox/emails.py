@@ -46,7 +46,7 @@ def archived(gen: Generator, name: str, offset: int) -> bool:
 def _workspace(gen: Generator, ctx: Ctx) -> Rec:
     workspace = dict(ctx.ancestry).get("workspaces")
     offset = None if workspace is None else gen.ids.offset_of("workspaces", workspace)
-    return {} if offset is None else gen.base("workspaces", offset)
+    return {} if offset is None else gen.peek("workspaces", offset)
 
 
 def _address(gen: Generator, ctx: Ctx, rec: Rec) -> None:
@@ -84,7 +84,7 @@ def _broadcast(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     rng, v = ctx.rng, ctx.values
     sender = gen.pick(ctx, "emails_addresses")
     offset = None if sender is None else gen.ids.offset_of("emails_addresses", sender)
-    address = {} if offset is None else gen.base("emails_addresses", offset)
+    address = {} if offset is None else gen.peek("emails_addresses", offset)
     rec["from_email"] = rec["reply_to_email"] = address.get("email_address")
     rec["from_name"] = address.get("name")
     topics = {gen.pick(ctx, "emails_topics") for _ in range(rng.randint(1, 2))} - {None}

@@ -27,7 +27,8 @@ __all__ = ["Children", "Derived", "Generator", "Lookup", "project", "ref_target"
 _CACHE_SIZE = 20_000  # generated records kept (a few MB)
 
 Lookup = Callable[[str, int], "dict[str, Any] | None"]
-Children = Callable[[str, int], "list[dict[str, Any]]"]
+# (resource, parent id, shallow): the records under a parent; shallow ones without their embedded copies.
+Children = Callable[[str, int, bool], "list[dict[str, Any]]"]
 
 _EMAIL_ID = re.compile(r"\.(\d+)@")
 
@@ -127,6 +128,11 @@ class Generator:
 
     def base(self, name: str, offset: int) -> dict[str, Any]:
         """A generated record (a fresh copy: callers fill in embedded objects)."""
+        return _clone(self.peek(name, offset))
+
+    def peek(self, name: str, offset: int) -> dict[str, Any]:
+        """A generated record to read, not to change: the cached copy itself (another record's story
+        reads a contact's visits or a funnel's domain many times)."""
         key = (name, offset)
         cached = self._cache.get(key)
         if cached is None:
@@ -139,7 +145,7 @@ class Generator:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)
-        return _clone(cached)
+        return cached
 
     def _generate(self, name: str, offset: int) -> dict[str, Any]:
         ids = self.ids
@@ -329,7 +335,9 @@ class Generator:
                 target = lookup(d.target, int(ref)) if ref not in (None, "") else None
                 rec[d.field] = project(target, d.shape)
                 continue
-            kids = children(d.target, rec["id"])
+            # Only copies of whole children need theirs served; ids and tags are read from the bare records
+            # (an applied tag embeds its contact, which embeds its tags...).
+            kids = children(d.target, rec["id"], d.kind != "children")
             if d.kind == "children":
                 rec[d.field] = [project(k, d.shape) for k in kids]
             elif d.kind == "child_ids":
@@ -360,7 +368,7 @@ class Generator:
         def lookup(n: str, i: int) -> dict[str, Any] | None:
             return self.pure(n, i, depth + 1)
 
-        def children(n: str, parent_id: int) -> list[dict[str, Any]]:
+        def children(n: str, parent_id: int, shallow: bool = False) -> list[dict[str, Any]]:
             parent_offset = self.ids.offset_of(self.ids.parent(n), parent_id)
             if parent_offset is None:
                 return []

@@ -14,6 +14,7 @@ sequence that can be counted, indexed and bisected without generating them. Reco
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime
 
 from cfsync.sandbox.catalog import ACCOUNT, Catalog
@@ -54,8 +55,8 @@ def stable_hex(*parts: object, size: int = 16) -> str:
 
 def iso_ms(ms: int) -> str:
     """`2024-03-01T12:00:00.000Z`: the API's timestamp shape."""
-    dt = datetime.fromtimestamp(ms // _MS, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % _MS:03d}Z"
+    # time.strftime over gmtime: a third of datetime's cost, for a call every generated timestamp makes.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // _MS)) + f".{ms % _MS:03d}Z"
 
 
 class IdSpace:

@@ -47,7 +47,7 @@ def project(src: Rec | None, shape: Any) -> Rec | None:
 
 def _base_of(gen: Generator, name: str, id_: Any) -> Rec | None:
     offset = gen.ids.offset_of(name, id_) if isinstance(id_, int) else None
-    return None if offset is None else gen.base(name, offset)
+    return None if offset is None else gen.peek(name, offset)
 
 
 def _workspace_host(gen: Generator, workspace_id: int | None) -> str:

@@ -54,22 +54,24 @@ def _real_clock() -> datetime:
 
 
 def unexpanded(rec: Record, expandable: Mapping[str, tuple[str, ...]], expand: Collection[str]) -> Record:
-    """`rec` without the expandable fields `expand` does not name (a copy where one is left out)."""
+    """`rec` without the expandable fields `expand` does not name. Only the objects on the way to a field
+    left out are copied: the record itself is not changed."""
     out = rec
     for name, path in expandable.items():
         if name in expand:
             continue
-        outer: Any = out
+        holders = [out]
         for key in path[:-1]:
-            outer = outer.get(key) if isinstance(outer, dict) else None
-        if not isinstance(outer, dict) or path[-1] not in outer:
+            inner = holders[-1].get(key)
+            if not isinstance(inner, dict):
+                break
+            holders.append(inner)
+        if len(holders) < len(path) or path[-1] not in holders[-1]:
             continue
-        if out is rec:
-            out = copy.deepcopy(rec)
-        holder = out
-        for key in path[:-1]:
-            holder = holder[key]
-        del holder[path[-1]]
+        copied = {k: v for k, v in holders[-1].items() if k != path[-1]}
+        for holder, key in zip(reversed(holders[:-1]), reversed(path[:-1]), strict=True):
+            copied = {**holder, key: copied}
+        out = copied
     return out
 
 
@@ -179,8 +181,8 @@ class State:
         def lookup(n: str, i: int) -> Record | None:
             return self.get(n, i, depth + 1) if depth < _MAX_DEPTH else self.base(n, i)
 
-        def children(n: str, parent_id: int) -> list[Record]:
-            return self.child_records(n, parent_id, depth + 1)
+        def children(n: str, parent_id: int, shallow: bool = False) -> list[Record]:
+            return self.child_records(n, parent_id, _MAX_DEPTH if shallow else depth + 1)
 
         return self.gen.derive(name, rec, lookup, children)
 
