@@ -79,8 +79,10 @@ def parse_list_query(query: Any, allowed_filters: tuple[str, ...], view: ListVie
     if order not in ("asc", "desc"):
         raise SandboxError(400, f"Invalid sort_order {order!r}: use asc or desc")
     prop = query.get("sort_property", "id") if sorted_ else "id"
-    if prop not in ("id", "updated_at"):
-        raise SandboxError(400, f"Invalid sort_property {prop!r}: use id or updated_at")
+    sorts = view.sorts if view is not None and view.sorts else ("id", "updated_at")
+    if prop not in sorts:
+        raise SandboxError(400, f"Invalid sort_property {prop!r}: use {' or '.join(sorts)}")
+    # `sort_order` (course sections and lessons) is a generated record's place under its parent: id order.
     raw_after = query.get("after", "") if view is None or view.paged else ""
     if raw_after and not raw_after.isdigit():
         raise SandboxError(400, f"Invalid after {raw_after!r}: use the id of the last record")

@@ -310,3 +310,15 @@ async def test_the_control_api_and_faults_reach_new_resources(
     assert (await sandbox_api.get(f"/workspaces/{ws}/emails/topics")).status == 502
     assert sandbox.requests[-1].fault == "502"
     assert (await sandbox_api.get(f"/workspaces/{ws}/emails/topics")).body == topics.body
+
+
+async def test_sections_and_lessons_sort_by_their_sort_order(sandbox: Sandbox, sandbox_api: Any):
+    course = sandbox.records("courses", workspace_id=sandbox.workspace_ids(0)[0])[0]
+    sections = sandbox.records("courses_sections", parent_id=course["id"])
+    path = f"/courses/{course['id']}/sections"
+    by_place = await sandbox_api.get(path, params={"sort_property": "sort_order", "sort_order": "desc"})
+    assert by_place.status == 200  # a sort the 2026 facts add for them
+    assert [s["sort_order"] for s in by_place.body] == sorted(
+        (s["sort_order"] for s in sections), reverse=True
+    )
+    assert (await sandbox_api.get(path, params={"sort_property": "name"})).status == 400
