@@ -142,7 +142,8 @@ class Sandbox:
                 name = f"Added {account}-{w}"
                 fields = {"name": name, "subdomain": f"added-{account}-{w}"}
                 ws = self.writes.create("workspaces", team["id"], fields, None)
-                self.writes.create("sites", ws["id"], {"name": f"{name} Site"}, None)  # every workspace has one
+                # Every workspace has its one site.
+                self.writes.create("sites", ws["id"], {"name": f"{name} Site"}, None)
                 for c in range(contacts):
                     email = f"added{account}.{w}.{c}@example.com"
                     self.writes.create("contacts", ws["id"], {"email_address": email}, None)
