@@ -97,7 +97,7 @@ async def _edge(sb: Sandbox, request: web.Request, rec: RequestRecord) -> web.St
     if match is None:
         return json_response(404, {"error": "Not found"})
     route, params = match
-    body = await request.read() if route.kind in ("create", "update", "action") else b""
+    body = await request.read() if route.kind in ("create", "update", "action", "one") else b""
     call = Call(sb, route, params, account, request.query, request.url, body)
     with sb.state.lock:
         return dispatch(call)

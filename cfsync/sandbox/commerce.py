@@ -137,6 +137,16 @@ class Fate:
         sub = sum((i.unit * i.quantity for i in self.items if i.payment_type == "subscription"), Decimal(0))
         return sub, (sub * self.tax_rate).quantize(_CENT, rounding=ROUND_HALF_EVEN)
 
+    @property
+    def paid_until_ms(self) -> int | None:
+        """A subscription's end of its last paid period (when it was refunded at once: the refund); None
+        for a one-time order."""
+        if not self.subscription:
+            return None
+        if self.refund is not None and self.charges == 1 and self.refund_ms is not None:
+            return self.refund_ms
+        return add_months(self.activated_ms, self.charges * self.interval_months)
+
     def charge_ms(self, number: int) -> int:
         """When charge `number` (1 = the initial one) was made."""
         return add_months(self.activated_ms, (number - 1) * self.interval_months) + (5 * 60_000)
@@ -228,7 +238,10 @@ def _fate(gen: Generator, order_id: int) -> Fate | None:
 def _order(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     told = fate(gen, ctx.id)
     if told is None:
-        rec.update(order_type="one-time-order", currency="USD")
+        rec.update(
+            order_type="one-time-order", currency="USD", recurring_invoices_paid_count=0, paid_until=None,
+            resource_install_intent=None, origination_channel_public_id=None,
+        )  # fmt: skip
         return
     rec["order_type"] = "subscription-order" if told.subscription else "one-time-order"
     rec["currency"] = told.currency
@@ -246,6 +259,11 @@ def _order(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         rec["canceled_by"] = "customer"
     rec["next_charge_at"] = iso_ms(told.charge_ms(told.charges + 1)) if told.subscription and active else None
     rec["billing_status"] = "refunded" if told.refund is not None else "paid"
+    # Every charge of a subscription was a paid invoice with a recurring charge (older renewals are not
+    # generated as invoices, but were paid); it is paid up to the end of its last paid period.
+    rec["recurring_invoices_paid_count"] = told.charges if told.subscription else 0
+    rec["paid_until"] = iso_ms(told.paid_until_ms) if told.paid_until_ms is not None else None
+    rec["resource_install_intent"] = None
     if told.subscription:
         rec["service_status"] = "active" if active else "canceled" if told.churned_ms is None else "churned"
     else:
@@ -258,26 +276,39 @@ def _order(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         line["id"] = gen.embedded_id("orders", "line_items", ctx.id, j)
         line["public_id"] = ctx.values.hex(8)
         line["quantity"] = item.quantity
-        line["products_price"] = {
-            "id": item.price_id,
-            "public_id": gen.ids.public_id("products_prices", item.price_id),
-        }
-        line["original_product"] = {
-            "id": item.product_id,
-            "public_id": gen.ids.public_id("products", item.product_id),
-        }
+        shape = _line_shape(gen, "orders")
+        line["products_price"] = _embed(gen, "products_prices", item.price_id, shape.get("products_price"))
+        line["original_product"] = _embed(gen, "products", item.product_id, shape.get("original_product"))
         if "products_variant" in line:
-            line["products_variant"] = (
-                None
-                if item.variant_id is None
-                else {
-                    "id": item.variant_id,
-                    "public_id": gen.ids.public_id("products_variants", item.variant_id),
-                }
+            line["products_variant"] = _embed(
+                gen, "products_variants", item.variant_id, shape.get("products_variant")
             )
         lines.append(line)
     rec["line_items"] = lines
     _attribution(gen, ctx, rec)
+
+
+def _line_shape(gen: Generator, name: str) -> dict[str, Any]:
+    lines = gen.catalog.spec(name).fields.get("line_items")
+    return lines[0] if isinstance(lines, list) and lines and isinstance(lines[0], dict) else {}
+
+
+def _embed(gen: Generator, name: str, id_: int | None, shape: Any) -> Rec | None:
+    """A record a line item names (its price, product, variant), cut to the line item's shape: whole numbers
+    where that shape wants them (a price keeps its `interval_count` as text)."""
+    offset = None if id_ is None else gen.ids.offset_of(name, id_)
+    if offset is None:
+        return None
+    record = gen.peek(name, offset)
+    if not isinstance(shape, dict) or not shape:
+        return {"id": id_, "public_id": record.get("public_id")}
+    out: Rec = {}
+    for key, typ in shape.items():
+        value = record.get(key)
+        if isinstance(typ, str) and typ.startswith("integer") and isinstance(value, str):
+            value = int(value) if value.lstrip("-").isdigit() else None
+        out[key] = value
+    return out
 
 
 def _attribution(gen: Generator, ctx: Ctx, rec: Rec) -> None:
@@ -294,12 +325,13 @@ def _attribution(gen: Generator, ctx: Ctx, rec: Rec) -> None:
             funnel_name=name,
             origination_channel_type="Funnel",
             origination_channel_id=funnel,
+            origination_channel_public_id=gen.ids.public_id("funnels", funnel),
             origination_channel_name=name,
         )
     else:
         rec.update(
             funnel_name=None, origination_channel_type="Store", origination_channel_id=None,
-            origination_channel_name="Store",
+            origination_channel_public_id=None, origination_channel_name="Store",
         )  # fmt: skip
 
 
@@ -394,11 +426,13 @@ def _invoice(gen: Generator, ctx: Ctx, rec: Rec) -> None:
             city_tax_rate=0.0,
             district_tax_rate=0.0,
             period_number=str(number),
-            products_price={
-                "id": item.price_id,
-                "public_id": gen.ids.public_id("products_prices", item.price_id),
-            },
         )
+        shape = _line_shape(gen, ctx.name)
+        line["products_price"] = _embed(gen, "products_prices", item.price_id, shape.get("products_price"))
+        if "products_variant" in line:
+            line["products_variant"] = _embed(
+                gen, "products_variants", item.variant_id, shape.get("products_variant")
+            )
         if item.payment_type == "subscription":
             start = add_months(told.activated_ms, (number - 1) * told.interval_months)
             line.update(

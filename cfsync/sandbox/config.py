@@ -24,10 +24,24 @@ __all__ = [
 
 # Records per partition: per workspace for workspace-level lists, per parent record for nested ones
 # (enrollments per course), per account for teams and users. Small, but enough for every list to have
-# more than nothing and the big ones (contacts, orders) to need several pages.
+# more than nothing and the big ones (contacts, orders) to need several pages. Every list a sync walks costs
+# requests in every test that syncs the sandbox: the lists of 2026 hold a few records each, and one blog per
+# workspace. (A split test step or conditional split exists only in a funnel of two pages or more.)
 DEFAULT_COUNTS: Mapping[str, int] = {
     "teams": 1,
     "users": 3,
+    "appointments_scheduled_events": 3,
+    "blogs": 1,
+    "blogs_posts": 3,
+    "blogs_tags": 3,
+    "conditional_split_steps": 1,
+    "domains": 2,
+    "emails_addresses": 2,
+    "emails_broadcasts": 3,
+    "emails_templates": 2,
+    "emails_topics": 3,
+    "refine_filters": 2,
+    "split_test_steps": 1,
     "contacts": 120,
     "contacts_tags": 8,
     "contacts_applied_tags": 2,

@@ -156,7 +156,16 @@ def _where(sb: Sandbox, source: Mapping[str, Any]) -> dict[str, int]:
 def _list_records(a: _Ask) -> web.Response:
     resource = _resource(a)
     _fields(dict(a.query), {"workspace_id": False, "parent_id": False, "account": False})
-    return json_response(200, a.sb.records(resource, **_where(a.sb, a.query)))
+    where = _where(a.sb, a.query)
+    return json_response(
+        200,
+        a.sb.records(
+            resource,
+            workspace_id=where.get("workspace_id"),
+            parent_id=where.get("parent_id"),
+            account=where.get("account", 0),
+        ),
+    )
 
 
 def _create_record(a: _Ask) -> web.Response:

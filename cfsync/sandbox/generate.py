@@ -27,7 +27,8 @@ __all__ = ["Children", "Derived", "Generator", "Lookup", "project", "ref_target"
 _CACHE_SIZE = 20_000  # generated records kept (a few MB)
 
 Lookup = Callable[[str, int], "dict[str, Any] | None"]
-Children = Callable[[str, int], "list[dict[str, Any]]"]
+# (resource, parent id, shallow): the records under a parent; shallow ones without their embedded copies.
+Children = Callable[[str, int, bool], "list[dict[str, Any]]"]
 
 _EMAIL_ID = re.compile(r"\.(\d+)@")
 
@@ -127,6 +128,11 @@ class Generator:
 
     def base(self, name: str, offset: int) -> dict[str, Any]:
         """A generated record (a fresh copy: callers fill in embedded objects)."""
+        return _clone(self.peek(name, offset))
+
+    def peek(self, name: str, offset: int) -> dict[str, Any]:
+        """A generated record to read, not to change: the cached copy itself (another record's story
+        reads a contact's visits or a funnel's domain many times)."""
         key = (name, offset)
         cached = self._cache.get(key)
         if cached is None:
@@ -139,7 +145,7 @@ class Generator:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)
-        return _clone(cached)
+        return cached
 
     def _generate(self, name: str, offset: int) -> dict[str, Any]:
         ids = self.ids
@@ -148,10 +154,19 @@ class Generator:
         index = ids.index_of(name, offset)
         values = Scalars(rng, name, id_, index, ids.created_ms(name, offset), ids.updated_ms(name, offset))
         ctx = Ctx(name, id_, offset, [(name, id_), *ids.ancestry(name, offset)], rng, values)
-        derived = {d.field for d in self._derived[name]}
+        derived = {d.field: d for d in self._derived[name]}
         rec: dict[str, Any] = {}
         for field, typ in self.catalog.spec(name).fields.items():
-            rec[field] = None if field in derived else self._field(ctx, field, typ)
+            d = derived.get(field)
+            if d is None:
+                rec[field] = self._field(ctx, field, typ)
+            elif d.kind == "embed" and d.id_field is None:
+                # An embedded record named only by its own id (an appointment's primary contact): the
+                # base keeps the id, serving fills in the rest.
+                rid = self.pick(ctx, d.target)
+                rec[field] = None if rid is None else {"id": rid}
+            else:
+                rec[field] = None
         overrides.apply(self, ctx, rec)
         return rec
 
@@ -231,7 +246,12 @@ class Generator:
             if isinstance(typ, list):
                 value = []
             elif isinstance(typ, dict):
-                value = None if typ else {}
+                # An embedded parent (a split test step's funnel) is known at once; other objects are not.
+                target = self.ref_target(name, field + "_id")
+                value = {"id": parents[target]} if target in parents and "id" in typ else None if typ else {}
+            elif field.endswith("_public_id") and self.ref_target(name, field[:-10] + "_id") in parents:
+                target = self.ref_target(name, field[:-10] + "_id") or ""
+                value = self.ids.public_id(target, parents[target])  # a conditional split's funnel_public_id
             else:
                 t = field_type(typ)
                 target = self.ref_target(name, field)
@@ -258,6 +278,10 @@ class Generator:
         nor a renewal): lists skip it and its id answers 404."""
         return overrides.absent(self, name, offset)
 
+    def archived(self, name: str, offset: int) -> bool:
+        """A generated record that was archived (an email topic): lists that hide archived records skip it."""
+        return overrides.archived(self, name, offset)
+
     # -- derived fields -------------------------------------------------------------------------------
 
     def derived(self, name: str) -> list[Derived]:
@@ -278,7 +302,10 @@ class Generator:
                     ),
                     None,
                 )
-                if target and id_field:
+                # Without an id field, the embedded object's own id names the record, if its shape is a
+                # cut of that record's (a page's `funnel`, not its `show_page_step`).
+                own = target is not None and "id" in typ and set(typ) <= set(self.catalog.spec(target).fields)
+                if target and (id_field or own):
                     out.append(Derived(field, "embed", target, id_field, typ))
             elif isinstance(typ, list):
                 applied = [k for k in kids if k.endswith("_applied_" + field)]
@@ -300,11 +327,17 @@ class Generator:
         """Fill the embedded copies of other records into `rec` (in place) and return it."""
         for d in self._derived[name]:
             if d.kind == "embed":
-                ref = rec.get(d.id_field or "")
+                if d.id_field is None:
+                    own = rec.get(d.field)
+                    ref = own.get("id") if isinstance(own, dict) else None
+                else:
+                    ref = rec.get(d.id_field)
                 target = lookup(d.target, int(ref)) if ref not in (None, "") else None
                 rec[d.field] = project(target, d.shape)
                 continue
-            kids = children(d.target, rec["id"])
+            # Only copies of whole children need theirs served; ids and tags are read from the bare records
+            # (an applied tag embeds its contact, which embeds its tags...).
+            kids = children(d.target, rec["id"], d.kind != "children")
             if d.kind == "children":
                 rec[d.field] = [project(k, d.shape) for k in kids]
             elif d.kind == "child_ids":
@@ -321,6 +354,7 @@ class Generator:
                     if tag is not None:
                         tags.append(project({**tag, "applied_at": applied.get("created_at")}, d.shape))
                 rec[d.field] = tags
+        overrides.serve(self, name, rec, lookup, children)
         return rec
 
     def pure(self, name: str, id_: int, depth: int = 0) -> dict[str, Any] | None:
@@ -334,7 +368,7 @@ class Generator:
         def lookup(n: str, i: int) -> dict[str, Any] | None:
             return self.pure(n, i, depth + 1)
 
-        def children(n: str, parent_id: int) -> list[dict[str, Any]]:
+        def children(n: str, parent_id: int, shallow: bool = False) -> list[dict[str, Any]]:
             parent_offset = self.ids.offset_of(self.ids.parent(n), parent_id)
             if parent_offset is None:
                 return []

@@ -10,13 +10,13 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cfsync.sandbox import commerce
+from cfsync.sandbox import audience, commerce, emails, sites
 from cfsync.sandbox.values import COMPANIES, NOUNS, TIME_ZONES, WORDS, slug
 
 if TYPE_CHECKING:
     from cfsync.sandbox.generate import Ctx, Generator
 
-__all__ = ["ANONYMOUS_SHARE", "EVENT_TYPES", "absent", "apply", "blank"]
+__all__ = ["ANONYMOUS_SHARE", "EVENT_TYPES", "absent", "apply", "archived", "blank", "serve"]
 
 # Share of generated contacts that are anonymous visitors: reachable by id, hidden from the list.
 ANONYMOUS_SHARE = 0.04
@@ -41,8 +41,7 @@ Rec = dict[str, Any]
 
 
 def apply(gen: Generator, ctx: Ctx, rec: Rec) -> None:
-    fn = _BASE.get(ctx.name)
-    if fn is not None:
+    for fn in _BASE.get(ctx.name, ()):
         fn(gen, ctx, rec)
 
 
@@ -116,7 +115,7 @@ def _form_submission(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     rec["data"] = {"email": ctx.values.email(), "first_name": ctx.values.first}
 
 
-_BASE: dict[str, Callable[[Generator, Ctx, Rec], None]] = {
+_OWN: dict[str, Callable[[Generator, Ctx, Rec], None]] = {
     "teams": _team,
     "workspaces": _workspace,
     "contacts": _contact,
@@ -127,12 +126,32 @@ _BASE: dict[str, Callable[[Generator, Ctx, Rec], None]] = {
     "webhooks_outgoing_events": _event,
     "form_submissions": _form_submission,
     "sales_opportunities": _opportunity,
-    **commerce.BASE,
 }
+# Each resource's overrides, in order: the plain ones, then each story's (an order's money, then where its
+# contact came from).
+_BASE: dict[str, list[Callable[[Generator, Ctx, Rec], None]]] = {}
+for _part in (_OWN, commerce.BASE, audience.BASE, sites.BASE, emails.BASE):
+    for _name, _fn in _part.items():
+        _BASE.setdefault(_name, []).append(_fn)
+# What is worked out again whenever a record is served (embedded pages of split tests, `is_active`).
+_SERVE: dict[str, list[Callable[[Generator, Rec, Any, Any], None]]] = {}
+for _served in (audience.SERVE, sites.SERVE):
+    for _name, _at_serve in _served.items():
+        _SERVE.setdefault(_name, []).append(_at_serve)
+
+
+def serve(gen: Generator, name: str, rec: Rec, lookup: Any, children: Any) -> None:
+    """Fill in what a record shows as it is served, after its embedded copies (`Generator.derive`)."""
+    for fn in _SERVE.get(name, ()):
+        fn(gen, rec, lookup, children)
 
 
 def absent(gen: Generator, name: str, offset: int) -> bool:
-    return commerce.absent(gen, name, offset)
+    return commerce.absent(gen, name, offset) or sites.absent(gen, name, offset)
+
+
+def archived(gen: Generator, name: str, offset: int) -> bool:
+    return emails.archived(gen, name, offset)
 
 
 def blank(name: str, rec: Rec, rng: random.Random) -> None:

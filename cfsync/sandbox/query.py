@@ -29,12 +29,20 @@ class ListQuery:
     desc: bool = False
     by_updated: bool = False
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    include_archived: bool = True  # False: archived records are left out (a list asked without the flag)
 
 
 def page(
     state: State, name: str, scope: str, scope_id: int, q: ListQuery, limit: int | None = PAGE_SIZE
 ) -> list[Record]:
     """Up to `limit` records of `name` under the scope record, as the list endpoint shows them."""
+    if state.catalog.resources[name].computed:
+        # One record per parent, worked out from other records (a price's change options).
+        parent = state.catalog.resources[name].parent
+        above = [] if scope == parent else page(state, parent, scope, scope_id, ListQuery(), None)
+        parents = [scope_id] if scope == parent else [r["id"] for r in above]
+        found = (state.get(name, p) for p in parents)
+        return [r for r in found if r is not None][:limit]
     after_key: tuple[int, int] | None = None
     if q.after is not None:
         after_key = state.sort_key(name, q.after) if q.by_updated else (0, q.after)
@@ -49,7 +57,11 @@ def page(
     out: list[Record] = []
     for id_ in candidates:
         rec = state.get(name, id_)
-        if rec is None or not state.listed(name, rec) or not _matches(rec, q.filters):
+        if (
+            rec is None
+            or not state.listed(name, rec, include_archived=q.include_archived)
+            or not _matches(rec, q.filters)
+        ):
             continue
         out.append(rec)
         if limit is not None and len(out) >= limit:
@@ -68,9 +80,20 @@ def _matches(rec: Record, filters: Mapping[str, tuple[str, ...]]) -> bool:
         if key == "email_address":
             if _fmt(rec.get(key)).lower() not in {v.lower() for v in values}:
                 return False
+        elif key not in rec and key.endswith("_ids"):
+            if not _named(rec, key.removesuffix("_ids")) & set(values):
+                return False
         elif _fmt(rec.get(key)) not in values:
             return False
     return True
+
+
+def _named(rec: Record, stem: str) -> set[str]:
+    """The ids a `filter[<stem>_ids]` looks for in a record without such a field: its embedded `<stem>`
+    (a page's `funnel`) or the objects of its `<stem>s` (a contact's `tags`)."""
+    found = rec.get(stem)
+    items = [found] if isinstance(found, dict) else rec.get(stem + "s") or []
+    return {_fmt(i.get("id")) for i in items if isinstance(i, dict) and i.get("id") is not None}
 
 
 def _candidates(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cfsync.sandbox.actions import Actions
 from cfsync.sandbox.catalog import ACCOUNT, Catalog, catalog
 from cfsync.sandbox.config import SandboxConfig
 from cfsync.sandbox.connections import ACTIVE, Connections
@@ -18,7 +19,7 @@ from cfsync.sandbox.faults import Faults
 from cfsync.sandbox.generate import Generator
 from cfsync.sandbox.ids import IdSpace, stable_int
 from cfsync.sandbox.query import ListQuery, page
-from cfsync.sandbox.state import Clock, SandboxError, State
+from cfsync.sandbox.state import Clock, SandboxError, State, unexpanded
 from cfsync.sandbox.writes import Writes
 
 __all__ = ["REQUEST_LOG_SIZE", "RequestRecord", "Sandbox"]
@@ -26,6 +27,13 @@ __all__ = ["REQUEST_LOG_SIZE", "RequestRecord", "Sandbox"]
 REQUEST_LOG_SIZE = 1_000_000
 
 Record = dict[str, Any]
+
+
+def _expanded(expand: bool | Iterable[str]) -> frozenset[str] | None:
+    """`records`' and `get`'s `expand` as `State.served` takes it (None: every expandable field)."""
+    if expand is True:
+        return None
+    return frozenset() if expand is False else frozenset(expand)
 
 
 @dataclass
@@ -68,10 +76,15 @@ class Sandbox:
         unknown = sorted(set(self.config.counts) - set(self.catalog.resources))
         if unknown:
             raise ValueError(f"unknown resources in counts: {unknown}; known: {self.resources()}")
+        specs = self.catalog.resources
+        fixed = sorted(n for n in self.config.counts if specs[n].computed or specs[n].singleton)
+        if fixed:
+            raise ValueError(f"{fixed} cannot be counted: one per parent, or worked out from other records")
         self.ids = IdSpace(self.catalog, self.config)
         self.generator = Generator(self.catalog, self.ids)
         self.state = State(self.catalog, self.ids, self.generator, clock)
         self.writes = Writes(self.state)
+        self.actions = Actions(self.writes)
         self.deliveries = Deliveries(
             self.state,
             self.writes.webhook_secrets,
@@ -129,6 +142,8 @@ class Sandbox:
                 name = f"Added {account}-{w}"
                 fields = {"name": name, "subdomain": f"added-{account}-{w}"}
                 ws = self.writes.create("workspaces", team["id"], fields, None)
+                # Every workspace has its one site.
+                self.writes.create("sites", ws["id"], {"name": f"{name} Site"}, None)
                 for c in range(contacts):
                     email = f"added{account}.{w}.{c}@example.com"
                     self.writes.create("contacts", ws["id"], {"email_address": email}, None)
@@ -223,33 +238,47 @@ class Sandbox:
         workspace_id: int | None = None,
         parent_id: int | None = None,
         account: int = 0,
+        expand: bool | Iterable[str] = False,
+        include_archived: bool = True,
     ) -> list[Record]:
         """Every record the list endpoint shows, id ascending, exactly as served.
 
         `parent_id` names the partition (the course of enrollments); `workspace_id` takes every record under
         a workspace, however deep (all order invoices of a workspace); teams and users need neither.
+        Fields as a request without `expand[]` gets them: `expand=True` adds every expandable field (a
+        contact's `email_engagement`), or name some. Archived records (email topics) are included, as
+        `include_archived=true` shows them. A list answering one object per parent (a price's change
+        options) has one record here, with its parent's id as its `id`.
         """
+        names = _expanded(expand)
         with self.state.lock:
             return [
-                self.state.served(resource, r)
-                for r in self._records(resource, workspace_id, parent_id, account)
+                self.state.served(resource, r, names)
+                for r in self._records(resource, workspace_id, parent_id, account, include_archived)
             ]
 
     def _records(
-        self, resource: str, workspace_id: int | None, parent_id: int | None, account: int
+        self,
+        resource: str,
+        workspace_id: int | None,
+        parent_id: int | None,
+        account: int,
+        include_archived: bool = True,
     ) -> list[Record]:
         """`records` without corruptions."""
         scope, scope_id = self._scope(resource, workspace_id, parent_id, account)
+        query = ListQuery(include_archived=include_archived)
         with self.state.lock:
             if scope != ACCOUNT and not self.state.exists(scope, scope_id):
                 raise SandboxError(404, "Not found: Record missing")
-            return page(self.state, resource, scope, scope_id, ListQuery(), limit=None)
+            return page(self.state, resource, scope, scope_id, query, limit=None)
 
-    def get(self, resource: str, id_: int) -> Record | None:
-        """One record as `GET /{resource}/{id}` serves it (anonymous and redacted contacts too)."""
+    def get(self, resource: str, id_: int, *, expand: bool | Iterable[str] = False) -> Record | None:
+        """One record as `GET /{resource}/{id}` serves it (anonymous and redacted contacts too); `expand` as
+        in `records`."""
         with self.state.lock:
             record = self.state.get(resource, id_)
-            return None if record is None else self.state.served(resource, record)
+            return None if record is None else self.state.served(resource, record, _expanded(expand))
 
     def create(
         self,
@@ -260,18 +289,23 @@ class Sandbox:
         parent_id: int | None = None,
         account: int = 0,
     ) -> Record:
-        """Create a record as if through the API (event logged); any record field may be set."""
+        """Create a record as if through the API (event logged); any record field may be set. Answers as
+        `get` does."""
         scope, scope_id = self._scope(resource, workspace_id, parent_id, account)
         parent = self.catalog.spec(resource).parent
         if scope != parent:
             raise ValueError(f"{resource} is created under its {parent}: pass parent_id=")
         with self.state.lock:
-            return self.writes.create(resource, scope_id, fields, None)
+            return self._plain(resource, self.writes.create(resource, scope_id, fields, None))
 
     def update(self, resource: str, id_: int, fields: dict[str, Any]) -> Record:
-        """Change a record; `updated_at` becomes the sandbox's now."""
+        """Change a record; `updated_at` becomes the sandbox's now. Answers as `get` does."""
         with self.state.lock:
-            return self.writes.update(resource, id_, fields, None)
+            return self._plain(resource, self.writes.update(resource, id_, fields, None))
+
+    def _plain(self, resource: str, record: Record) -> Record:
+        """A record as a request without `expand[]` gets it."""
+        return unexpanded(record, self.catalog.spec(resource).expandable, ())
 
     def delete(self, resource: str, id_: int) -> None:
         """Hard-delete a record: gone from lists and member routes, left in the event log."""

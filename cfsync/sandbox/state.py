@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cfsync.sandbox import computed
 from cfsync.sandbox.catalog import ACCOUNT, Catalog
 from cfsync.sandbox.generate import Generator
 from cfsync.sandbox.ids import CLOCK_FLOOR_MS, IdSpace, iso_ms
 
-__all__ = ["Clock", "Entry", "SandboxError", "State"]
+__all__ = ["Clock", "Entry", "SandboxError", "State", "unexpanded"]
 
 Clock = Callable[[], datetime]
 Record = dict[str, Any]
@@ -45,10 +46,33 @@ class Entry:
     generated: bool
     hidden: bool = False  # GDPR-redacted: kept, but out of the list
     deleted: bool = False
+    archived: bool = False  # out of lists that hide archived records (email topics), unless asked for
 
 
 def _real_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def unexpanded(rec: Record, expandable: Mapping[str, tuple[str, ...]], expand: Collection[str]) -> Record:
+    """`rec` without the expandable fields `expand` does not name. Only the objects on the way to a field
+    left out are copied: the record itself is not changed."""
+    out = rec
+    for name, path in expandable.items():
+        if name in expand:
+            continue
+        holders = [out]
+        for key in path[:-1]:
+            inner = holders[-1].get(key)
+            if not isinstance(inner, dict):
+                break
+            holders.append(inner)
+        if len(holders) < len(path) or path[-1] not in holders[-1]:
+            continue
+        copied = {k: v for k, v in holders[-1].items() if k != path[-1]}
+        for holder, key in zip(reversed(holders[:-1]), reversed(path[:-1]), strict=True):
+            copied = {**holder, key: copied}
+        out = copied
+    return out
 
 
 class State:
@@ -89,6 +113,8 @@ class State:
         return None if offset is None else self.ids.ancestry(name, offset)
 
     def exists(self, name: str, id_: int) -> bool:
+        if self.catalog.resources[name].computed:
+            return self.exists(self.catalog.resources[name].parent, id_)  # one per parent, its id
         entry = self.entries[name].get(id_)
         if entry is not None and entry.deleted:
             return False
@@ -134,6 +160,8 @@ class State:
 
     def base(self, name: str, id_: int) -> Record | None:
         """The stored (or generated) record without its embedded copies; None when gone."""
+        if self.catalog.resources[name].computed:
+            return computed.record(self, name, id_)
         if not self.exists(name, id_):
             return None
         entry = self.entries[name].get(id_)
@@ -143,18 +171,18 @@ class State:
         return None if offset is None else self.gen.base(name, offset)
 
     def get(self, name: str, id_: int, depth: int = 0) -> Record | None:
-        """A record exactly as the API serves it, or None."""
+        """A record exactly as the API serves it (every expandable field included), or None."""
         rec = self.base(name, id_)
-        if rec is None:
-            return None
+        if rec is None or self.catalog.resources[name].computed:
+            return rec
         return self.serve(name, rec, depth)
 
     def serve(self, name: str, rec: Record, depth: int = 0) -> Record:
         def lookup(n: str, i: int) -> Record | None:
             return self.get(n, i, depth + 1) if depth < _MAX_DEPTH else self.base(n, i)
 
-        def children(n: str, parent_id: int) -> list[Record]:
-            return self.child_records(n, parent_id, depth + 1)
+        def children(n: str, parent_id: int, shallow: bool = False) -> list[Record]:
+            return self.child_records(n, parent_id, _MAX_DEPTH if shallow else depth + 1)
 
         return self.gen.derive(name, rec, lookup, children)
 
@@ -177,18 +205,32 @@ class State:
                     out.append(rec)
         return out
 
-    def served(self, name: str, rec: Record) -> Record:
-        """`rec` (a record as `get` returns it) as a list or member route answers it: with the raw values of
-        its corruption merged in. Only the answer is wrong; everything else (paging, filters, writes,
-        embedded copies, events) keeps using the real record."""
+    def served(self, name: str, rec: Record, expand: Collection[str] | None = None) -> Record:
+        """`rec` (a record as `get` returns it) as a list or member route answers it: its expandable fields
+        only where `expand` names them (None: all of them), and the raw values of its corruption merged in.
+        Only the answer is wrong; everything else (paging, filters, writes, embedded copies, events) keeps
+        using the real record."""
+        if expand is not None:
+            rec = unexpanded(rec, self.catalog.resources[name].expandable, expand)
         corruption = self.corruptions[name].get(rec["id"])
         if corruption is None:
             return rec
         fields, drop = corruption
         return {**{k: v for k, v in rec.items() if k not in drop}, **copy.deepcopy(fields)}
 
-    def listed(self, name: str, rec: Record) -> bool:
-        """Whether a list shows this record: anonymous and GDPR-redacted contacts are left out."""
+    def archived(self, name: str, id_: int) -> bool:
+        """Archived, and so hidden by a list that shows archived records only when asked (email topics)."""
+        entry = self.entries[name].get(id_)
+        if entry is not None:
+            return entry.archived
+        offset = self.ids.offset_of(name, id_)
+        return offset is not None and self.gen.archived(name, offset)
+
+    def listed(self, name: str, rec: Record, *, include_archived: bool = True) -> bool:
+        """Whether a list shows this record: anonymous and GDPR-redacted contacts are left out, and archived
+        records unless the list is asked for them."""
+        if not include_archived and self.archived(name, rec["id"]):
+            return False
         if name != "contacts":
             return True
         entry = self.entries[name].get(rec["id"])
@@ -225,6 +267,7 @@ class State:
                 self.ids.ancestry(name, offset),
                 self.ids.updated_ms(name, offset),
                 generated=True,
+                archived=self.gen.archived(name, offset),
             )
             self.entries[name][id_] = entry
         if entry.deleted:

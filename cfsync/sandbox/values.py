@@ -11,7 +11,7 @@ from typing import Any
 
 from cfsync.sandbox.ids import iso_ms
 
-__all__ = ["FieldType", "Scalars", "field_type", "slug"]
+__all__ = ["FieldType", "Scalars", "field_type", "nth", "slug"]
 
 FIRST_NAMES = (
     "Ada",
@@ -150,6 +150,12 @@ def field_type(spec: str) -> FieldType:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def nth(names: tuple[str, ...], index: int, sep: str = " ") -> str:
+    """The index-th of a few names, numbered once they run out: `Newsletter`, ..., `Newsletter 2`."""
+    lap = index // len(names)
+    return names[index % len(names)] + (f"{sep}{lap + 1}" if lap else "")
 
 
 class Scalars:

@@ -7,13 +7,14 @@ strong parameters, wrong types 422) and coerced to the record schema's types.
 from __future__ import annotations
 
 import copy
-import hashlib
 import posixpath
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from cfsync.sandbox.actions import page_changes
 from cfsync.sandbox.catalog import ACCOUNT
+from cfsync.sandbox.ids import stable_hex
 from cfsync.sandbox.state import Entry, SandboxError, State
 from cfsync.sandbox.values import field_type
 
@@ -23,26 +24,8 @@ Record = dict[str, Any]
 
 # Set by the sandbox alone, never by a body or a helper.
 PROTECTED = frozenset({"id", "public_id", "created_at", "updated_at"})
-# Personal data a GDPR erase wipes.
-_PERSONAL = (
-    "email_address",
-    "first_name",
-    "last_name",
-    "phone_number",
-    "time_zone",
-    "fb_url",
-    "twitter_url",
-    "instagram_url",
-    "linkedin_url",
-    "website_url",
-)
 # Body fields that must be present on create: the record is meaningless without them.
 _REQUIRED_NAMES = frozenset({"name", "title", "label", "url", "upload_source_url"})
-
-
-def _token(*parts: object, size: int = 16) -> str:
-    """Random-looking but reproducible hex: the same seed replays the same secrets and urls."""
-    return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=size).hexdigest()
 
 
 def _human(key: str) -> str:
@@ -123,11 +106,13 @@ class Writes:
         allowed: Mapping[str, Any] | None,
         *,
         skip_empty: bool = False,
+        required_refs: bool = True,
     ) -> Record:
         """A new record under `parent_id`. `allowed` is the operation's body schema (None: any field of
-        the record, as the Python helpers write)."""
+        the record, as the Python helpers write); with `required_refs`, a reference it types as not null
+        must be given."""
         s = self.s
-        spec = s.catalog.spec(name)
+        spec = self._stored(name)
         if spec.parent == ACCOUNT:
             own = [(ACCOUNT, parent_id)]
         elif s.exists(spec.parent, parent_id):
@@ -141,7 +126,12 @@ class Writes:
                     and isinstance(typ, str)
                     and (
                         (typ == "string" and key in _REQUIRED_NAMES)
-                        or (typ == "integer" and key.endswith("_id") and s.gen.ref_target(name, key))
+                        or (
+                            required_refs
+                            and typ == "integer"
+                            and key.endswith("_id")
+                            and s.gen.ref_target(name, key)
+                        )
                     )
                 ):
                     raise SandboxError(422, f"{_human(key)} can't be blank")
@@ -166,6 +156,7 @@ class Writes:
         skip_empty: bool = False,
     ) -> Record:
         s = self.s
+        self._stored(name)
         ancestry = s.ancestry(name, id_)
         if ancestry is None or not s.exists(name, id_):
             raise SandboxError(404, "Not found: Record missing")
@@ -182,6 +173,7 @@ class Writes:
 
     def delete(self, name: str, id_: int) -> None:
         s = self.s
+        self._stored(name)
         record = s.get(name, id_)
         entry = s.touch(name, id_)
         # The tombstone keeps its sort key: a page cursor pointing at it still continues where it was.
@@ -190,11 +182,23 @@ class Writes:
         self._touch_parent(entry)
         self.event(name, id_, "deleted", record or entry.rec)
 
+    def fields_naming(self, name: str, target: str) -> list[str]:
+        """The fields of `name` that hold the id of a `target` record (a price's `variant_id`)."""
+        fields = self.s.catalog.spec(name).fields
+        return [f for f in fields if f.endswith("_id") and self.s.gen.ref_target(name, f) == target]
+
+    def _stored(self, name: str) -> Any:
+        spec = self.s.catalog.spec(name)
+        if spec.computed:
+            raise ValueError(f"{name} are worked out from other records (computed.py): change those instead")
+        return spec
+
     def _allowed(self, name: str, allowed: Mapping[str, Any] | None) -> Mapping[str, Any]:
         if allowed is not None:
             return allowed
         gen = self.s.gen
-        derived = {d.field for d in gen.derived(name)}
+        # Embedded copies are filled in when served; one named by its own id (`primary_contact`) is settable.
+        derived = {d.field for d in gen.derived(name) if d.kind != "embed" or d.id_field is not None}
         above = set(self.s.catalog.chain_types(name))
         return {
             k: v
@@ -224,9 +228,11 @@ class Writes:
             target = s.gen.ref_target(name, key) if key.endswith("_id") else None
             if target and value is not None:
                 ref = int(value) if str(value).isdigit() else -1
-                if not self._reachable(own, target, ref):
+                if not self.reachable(own, target, ref):
                     raise SandboxError(422, f"{_human(key)} must exist")
             changes[key] = value
+        if name == "pages":
+            page_changes(self, own, id_, changes)
         if name == "contacts":
             workspace = dict(own)["workspaces"]
             email = changes.get("email_address")
@@ -244,7 +250,7 @@ class Writes:
                     raise SandboxError(422, "Tag must exist")
         return changes
 
-    def _reachable(self, own: list[tuple[str, int]], target: str, ref: int) -> bool:
+    def reachable(self, own: list[tuple[str, int]], target: str, ref: int) -> bool:
         """A reference must name a live record of the same account (and workspace, when both have one)."""
         s = self.s
         if not s.exists(target, ref):
@@ -263,6 +269,8 @@ class Writes:
             if key in fields:
                 if key == "custom_attributes" and isinstance(value, dict):
                     value = {**(entry.rec.get(key) or {}), **value}
+                if changes.get(key + "_mode") == "append" and isinstance(value, str):
+                    value = (entry.rec.get(key) or "") + value  # head_code_mode: append, not replace
                 entry.rec[key] = _coerce(value, fields[key], entry.rec.get(key))
             else:
                 extras[key] = value
@@ -279,11 +287,11 @@ class Writes:
         if name == "images" and extras.get("upload_source_url"):
             source = str(extras["upload_source_url"])
             filename = posixpath.basename(urlsplit(source).path) or "image"
-            folder = _token(s.ids.seed, rec["id"], source, size=8)
+            folder = stable_hex(s.ids.seed, rec["id"], source, size=8)
             rec["url"] = f"https://images.example.com/{folder}/{filename}"
             rec["name"] = rec.get("name") or filename
         if name == "webhooks_outgoing_endpoints" and created:
-            secret = self.webhook_secrets[rec["id"]] = _token(s.ids.seed, "webhook-secret", rec["id"])
+            secret = self.webhook_secrets[rec["id"]] = stable_hex(s.ids.seed, "webhook-secret", rec["id"])
             return {"webhook_secret": secret}
         return {}
 
@@ -328,46 +336,3 @@ class Writes:
         )
         if self.on_event is not None:
             self.on_event(workspace, entry.rec)
-
-    # -- special operations ---------------------------------------------------------------------------
-
-    def upsert_contact(
-        self, workspace_id: int, body: Mapping[str, Any], allowed: Mapping[str, Any] | None
-    ) -> tuple[Record, bool]:
-        """Match on email: update (null and empty values ignored) or create. True when created."""
-        email = body.get("email_address")
-        if not isinstance(email, str) or not email.strip():
-            raise SandboxError(422, "Email address can't be blank")
-        existing = self.s.find_contact(workspace_id, email)
-        if existing is None:
-            return self.create("contacts", workspace_id, body, allowed, skip_empty=True), True
-        return self.update("contacts", existing, body, allowed, skip_empty=True), False
-
-    def gdpr_destroy(self, contact_id: int) -> None:
-        s = self.s
-        entry = s.touch("contacts", contact_id)
-        for key in _PERSONAL:
-            entry.rec[key] = None
-        entry.rec.update(custom_attributes={}, avatar_image={}, visits={})
-        entry.hidden = True
-        s.stamp(entry)
-        self.event("contacts", contact_id, "updated", s.serve("contacts", copy.deepcopy(entry.rec)))
-
-    def set_archived(self, product_id: int, archived: bool) -> Record:
-        current = self.s.base("products", product_id)
-        if current is None:
-            raise SandboxError(404, "Not found: Record missing")
-        if bool(current.get("archived")) == archived:
-            raise SandboxError(409, f"Product is already {'archived' if archived else 'unarchived'}")
-        return self.update("products", product_id, {"archived": archived}, {"archived": "boolean"})
-
-    def cancel_fulfillment(self, fulfillment_id: int) -> Record:
-        current = self.s.base("fulfillments", fulfillment_id)
-        if current is None:
-            raise SandboxError(404, "Not found: Record missing")
-        status = current.get("status")
-        if status == "cancelled":
-            raise SandboxError(409, "Fulfillment is already cancelled")
-        if status != "fulfilled":
-            raise SandboxError(409, f"Fulfillment cannot be cancelled when {status}")
-        return self.update("fulfillments", fulfillment_id, {"status": "cancelled"}, {"status": "string"})

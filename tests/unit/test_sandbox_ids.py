@@ -18,7 +18,7 @@ def ids() -> IdSpace:
 
 def test_every_resource_has_a_parent_chain_ending_at_an_account():
     cat = catalog()
-    assert len(cat.resources) == 50
+    assert len(cat.resources) == 64  # a resource per list, and each workspace's site
     for name in cat.resources:
         assert cat.chain_types(name)[-1] == ACCOUNT
     assert cat.spec("courses_enrollments").parent == "courses"

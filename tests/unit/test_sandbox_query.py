@@ -90,7 +90,7 @@ def test_refused_writes_leave_the_order_alone():
     products = sb.records("products", workspace_id=ws)
     archived = next(p for p in products if p["archived"])
     with pytest.raises(SandboxError):
-        sb.writes.set_archived(archived["id"], True)
+        sb.actions.set_archived(archived["id"], True)
     assert sb.records("contacts", workspace_id=ws) == contacts
     assert _walk(sb, ws, by_updated=True) == [c["id"] for c in contacts]
     newest_first = ListQuery(by_updated=True, desc=True)
