@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .facts import Operation, description, item_schema, list_operations, object_name, schema
+from .facts import Operation, description, item_schema, list_operations, object_name, plural, schema
 
 __all__ = [
     "ALL_PARENTS",
@@ -361,10 +361,10 @@ CATALOG: dict[str, Resource] = _catalog(
 
 
 def resource_for_event(event_type: str) -> Resource | None:
-    """`courses/enrollment.deleted` -> courses_enrollments: the table an event's subject lives in."""
-    subject = event_type.rpartition(".")[0].replace("/", "_")
-    name = subject[:-1] + "ies" if subject.endswith("y") else subject + "s"
-    return CATALOG.get(name)
+    """`courses/enrollment.deleted` -> courses_enrollments, `funnels/split_test_step.updated` ->
+    split_test_steps (a table named after its last part): the table an event's subject lives in."""
+    subject = event_type.rpartition(".")[0]
+    return CATALOG.get(plural(subject.replace("/", "_"))) or CATALOG.get(plural(subject.rpartition("/")[2]))
 
 
 @cache

@@ -34,6 +34,7 @@ __all__ = [
     "merge_facts",
     "object_name",
     "operations",
+    "plural",
     "resource_name",
     "schema",
     "since_2026",
@@ -251,7 +252,11 @@ def object_name(schema_name: str) -> str:
 def resource_name(schema_name: str) -> str:
     """`CoursesEnrollmentAttributes` -> `courses_enrollments`, `EmailsAddressAttributes` ->
     `emails_addresses`: the table and resource name of an object."""
-    snake = object_name(schema_name)
+    return plural(object_name(schema_name))
+
+
+def plural(snake: str) -> str:
+    """`courses_enrollment` -> `courses_enrollments`, `emails_address` -> `emails_addresses`."""
     if snake.endswith("y"):
         return snake[:-1] + "ies"
     return snake + ("es" if snake.endswith(("s", "x", "ch", "sh")) else "s")
