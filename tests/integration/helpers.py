@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -95,3 +96,22 @@ def dump_tables(engine: sa.Engine, resources: tuple[Resource, ...] = ()) -> dict
                 rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns))
                 out[name] = [tuple(r) for r in rows]
     return out
+
+
+def copy_as_revision(source: sa.Engine, target: sa.Engine, skip_resources: Collection[str] = ()) -> None:
+    """Copy every row of `source` (a database at the head) into `target` (migrated to an older revision),
+    cut to the tables and columns `target` has: what the older release would have stored. `sync_state`
+    rows of `skip_resources` (lists the older release did not know) are left out."""
+    with source.connect() as conn, target.begin() as into:
+        inspector = sa.inspect(into)
+        kept = set(inspector.get_table_names())
+        for name, table in metadata.tables.items():
+            if name not in kept or name in ("alembic_version", "_models", "sync_runs"):
+                continue
+            columns = {c["name"] for c in inspector.get_columns(name)}
+            found = conn.execute(sa.select(table))
+            rows = [{k: v for k, v in r._mapping.items() if k in columns} for r in found]
+            if name == "sync_state":
+                rows = [r for r in rows if r["resource"] not in skip_resources]
+            if rows:
+                into.execute(table.insert(), rows)

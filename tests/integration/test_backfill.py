@@ -3,18 +3,39 @@ chunk per transaction, on SQLite and PostgreSQL, with what a sync of the record 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import signal
+import sqlite3
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from cfsync import app
 from cfsync.resources.catalog import CATALOG
 from cfsync.resources.transform import Scope, to_rows
+from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from cfsync.store import backfill
 from cfsync.store.db import create_engine
 from cfsync.store.migrate import upgrade
 from cfsync.store.schema import metadata
+
+from .helpers import config_for, copy_as_revision, db_snapshot, sandbox_snapshot
+from .test_night_shift import TOKEN_ENV, Cfsync
+from .test_surface_2026 import NEW_LISTS
+
+OLD_LISTS = set(CATALOG) - set(NEW_LISTS)
+
+
+def config_text(url: str, db_url: str) -> str:
+    return (
+        f'[api]\nmode = "direct"\nbase_url = "{url}"\napi_key_env = "{TOKEN_ENV}"\n'
+        f'requests_per_second = 1000\n[database]\nurl = "{db_url}"\n'
+    )
 
 SYNCED = "2026-01-01 00:00:00"
 
@@ -121,3 +142,91 @@ def test_a_fill_left_half_way_goes_on_from_its_progress(db_url):
     with engine.connect() as conn:
         assert backfill.pending(conn) == []
     engine.dispose()
+
+
+BIG = 100_000
+ELSEWHERE = 990_001  # a workspace the sandbox does not have: rows a sync leaves alone
+
+
+def kill_when_filled(cf: Cfsync, db: Path, rows: int) -> int | None:
+    """`cfsync db upgrade`, SIGKILLed once its fill of contacts has committed `rows` rows or more (polled
+    from another connection); the progress the database then holds."""
+    proc = cf.start("db", "upgrade")
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(sqlite3.OperationalError):  # before 0008 has made _backfills
+            done = fill_progress(db)
+            if done is not None and done >= rows:
+                break
+        time.sleep(0.002)
+    proc.kill()
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "killed while it was filling"
+    return fill_progress(db)
+
+
+def fill_progress(db: Path) -> int | None:
+    """Rows of contacts filled so far; None once the fill is done (its _backfills row is gone)."""
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT rows_done FROM _backfills WHERE table_name = 'contacts'").fetchone()
+    return None if row is None else row[0]
+
+
+def test_db_upgrade_killed_while_filling_100k_rows_goes_on_each_time_and_ends_like_the_sandbox(tmp_path):
+    sb = Sandbox(SandboxConfig(seed=31, workspaces=1, counts={"contacts": 20, "orders": 10}))
+    db = tmp_path / "cfsync.db"
+    with serve_in_thread(sb) as url:
+        # The previous release's database: the sandbox synced, plus 100k contacts of another workspace, every
+        # one with 2026 fields in its _raw and, in its columns, only what revision 0007 has.
+        reference = create_engine(f"sqlite:///{tmp_path}/reference.db")
+        asyncio.run(app.sync(config_for(url, sb.api_token(0), str(reference.url))))
+        engine = create_engine(f"sqlite:///{db}")
+        upgrade(engine, "0007")
+        copy_as_revision(reference, engine, skip_resources=CATALOG.keys() - OLD_LISTS)
+        template = sb.records("contacts", workspace_id=sb.workspace_ids(0)[0])[0]
+        records = [
+            {**template, "id": i, "workspace_id": ELSEWHERE, "email_address": f"c{i}@big.example",
+             "is_active": i % 2 == 0, "email_suppression_reason": "bounced" if i % 5 == 0 else None}
+            for i in range(10_000_001, 10_000_001 + BIG)
+        ]  # fmt: skip
+        with engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("contacts")}
+        now, scope = datetime.now(UTC), Scope("default", ELSEWHERE, ELSEWHERE)
+        rows = [to_rows(CATALOG["contacts"], r, scope, now).row for r in records]
+        with engine.begin() as conn:
+            conn.execute(metadata.tables["contacts"].insert(), [{k: r[k] for k in columns} for r in rows])
+        engine.dispose()
+
+        workdir = tmp_path / "work"
+        workdir.mkdir()
+        (workdir / "cfsync.toml").write_text(config_text(url, f"sqlite:///{db}"))
+        cf = Cfsync(workdir, sb.api_token(0))
+        progress = []
+        for share in (0.1, 0.4, 0.7):  # of the rows: each kill lands mid-fill, after the one before
+            progress.append(kill_when_filled(cf, db, int(share * BIG)))
+            with sqlite3.connect(db) as conn:
+                assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0008",)
+                assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert all(p is not None and 0 < p < BIG for p in progress), progress
+        assert progress == sorted(progress), f"each run went on from the last one's progress: {progress}"
+        assert progress[0] < int(0.4 * BIG) <= progress[1], "the second run did not start over"
+
+        code, _out, err = cf.run("db", "upgrade")
+        assert code == 0, err
+        assert fill_progress(db) is None
+        assert "event=backfill_finished table=contacts" in err
+        code, _out, err = cf.run("sync")
+        assert code == 0, err
+
+    engine = create_engine(f"sqlite:///{db}")
+    filled = ("is_active", "email_suppression_reason")
+    got = columns_of(engine, "contacts", filled)
+    assert {i: got[i] for i in range(10_000_001, 10_000_001 + BIG)} == {
+        r["id"]: (r["is_active"], r["email_suppression_reason"]) for r in records
+    }
+    live = db_snapshot(engine)
+    live["contacts"] = {i: raw for i, raw in live["contacts"].items() if i < 10_000_001}
+    live["contacts__tags"] = {k: raw for k, raw in live["contacts__tags"].items() if k[0] < 10_000_001}
+    assert live == sandbox_snapshot(sb)
+    engine.dispose()
+    reference.dispose()
