@@ -96,6 +96,9 @@ class Resource:
     envelope: str | None = None  # answers one object (under this key, if any), not an array: one record
     expand: tuple[str, ...] | None = None  # what `expand[]` may name (() any name); None: no expand[]
     expandable: tuple[str, ...] = ()  # fields sent only when asked for with expand[] (they have columns)
+    # Its records show their parent's siblings (a price's change options, the product's other prices): a
+    # change to one parent changes the list under the others, so one due makes all of them due.
+    siblings: bool = False
 
     @property
     def by_updates(self) -> bool:
@@ -180,6 +183,7 @@ def _entry(
     fanout: str = ALL_PARENTS,
     append_only: bool = False,
     params: dict[str, str] | None = None,
+    siblings: bool = False,
     scoped: tuple[str, ...] = (),
 ) -> Resource:
     op = next((o for o in list_operations() if o.path == path), None)
@@ -227,6 +231,7 @@ def _entry(
         envelope=envelope,
         expand=op.expand_values,
         expandable=_expandable(schema_name, fields) if op.expand_values is not None else (),
+        siblings=siblings,
     )
 
 
@@ -333,7 +338,12 @@ CATALOG: dict[str, Resource] = _catalog(
     ("products", f"{WS}/products", "workspaces"),
     ("products_collections", f"{WS}/products/collections", "workspaces"),
     ("products_prices", "/products/{product_id}/prices", "products"),
-    ("products_prices_change_options", "/products/prices/{price_id}/change_options", "products_prices"),
+    (
+        "products_prices_change_options",
+        "/products/prices/{price_id}/change_options",
+        "products_prices",
+        {"siblings": True},
+    ),
     ("products_variants", "/products/{product_id}/variants", "products"),
     ("products_tags", f"{WS}/products/tags", "workspaces"),
     ("refine_filters", f"{WS}/refine_filters", "workspaces"),

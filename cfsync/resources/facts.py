@@ -6,8 +6,8 @@ is today over the older document, so that nothing the older one described is los
 
 - every operation of either (2026 wins for one both have; status codes only 2025 lists are kept);
 - every field of either: a column is never dropped because the newer document stops listing its field;
-- a field both type alike keeps 2026's spelling (its enum values); one they type differently keeps 2025's,
-  so a column never changes type (2026's `pages.theme_id` integer stays the text it was);
+- a field both type alike keeps 2025's spelling, with any enum value 2026 adds; one they type differently
+  keeps 2025's type, so a column never changes type (2026's `pages.theme_id` integer stays the text it was);
 - nested objects and arrays of objects merged field by field the same way;
 - 2026's `ContactBaseAttributes` is still called `ContactAttributes` (the name tables and ids come from).
 
@@ -43,6 +43,7 @@ __all__ = [
 FACT_FILES = ("api_facts_2025.json", "api_facts_2026.json")  # oldest first
 # Schemas 2026 renamed: the older name stays (tables, ids and write bodies are named after it).
 _RENAMED = {"ContactBaseAttributes": "ContactAttributes"}
+_ENUM = re.compile(r"enum\[([^\]]*)\]")
 # Fields ClickFunnels' documentation names (README beside the facts) that neither file lists: contacts'
 # expandable email engagement. Free-form: its shape is not published.
 _ADDENDA = {
@@ -172,12 +173,22 @@ def _merge_type(old: Any, new: Any) -> Any:
         same_kind = _base(old) == _base(new) and old.endswith("[]") == new.endswith("[]")
         if not same_kind:
             return old  # a column never changes type
-        nullable = "|null" in old and "|null" not in new
-        return new.replace(_base(new), _base(new) + "|null", 1) if nullable else new
+        return _more_values(old, new)
     if isinstance(old, list) != isinstance(new, list):
         return old  # an embedded array stays what it was (a child table, or a JSON column)
     # A free-form object ({} or "object") described in full later, or the reverse: the fuller one.
     return new if isinstance(new, dict) and new else old
+
+
+def _more_values(old: str, new: str) -> str:
+    """`old` (its nullability, its enum's order) with the enum values only `new` has appended: 2026 lists
+    every enum sorted and adds a few values (`locale` gains `pt`)."""
+    found = _ENUM.search(old), _ENUM.search(new)
+    if found[0] is None or found[1] is None:
+        return old
+    values = found[0].group(1).split(",")
+    values += [v for v in found[1].group(1).split(",") if v not in values]
+    return old[: found[0].start(1)] + ",".join(values) + old[found[0].end(1) :]
 
 
 def _merge_operation(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -250,7 +250,7 @@ backfills = sa.Table(
     sa.Column("table_name", sa.Text(), primary_key=True, comment="the table whose new columns are filled"),
     sa.Column("columns", Json, nullable=False, comment="the columns filled from each row's _raw"),
     sa.Column("after_key", sa.BigInteger(), comment="rows up to this key are done; NULL: none yet"),
-    sa.Column("rows_done", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("rows_done", sa.BigInteger(), nullable=False, server_default="0", comment="rows filled so far"),
     sa.Column("revision", sa.Text(), nullable=False, comment="the migration that added the columns"),
     comment="columns a migration added, being filled from the rows' _raw in steps (gone when done)",
 )

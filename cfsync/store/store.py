@@ -306,7 +306,8 @@ class Store:
         ones (their row changed since the list's last successful walk under them began), ones an event
         named since (`named`, from `named_parents`; its None key names every parent), and, with `revisit`,
         the others whose last walk is older than a share of it (half to all of it, spread by the parent's
-        id, so they come due a few at a time)."""
+        id, so they come due a few at a time). For a list whose records show their parent's siblings (a
+        price's change options list the product's other prices), one parent due makes all of them due."""
         resource = parent.resource
         table = metadata.tables[resource.name]
         live = sa.and_(table.c._deleted_at.is_(None), scope_filter(table, resource, parent.key))
@@ -333,7 +334,7 @@ class Store:
         now = now or datetime.now(UTC)
         named = named or {}
         anyone = named.get(None)
-        due = []
+        due, any_fresh = [], False
         for parent_id, changed, last, status in rows:  # UtcDateTime columns: aware, in UTC
             events = [at for at in (named.get(parent_id), anyone) if at is not None]
             fresh = (
@@ -347,8 +348,11 @@ class Store:
                 and revisit is not None
                 and now - last >= revisit * (0.5 + _spread(parent_id) / 2)
             )
+            any_fresh |= fresh
             if fresh or stale:
                 due.append(parent_id)
+        if any_fresh and CATALOG[child].siblings:
+            return [parent_id for parent_id, *_ in rows]  # each one's records show the others
         return due
 
     def named_parents(

@@ -177,7 +177,7 @@ def test_unreachable_api_is_one_line(workdir):
 def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     result = run("resources", "--json")
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert len(rows) == 50
+    assert len(rows) == 63
     assert list(rows)[:3] == ["teams", "users", "workspaces"]
     assert rows["contacts_applied_tags"]["default"] is False
     assert rows["contacts_applied_tags"]["walked_for"] == "changed, new and named parents"
@@ -189,7 +189,12 @@ def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     assert rows["courses_enrollments"]["known_parents"] is None  # no database yet
     text = run("resources").stdout
     assert "└ contacts__tags" in text
-    assert "contacts_applied_tags        contacts                 off" in text
+    assert re.search(r"^contacts_applied_tags +contacts +off ", text, re.MULTILINE)
+    assert rows["domains"]["read_whole"] is True
+    assert rows["domains"]["by_updated_at"] is False
+    assert rows["emails_topics"]["params"] == {"include_archived": "true"}
+    assert rows["pages"]["expandable"] == ["footer_code", "head_code", "markup"]
+    assert "  + expand: footer_code, head_code, markup" in text
 
     write_config(workdir / "cfsync.toml", url, extra='[sync]\nrevisit_every = "6h"\n')
     assert run("sync", "--no-progress", env={"CF_TOKEN": sb.api_token(0)}).exit_code == 0
