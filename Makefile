@@ -27,8 +27,9 @@ lint: $(VENV)/.test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# One test process per core (pytest-xdist); `.venv/bin/pytest tests/...` alone runs serially.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # Benchmarks (bench/, never run by `make test`): writes bench/RESULTS.md and bench/results.json.
 # BENCH_ARGS="--cases 1,3 --runs 3" or "--quick" (a smoke run, into bench/quick/).

@@ -80,6 +80,7 @@ class PartitionState:
     last_full_sweep_at: datetime | None = None
     last_success_at: datetime | None = None
     query: str | None = None  # the fixed query (expand[]...) its last full sweep read the list with
+    segments: bool = False  # a walk cut into segments was cut short: its segments are saved
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from .ports import (
     Claims,
     Partition,
     PartitionKey,
+    PartitionState,
     Reporter,
     RunProgress,
     RunSummary,
@@ -184,7 +185,9 @@ class Syncer:
             return []
         return sorted(plan.workspaces - self._workspaces_seen)
 
-    async def _walk(self, plan: SyncPlan, part: Partition, summary: RunSummary) -> None:
+    async def _walk(
+        self, plan: SyncPlan, part: Partition, summary: RunSummary, state: PartitionState | None = None
+    ) -> None:
         summary.partitions += 1
         self.reporter.partition_started(part)
         began = self.clock()
@@ -206,6 +209,7 @@ class Syncer:
                 reporter=self.reporter,
                 max_segments=client.account.max_in_flight,
                 pages_left=self._pages_left,
+                state=state,
             )
         except (AuthError, DatabaseError):
             raise  # the account, or the database, is unusable: the whole run stops
@@ -254,27 +258,28 @@ class Syncer:
             return False
         return False
 
-    async def _claim(self, part: Partition) -> bool:
-        """True when this worker is to walk the partition; False when a peer walked it during this run.
+    async def _claim(self, part: Partition) -> tuple[bool, PartitionState | None]:
+        """(True, its state if read) when this worker is to walk the partition; (False, None) when a peer
+        walked it during this run.
 
         Without claims (SQLite: one sync at a time) every partition is ours. With them, a busy partition is
         waited for, then skipped if the peer finished it; its children are spawned either way.
         """
         if self.claims is None:
-            return True
+            return True, None
         while True:
             mine = await asyncio.wrap_future(self.claims.try_claim(part.key))
             state = await self._db(self.store.partition_state, part.key)
             done = state.last_success_at is not None and state.last_success_at >= self.started
             if mine and not done:
-                return True
+                return True, state  # claimed: nobody else moves it until released
             if mine:
                 await asyncio.wrap_future(self.claims.release(part.key))
             if done:
                 log.debug(
                     logfmt(event="partition_skipped", partition=part.key, detail="synced by another worker")
                 )
-                return False
+                return False, None
             await asyncio.sleep(self.claim_poll * (0.5 + random.random()))
 
     async def _tick(self, summary: RunSummary) -> None:
@@ -337,9 +342,10 @@ class Syncer:
                 # fail at once with the same cause. Its partitions wait for the next run.
                 summary.not_started += 1
                 return
-            if await self._claim(part):
+            mine, state = await self._claim(part)
+            if mine:
                 try:
-                    await self._walk(plan, part, summary)
+                    await self._walk(plan, part, summary, state)
                 finally:
                     if self.claims is not None:
                         await asyncio.wrap_future(self.claims.release(part.key))

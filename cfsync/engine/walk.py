@@ -82,16 +82,19 @@ async def walk_partition(
     reporter: Reporter,
     max_segments: int = 1,
     pages_left: dict[PartitionKey, Callable[[], float]] | None = None,
+    state: PartitionState | None = None,
 ) -> datetime | None:
     """One pass over a partition, its pages read from `source` (the API); returns the watermark to save
     when it succeeds. A long list is cut into `max_segments` at most, walked side by side; while it is,
-    `pages_left[part.key]` estimates what it has left to read."""
+    `pages_left[part.key]` estimates what it has left to read. `state`: the partition's, when the caller
+    has just read it (no other pass can move it meanwhile)."""
     query = policy.query(part.resource)
     source = ResourceSource(source, part.resource, part.key.parent_id or None, query)
     run = PassContext(part, source, max_segments, store, db, writer, clock, run_id, summary, reporter)
     if pages_left is not None:
         run.pages_left = pages_left
-    state: PartitionState = await db(store.partition_state, part.key)
+    if state is None:
+        state = await db(store.partition_state, part.key)
     started = clock()
     sweeping = state.sweep_started_at is not None
     cursor = state.cursor
@@ -104,8 +107,8 @@ async def walk_partition(
     # sweep finds new records as well as changed ones: a quiet list costs one page. The id walk (and its
     # cursor) stays for first walks, full sweeps, lists without updated_at and segments cut short.
     by_updates = state.watermark is not None and has_updates and not sweeping
-    if not by_updates or await db(store.segments, part.key):
-        await _walk_ids(run, cursor, sweeping)
+    if not by_updates or state.segments:
+        await _walk_ids(run, cursor, sweeping, state.segments)
     if sweeping:
         gone = await db(store.finish_sweep, part, run_id, clock(), urlencode(query))
         run.count(WriteResult(deleted=gone))
@@ -119,10 +122,10 @@ async def walk_partition(
     return candidate if state.watermark is None else max(state.watermark, candidate)
 
 
-async def _walk_ids(run: PassContext, after: str | None, sweeping: bool) -> None:
+async def _walk_ids(run: PassContext, after: str | None, sweeping: bool, resume: bool) -> None:
     """Pages by id from `after`. A long list is split into segments after its first page (see segments.py);
-    segments saved by a run that was cut short are resumed."""
-    saved = await run.db(run.store.segments, run.part.key)
+    segments saved by a run that was cut short (`resume`) are resumed."""
+    saved = await run.db(run.store.segments, run.part.key) if resume else []
     if saved:
         await walk_segments(run, saved, sweeping, density=None)
         return

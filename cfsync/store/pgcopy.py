@@ -1,4 +1,5 @@
-"""PostgreSQL's fastest safe load: COPY a batch into a temporary table, then one INSERT ... ON CONFLICT.
+"""PostgreSQL's fastest safe load: COPY a batch into a temporary table, then one INSERT ... ON CONFLICT (a
+few rows: one INSERT ... VALUES ... ON CONFLICT).
 
 COPY skips per-row statements and parameter parsing; the merge keeps the upsert's semantics. Both run in
 the caller's transaction, so rows and cursors still commit together.
@@ -11,6 +12,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from .types import json_text
@@ -18,11 +20,25 @@ from .types import json_text
 __all__ = ["copy_insert"]
 
 
+# Below this many rows one INSERT ... VALUES (...), (...) is one round trip where COPY and its temporary
+# table take four (most pages of nested lists hold a few records).
+SMALL = 50
+
+
 def copy_insert(
     conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert_on: str | None
 ) -> None:
     """Insert `rows` into `table`; with `upsert_on` (a key column), existing rows are rewritten instead."""
     if not rows:
+        return
+    if len(rows) < SMALL:
+        stmt = postgresql.insert(table).values(rows)
+        if upsert_on is not None:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[table.c[upsert_on]],
+                set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != upsert_on},
+            )
+        conn.execute(stmt)
         return
     try:
         _load(conn.connection.driver_connection, table, rows, upsert_on)

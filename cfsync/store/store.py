@@ -185,10 +185,13 @@ class Store:
         conn.execute(stmt.on_conflict_do_update(index_elements=list(key_values(key)), set_=updates))
 
     def partition_state(self, key: PartitionKey) -> PartitionState:
-        columns = [sync_state.c[name] for name in PartitionState.__dataclass_fields__]
+        saved = sa.exists().where(self._segment_where(key)).label("segments")
+        columns = [sync_state.c[name] for name in PartitionState.__dataclass_fields__ if name != "segments"]
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(*columns).where(self._state_where(key))).first()
-        return PartitionState(**row._mapping) if row else PartitionState()
+            row = conn.execute(sa.select(*columns, saved).where(self._state_where(key))).first()
+            if row is None:  # no state yet: segments come with it, so there are none
+                return PartitionState()
+        return PartitionState(**row._mapping)
 
     # -- segments --------------------------------------------------------------------------------------
 

@@ -17,7 +17,11 @@ ROUNDS = 30
 COUNTS = {"contacts": 30, "orders": 8, "products": 4, "courses": 2, "courses_enrollments": 4, "images": 3}
 # Copies of other records that the API renders live inside a record (an order's `contact`) change without
 # the record's own updated_at: only a full sweep refreshes them. They are compared by id only.
-LIVE_EMBEDS = {"orders": ("contact",)}
+LIVE_EMBEDS = {
+    "orders": ("contact",),
+    "courses_enrollments": ("contact",),
+    "appointments_scheduled_events": ("primary_contact",),
+}
 
 
 def comparable(snapshot: dict) -> dict:
@@ -46,6 +50,14 @@ ACTIONS = [
     "endpoint+",
     "endpoint~",
     "endpoint-",
+    # Lists of 2026: email broadcasts, blog posts, refine filters.
+    "broadcast+",
+    "broadcast~",
+    "broadcast-",
+    "post+",
+    "post~",
+    "post-",
+    "filter+",
 ]
 
 
@@ -84,6 +96,15 @@ class Mutator:
                 {"url": f"https://hooks.example.com/{n}", "name": f"hook {n}", "event_type_ids": []},
                 workspace_id=ws,
             )
+        elif action == "broadcast+":
+            fields = {"name": f"Broadcast {n}", "subject": f"News {n}"}
+            sb.create("emails_broadcasts", fields, workspace_id=ws)
+        elif action == "post+":
+            blog = self.pick("blogs")
+            if blog:
+                sb.create("blogs_posts", {"title": f"Post {n}"}, parent_id=blog["id"])
+        elif action == "filter+":
+            sb.create("refine_filters", {"name": f"Filter {n}", "filter_class": "Contact"}, workspace_id=ws)
         elif action == "enrollment+":
             course, contact = self.pick("courses"), self.pick("contacts")
             if course and contact:
@@ -96,6 +117,8 @@ class Mutator:
                 "enrollment": "courses_enrollments",
                 "image": "images",
                 "endpoint": "webhooks_outgoing_endpoints",
+                "broadcast": "emails_broadcasts",
+                "post": "blogs_posts",
             }[action[:-1]]
             record = self.pick(name)
             if record is None:
@@ -109,6 +132,8 @@ class Mutator:
                     "orders": {"notes": f"note {n}"},
                     "courses_enrollments": {"suspended": n % 2 == 0},
                     "webhooks_outgoing_endpoints": {"name": f"renamed hook {n}"},
+                    "emails_broadcasts": {"subject": f"Changed {n}"},
+                    "blogs_posts": {"title": f"Retitled {n}"},
                 }[name]
                 sb.update(name, record["id"], fields)
 
@@ -133,6 +158,6 @@ async def test_thirty_rounds_of_mutate_then_sync(db_url):
                     assert actual[name] == expected[name], f"round {round_number} {name}: {mutator.log[-6:]}"
     finally:
         engine.dispose()
-    assert {"contact+", "contact~", "contact-"} <= set(mutator.log), (
-        "the rounds covered new, changed and gone"
+    assert {"contact+", "contact~", "contact-", "broadcast+", "post~", "filter+"} <= set(mutator.log), (
+        "the rounds covered new, changed and gone, old lists and new"
     )

@@ -75,7 +75,7 @@ class FakeStore:
     pages: int = 0
 
     def partition_state(self, key: PartitionKey) -> PartitionState:
-        return self.state
+        return replace(self.state, segments=bool(self.saved_segments))
 
     def segments(self, key: PartitionKey) -> list[Segment]:
         return [replace(s) for s in self.saved_segments]
