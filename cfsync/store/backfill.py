@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -125,11 +126,13 @@ def _fill_rows(conn: Connection, target: _Target, keys: list[int]) -> int:
     pk = [c for c in table.primary_key.columns]
     # Locked until the chunk commits (PostgreSQL; SQLite's whole database is, by the write above): a sync
     # rewriting one of these rows waits, then writes its own values, consistent with its own _raw.
-    query = sa.select(*pk, table.c._raw).where(table.c[target.key].in_(keys)).with_for_update()
+    # _raw as text, parsed here by orjson: several times faster than the JSON type's own parsing.
+    raw_text = sa.cast(table.c._raw, sa.Text).label("raw")
+    query = sa.select(*pk, raw_text).where(table.c[target.key].in_(keys)).with_for_update()
     updates = []
     for row in conn.execute(query):
-        raw = row._raw if isinstance(row._raw, dict) else {}
-        values = fill_values(target.columns, raw)
+        raw = orjson.loads(row.raw) if row.raw else None
+        values = fill_values(target.columns, raw if isinstance(raw, dict) else {})
         updates.append(
             {**{f"v_{n}": v for n, v in values.items()}, **{f"k_{c.name}": row._mapping[c] for c in pk}}
         )

@@ -148,6 +148,36 @@ BIG = 100_000
 ELSEWHERE = 990_001  # a workspace the sandbox does not have: rows a sync leaves alone
 
 
+BIG_IDS = range(10_000_001, 10_000_001 + BIG)
+
+
+def insert_big(engine: sa.Engine, template: dict) -> None:
+    """BIG contacts in ELSEWHERE, stored as revision 0007 stores them: the template's columns (what 0007
+    has), its _raw with the id, email and 2026 fields of each (is_active, email_suppression_reason)."""
+    table = metadata.tables["contacts"]
+    with engine.connect() as conn:
+        kept = [c["name"] for c in sa.inspect(conn).get_columns("contacts")]
+    scope = Scope("default", ELSEWHERE, ELSEWHERE)
+    row = to_rows(CATALOG["contacts"], template, scope, datetime.now(UTC)).row
+    fixed = [c for c in kept if c not in ("id", "email_address", "workspace_id", "_raw")]
+    raw = (
+        "json_set(:raw, '$.id', i, '$.workspace_id', :ws, '$.email_address', 'c' || i || '@big.example', "
+        "'$.is_active', json(CASE WHEN i % 2 = 0 THEN 'true' ELSE 'false' END), "
+        "'$.email_suppression_reason', CASE WHEN i % 5 = 0 THEN 'bounced' END)"
+    )
+    sql = sa.text(
+        f"WITH RECURSIVE n(i) AS (SELECT {BIG_IDS[0]} UNION ALL SELECT i + 1 FROM n WHERE i < {BIG_IDS[-1]}) "
+        f"INSERT INTO contacts (id, workspace_id, email_address, _raw, {', '.join(fixed)}) "
+        f"SELECT i, :ws, 'c' || i || '@big.example', {raw}, {', '.join(':' + c for c in fixed)} FROM n"
+    ).bindparams(
+        sa.bindparam("raw", json.dumps(template)),
+        sa.bindparam("ws", ELSEWHERE),
+        *(sa.bindparam(c, row[c], type_=table.c[c].type) for c in fixed),
+    )
+    with engine.begin() as conn:
+        conn.execute(sql)
+
+
 def kill_when_filled(cf: Cfsync, db: Path, rows: int) -> int | None:
     """`cfsync db upgrade`, SIGKILLed once its fill of contacts has committed `rows` rows or more (polled
     from another connection); the progress the database then holds."""
@@ -184,17 +214,7 @@ def test_db_upgrade_killed_while_filling_100k_rows_goes_on_each_time_and_ends_li
         upgrade(engine, "0007")
         copy_as_revision(reference, engine, skip_resources=CATALOG.keys() - OLD_LISTS)
         template = sb.records("contacts", workspace_id=sb.workspace_ids(0)[0])[0]
-        records = [
-            {**template, "id": i, "workspace_id": ELSEWHERE, "email_address": f"c{i}@big.example",
-             "is_active": i % 2 == 0, "email_suppression_reason": "bounced" if i % 5 == 0 else None}
-            for i in range(10_000_001, 10_000_001 + BIG)
-        ]  # fmt: skip
-        with engine.connect() as conn:
-            columns = {c["name"] for c in sa.inspect(conn).get_columns("contacts")}
-        now, scope = datetime.now(UTC), Scope("default", ELSEWHERE, ELSEWHERE)
-        rows = [to_rows(CATALOG["contacts"], r, scope, now).row for r in records]
-        with engine.begin() as conn:
-            conn.execute(metadata.tables["contacts"].insert(), [{k: r[k] for k in columns} for r in rows])
+        insert_big(engine, template)
         engine.dispose()
 
         workdir = tmp_path / "work"
@@ -219,14 +239,18 @@ def test_db_upgrade_killed_while_filling_100k_rows_goes_on_each_time_and_ends_li
         assert code == 0, err
 
     engine = create_engine(f"sqlite:///{db}")
-    filled = ("is_active", "email_suppression_reason")
-    got = columns_of(engine, "contacts", filled)
-    assert {i: got[i] for i in range(10_000_001, 10_000_001 + BIG)} == {
-        r["id"]: (r["is_active"], r["email_suppression_reason"]) for r in records
-    }
+    with engine.begin() as conn:
+        got = conn.execute(
+            sa.text(
+                "SELECT id, is_active, email_suppression_reason FROM contacts WHERE workspace_id = :ws "
+                "ORDER BY id"
+            ),
+            {"ws": ELSEWHERE},
+        ).all()
+        want = [(i, int(i % 2 == 0), "bounced" if i % 5 == 0 else None) for i in BIG_IDS]
+        assert [tuple(r) for r in got] == want, "every row filled from its own _raw"
+        conn.execute(sa.text("DELETE FROM contacts WHERE workspace_id = :ws"), {"ws": ELSEWHERE})
     live = db_snapshot(engine)
-    live["contacts"] = {i: raw for i, raw in live["contacts"].items() if i < 10_000_001}
-    live["contacts__tags"] = {k: raw for k, raw in live["contacts__tags"].items() if k[0] < 10_000_001}
     assert live == sandbox_snapshot(sb)
     engine.dispose()
     reference.dispose()
