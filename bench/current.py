@@ -18,7 +18,6 @@ import socket
 import sqlite3
 import statistics
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -29,9 +28,8 @@ from bench.common import Options
 from bench.report import CaseResult, Figure
 from bench.stats import Target
 
-__all__ = ["BEFORE", "run_freshness", "run_quiet_requests"]
+__all__ = ["BEFORE", "QUICK_SHAPE", "SHAPE", "quiet_requests", "run_freshness", "run_quiet_requests"]
 
-ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "5cef06c"  # the last commit before the cheaper scheduled runs
 SHAPE = ["--workspaces", "2", "--contacts", "25000", "--orders", "2500", "--count", "products=100",
          "--count", "courses=15", "--count", "forms=20"]  # fmt: skip
@@ -159,7 +157,9 @@ def run_freshness(opts: Options) -> CaseResult:
     return result
 
 
-def _quiet_requests(opts: Options, cfsync: list[str], shape: list[str]) -> dict[str, Any]:
+def quiet_requests(opts: Options, cfsync: list[str], shape: list[str]) -> dict[str, Any]:
+    """Three syncs of a fresh database (a backfill, an incremental run, the quiet run): their requests,
+    the first's and the last's wall time, the rows and tables the first filled."""
     work = opts.scratch("quiet")
     with procs.Sandbox(["--seed", "4", *shape]) as sb:
         config = procs.write_config(work / "cfsync.toml", sb.url, f"sqlite:///{work / 'cfsync.db'}",
@@ -170,20 +170,16 @@ def _quiet_requests(opts: Options, cfsync: list[str], shape: list[str]) -> dict[
                                {procs.TOKEN_ENV: sb.token}).wait()  # fmt: skip
             if done.returncode != 0:
                 raise RuntimeError(f"sync exited {done.returncode}: {done.stderr.strip()[-300:]}")
-            runs.append(done.json())
+            runs.append((done.json(), done.wall))
+    (first, first_wall), _, (quiet, quiet_wall) = runs
     return {
-        "backfill": runs[0]["requests"],
-        "quiet": runs[2]["requests"],
-        "rows": runs[0]["totals"]["inserted"],
+        "backfill": first["requests"],
+        "backfill_wall": first_wall,
+        "quiet": quiet["requests"],
+        "quiet_wall": quiet_wall,
+        "rows": first["totals"]["inserted"],
+        "tables": sum(1 for counts in first["rows"].values() if counts["inserted"]),
     }
-
-
-def _before_cfsync(opts: Options) -> tuple[list[str], Path]:
-    tree = opts.workdir / "before"
-    subprocess.run(["git", "worktree", "add", "--detach", str(tree), BEFORE], cwd=ROOT, check=True,
-                   capture_output=True)  # fmt: skip
-    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tree)!r}); "
-            "from cfsync.cli import main; main()"], tree  # fmt: skip
 
 
 def run_quiet_requests(opts: Options) -> CaseResult:
@@ -198,13 +194,9 @@ def run_quiet_requests(opts: Options) -> CaseResult:
             "cfsync sync three times into SQLite: a backfill, an incremental run, the quiet run measured",
         ],
     )
-    before_cmd, tree = _before_cfsync(opts)
-    try:
-        after = [_quiet_requests(opts, procs.CFSYNC, shape) for _ in range(opts.runs)]
-        before = [_quiet_requests(opts, before_cmd, shape) for _ in range(opts.runs)]
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False,
-                       capture_output=True)  # fmt: skip
+    with procs.cfsync_at(BEFORE, opts.workdir / "before") as before_cmd:
+        after = [quiet_requests(opts, procs.CFSYNC, shape) for _ in range(opts.runs)]
+        before = [quiet_requests(opts, before_cmd, shape) for _ in range(opts.runs)]
     result.add(Figure("quiet run, after", [r["quiet"] for r in after], "requests"))
     result.add(Figure("quiet run, before", [r["quiet"] for r in before], "requests"))
     result.add(Figure("after / before", [a["quiet"] / b["quiet"] for a, b in zip(after, before, strict=True)],

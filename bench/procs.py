@@ -15,12 +15,13 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["CFSYNC", "Finished", "Sandbox", "run_cfsync", "start", "write_config"]
+__all__ = ["CFSYNC", "Finished", "Sandbox", "cfsync_at", "run_cfsync", "start", "write_config"]
 
 # `cfsync ...` with the interpreter running the benchmark: the venv's, on a fresh clone too.
 CFSYNC = [sys.executable, "-c", "from cfsync.cli import main; main()"]
@@ -105,6 +106,20 @@ def run_cfsync(config: Path, token: str, resources: Sequence[str] = ("contacts",
     if done.returncode != 0:
         raise RuntimeError(f"cfsync sync exited {done.returncode}: {_last_lines(done.stderr)}")
     return done
+
+
+@contextmanager
+def cfsync_at(commit: str, where: Path) -> Iterator[list[str]]:
+    """The command line of cfsync as it was at `commit` (a git worktree at `where`, removed afterwards)."""
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(["git", "worktree", "add", "--detach", str(where), commit], cwd=root, check=True,
+                   capture_output=True)  # fmt: skip
+    try:
+        yield [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(where)!r}); "
+               "from cfsync.cli import main; main()"]  # fmt: skip
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=root, check=False,
+                       capture_output=True)  # fmt: skip
 
 
 def _last_lines(text: str, n: int = 3) -> str:

@@ -13,9 +13,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import sqlalchemy as sa
 
 __all__ = ["Server", "find_bin_dir", "throwaway", "throwaway_server"]
 
@@ -109,3 +112,18 @@ def throwaway_server(bin_dir: Path) -> Iterator[str]:
     """Start a server on a free loopback port; yield a SQLAlchemy URL to its `postgres` database."""
     with throwaway(bin_dir) as server:
         yield server.url
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server at `server_url` (its URL), dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -24,11 +24,10 @@ from cfsync.store.db import create_engine
 from cfsync.store.migrate import upgrade
 from cfsync.store.schema import metadata
 
-from .helpers import config_for, copy_as_revision, db_snapshot, sandbox_snapshot
+from .helpers import LISTS_OF_2026, config_for, copy_as_revision, db_snapshot, sandbox_snapshot
 from .test_night_shift import TOKEN_ENV, Cfsync
-from .test_surface_2026 import NEW_LISTS
 
-OLD_LISTS = set(CATALOG) - set(NEW_LISTS)
+OLD_LISTS = set(CATALOG) - set(LISTS_OF_2026)
 
 
 def config_text(url: str, db_url: str) -> str:
@@ -36,6 +35,7 @@ def config_text(url: str, db_url: str) -> str:
         f'[api]\nmode = "direct"\nbase_url = "{url}"\napi_key_env = "{TOKEN_ENV}"\n'
         f'requests_per_second = 1000\n[database]\nurl = "{db_url}"\n'
     )
+
 
 SYNCED = "2026-01-01 00:00:00"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -29,24 +29,18 @@ from cfsync.sandbox.sandbox import RequestRecord
 from cfsync.store.db import create_engine
 from cfsync.store.migrate import upgrade
 from cfsync.store.schema import metadata
+from tests.postgres import fresh_database
 
-from .helpers import config_for, copy_as_revision, db_snapshot, sandbox_partitions, sandbox_snapshot
-
-NEW_LISTS = (
-    "appointments_scheduled_events",
-    "blogs",
-    "blogs_posts",
-    "blogs_tags",
-    "domains",
-    "emails_addresses",
-    "emails_broadcasts",
-    "emails_templates",
-    "emails_topics",
-    "refine_filters",
-    "split_test_steps",
-    "conditional_split_steps",
-    "products_prices_change_options",
+from .helpers import (
+    LISTS_OF_2026,
+    config_for,
+    copy_as_revision,
+    db_snapshot,
+    sandbox_partitions,
+    sandbox_snapshot,
 )
+
+NEW_LISTS = LISTS_OF_2026
 # Lists of 2025 that gained fields in 2026 (applied tags per contact are off by default: asked for here).
 GAINED = ("contacts", "orders", "pages", "funnels", "contacts_applied_tags", "courses_enrollments")
 SYNCED = ("all", "contacts_applied_tags")
@@ -62,28 +56,14 @@ class Synced:
     requests: list[RequestRecord]
 
 
-def new_database(kind: str, postgres_server: str | None, where: Any) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{where}/surface.db"
-        return
-    assert postgres_server is not None
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def synced(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
     """The sandbox synced once (every default list, applied tags too) into a fresh database of each kind."""
-    server = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
-    for url in new_database(request.param, server, tmp_path_factory.mktemp("surface")):
+    with ExitStack() as stack:
+        if request.param == "postgresql":
+            url = stack.enter_context(fresh_database(request.getfixturevalue("postgres_server")))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('surface')}/surface.db"
         sb = Sandbox(SandboxConfig(seed=26, workspaces=2, counts=COUNTS))
         with serve_in_thread(sb) as api:
             config = config_for(api, sb.api_token(0), url)

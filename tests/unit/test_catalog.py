@@ -14,6 +14,7 @@ from cfsync.resources.catalog import (
     resolve,
 )
 from cfsync.resources.facts import item_schema, list_operations, resource_name, schema
+from tests.integration.helpers import LISTS_OF_2026
 
 SEED_TABLES = {
     "teams",
@@ -47,25 +48,8 @@ def test_every_list_endpoint_of_the_facts_is_synced():
     assert {COVERED_ELSEWHERE.get(p, p) for p in list_paths} == catalog_paths
 
 
-NEW_IN_2026 = {
-    "appointments_scheduled_events",
-    "blogs",
-    "blogs_posts",
-    "blogs_tags",
-    "domains",
-    "emails_addresses",
-    "emails_broadcasts",
-    "emails_templates",
-    "emails_topics",
-    "refine_filters",
-    "split_test_steps",
-    "conditional_split_steps",
-    "products_prices_change_options",
-}
-
-
 def test_the_2026_lists_are_synced_by_all():
-    assert {r.name for r in resolve(["all"])} >= NEW_IN_2026
+    assert {r.name for r in resolve(["all"])} >= set(LISTS_OF_2026)
 
 
 # sha256 of shared/clickfunnels-v2/api-facts.json and api-facts-2026.json as published: the vendored copies
