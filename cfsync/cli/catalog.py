@@ -42,6 +42,7 @@ def resources(ctx: click.Context, as_json: bool) -> None:
             {
                 "name": r.name,
                 "path": r.path,
+                "since": r.since,
                 "parent": r.parent,
                 "default": r.default,
                 "by_updated_at": r.by_updates,

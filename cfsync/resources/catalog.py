@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .facts import Operation, description, item_schema, list_operations, object_name, plural, schema
+from .facts import (
+    Operation,
+    description,
+    item_schema,
+    list_operations,
+    new_in_2026,
+    object_name,
+    plural,
+    schema,
+)
 
 __all__ = [
     "ALL_PARENTS",
@@ -99,6 +108,7 @@ class Resource:
     # Its records show their parent's siblings (a price's change options, the product's other prices): a
     # change to one parent changes the list under the others, so one due makes all of them due.
     siblings: bool = False
+    since: int = 2025  # the first API document that lists it (2026: one of the 13 lists added since)
 
     @property
     def by_updates(self) -> bool:
@@ -232,6 +242,7 @@ def _entry(
         expand=op.expand_values,
         expandable=_expandable(schema_name, fields) if op.expand_values is not None else (),
         siblings=siblings,
+        since=2026 if new_in_2026(op) else 2025,
     )
 
 

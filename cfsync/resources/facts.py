@@ -32,6 +32,7 @@ __all__ = [
     "list_operations",
     "load_facts",
     "merge_facts",
+    "new_in_2026",
     "object_name",
     "operations",
     "plural",
@@ -116,7 +117,8 @@ def _read(name: str) -> dict[str, Any]:
 
 @cache
 def load_facts() -> dict[str, Any]:
-    """The merged facts: {"operations": [...], "schemas": {...}, "descriptions": {...}, "added": {...}}."""
+    """The merged facts: {"operations": [...], "schemas": {...}, "descriptions": {...}, "added": {schema:
+    fields new in 2026}, "added_operations": ["GET /path", ...new in 2026]}."""
     facts = merge_facts(*(_read(name) for name in FACT_FILES))
     for schema_name, extra in _ADDENDA.items():
         for field, (spec, text) in extra.items():
@@ -138,8 +140,11 @@ def merge_facts(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if after is not None and isinstance(after, dict):
             added[name] = [f for f in after if not isinstance(before, dict) or f not in before]
     ops: dict[tuple[str, str], dict[str, Any]] = {(o["method"], o["path"]): o for o in old["operations"]}
+    added_ops = []
     for op in new["operations"]:
         key = (op["method"], op["path"])
+        if key not in ops:
+            added_ops.append(f"{op['method']} {op['path']}")
         ops[key] = _merge_operation(ops[key], op) if key in ops else op
     return {
         "info": [old.get("info"), new.get("info")],
@@ -147,6 +152,7 @@ def merge_facts(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         "schemas": schemas,
         "descriptions": new.get("descriptions", {}),
         "added": added,
+        "added_operations": added_ops,
     }
 
 
@@ -248,6 +254,11 @@ def description(schema_name: str, field: str) -> str | None:
     """ClickFunnels' own words for a top-level field (2026 facts), if it gave any."""
     found: str | None = load_facts()["descriptions"].get(schema_name, {}).get(field)
     return found
+
+
+def new_in_2026(op: Operation) -> bool:
+    """The operation is in the 2026 facts only (a list the 2025 document did not have)."""
+    return f"{op.method} {op.path}" in load_facts()["added_operations"]
 
 
 def since_2026(schema_name: str) -> tuple[str, ...]:

@@ -124,12 +124,13 @@ def schema_markdown() -> str:
         "",
         "Where the 2025 and 2026 API documents differ, the table keeps every field of either: a field",
         "the API no longer sends stays NULL, and a field whose type changed keeps its column's type. Fields",
-        "new in 2026 are noted; so are those the API sends only when `[sync].expand` asks for them.",
+        "new in 2026 are noted; so are those the API sends only when `[sync].expand` asks for them. The API",
+        "column says which document first lists the table's list endpoint.",
         "A list is read by updated_at (changed records first, one page when nothing changed), or whole on",
         "every run when the API offers no order by updated_at (deletes show at once there).",
         "",
-        "| table | list endpoint | parent | synced by default | read | nested list walked for |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| table | list endpoint | parent | synced by default | read | nested list walked for | API |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for resource in ordered():
         walked = ""
@@ -137,7 +138,7 @@ def schema_markdown() -> str:
             walked = "changed parents" if resource.fanout == CHANGED_PARENTS else "every parent"
         out.append(
             f"| [`{resource.name}`](#{resource.name}) | `GET {resource.path}` | {resource.parent or ''} | "
-            f"{'yes' if resource.default else 'no'} | {_read(resource)} | {walked} |"
+            f"{'yes' if resource.default else 'no'} | {_read(resource)} | {walked} | {resource.since} |"
         )
     for resource in ordered():
         query = "".join(f"&{k}={v}" for k, v in resource.params).replace("&", "?", 1)

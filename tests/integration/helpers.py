@@ -15,21 +15,7 @@ from cfsync.store.schema import metadata
 TOKEN_ENV = "CFSYNC_TEST_TOKEN"
 
 # The 13 lists the API has had since 2025 (api_facts_2026.json).
-LISTS_OF_2026 = (
-    "appointments_scheduled_events",
-    "blogs",
-    "blogs_posts",
-    "blogs_tags",
-    "domains",
-    "emails_addresses",
-    "emails_broadcasts",
-    "emails_templates",
-    "emails_topics",
-    "refine_filters",
-    "split_test_steps",
-    "conditional_split_steps",
-    "products_prices_change_options",
-)
+LISTS_OF_2026 = tuple(r.name for r in CATALOG.values() if r.since == 2026)
 
 
 def config_for(url: str, token: str, db_url: str, **api: Any) -> Config:
