@@ -10,6 +10,7 @@ with a reference migrated in this process) and passes `PRAGMA integrity_check`.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import signal
 import sqlite3
@@ -22,13 +23,16 @@ import sqlalchemy as sa
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
+from cfsync import app
+from cfsync.resources.catalog import CATALOG
 from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from cfsync.store import Store, current_revision, head_revision, upgrade
 from cfsync.store.db import sqlite_migration_engine
 from cfsync.store.migrate import _MIGRATION_LOCK
 from cfsync.store.models import MODELS, refresh
 
-from .test_night_shift import Cfsync, config_text, converges
+from .helpers import config_for, copy_as_revision
+from .test_night_shift import RESOURCES, Cfsync, config_text, converges
 
 HEAD = head_revision()
 NO_API = "http://127.0.0.1:9"  # `db upgrade` never calls the API
@@ -266,21 +270,36 @@ def test_two_processes_migrating_one_new_file_both_end_at_the_head(tmp_path, ref
     assert_intact(db)
 
 
+@pytest.mark.parametrize("start", ["empty", "0001"])
 def test_a_first_sync_killed_while_it_makes_the_schema_then_syncs_like_the_sandbox(
-    tmp_path, first_migration, references
+    tmp_path, first_migration, references, start
 ):
+    """From an empty file, and from one at 0001 holding the sandbox's rows as that revision stored them."""
     sb = Sandbox(SandboxConfig(seed=18, workspaces=1, counts={"contacts": 30, "orders": 12}))
-    db = tmp_path / "first.db"
+    db, pristine = tmp_path / "first.db", tmp_path / "pristine.db"
+    before = EMPTY if start == "empty" else references["0001"]
     with serve_in_thread(sb) as url:
+        if start == "0001":
+            reference = Store.open(f"sqlite:///{tmp_path}/reference.db")
+            asyncio.run(app.sync(config_for(url, sb.api_token(0), str(reference.engine.url)), RESOURCES))
+            old = Store.open(f"sqlite:///{migrated(pristine, '0001')}").engine
+            copy_as_revision(reference.engine, old, skip_resources=CATALOG)  # rows, no walk state
+            old.dispose()
+            reference.close()
+            assert read_schema(pristine) == references["0001"]
         cf = config(tmp_path, f"sqlite:///{db}", api=url, token=sb.api_token(0))
         mid_migration = 0
         for fraction in FEWER:
             remove(db)
+            if start == "0001":
+                shutil.copy(pristine, db)
             kill = kill_while_migrating(cf, db, fraction * first_migration.seconds, "sync")
             left = read_schema(db)
-            assert left in (EMPTY, references["head"]), f"killed at {fraction}: a part of the schema was left"
+            assert left in (before, references["head"]), (
+                f"killed at {fraction}: a part of the schema was left"
+            )
             assert_intact(db)
-            mid_migration += kill.opened and kill.killed and left == EMPTY
+            mid_migration += kill.opened and kill.killed and left == before
             converges(cf, sb, f"sqlite:///{db}")  # the next sync exits 0 and equals the sandbox
             assert read_schema(db) == references["head"]
     assert mid_migration >= 1, "a kill landed while the schema was being made"
