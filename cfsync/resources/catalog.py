@@ -235,7 +235,7 @@ def _entry(
         children=children,
         workspace_scoped=parent in scoped,
         extra_columns=_extra_columns(fields, params_in_path, parent in scoped),
-        paged="after" in op.query or "Pagination-Next" in op.answer,
+        paged=envelope is None and ("after" in op.query or "Pagination-Next" in op.answer),
         sorts=op.sort_properties,
         params=tuple(sorted((params or {}).items())),
         envelope=envelope,

@@ -114,6 +114,7 @@ def test_how_each_list_is_read_comes_from_the_facts():
         assert CATALOG[name].sorts == ()
     options = CATALOG["products_prices_change_options"]
     assert options.envelope == "products_prices_change_options"
+    assert not options.paged  # one object: nothing to page through, whatever its headers say
     assert options.parent_param == "price_id"
     assert [c.parent_key for c in options.children] == ["price_id", "price_id"]
     assert CATALOG["emails_topics"].params == (("include_archived", "true"),)
