@@ -46,13 +46,13 @@ def unit(path: Path) -> dict[str, dict[str, list[str]]]:
 
 
 def cron_command() -> str:
-    """The command of the one job in deploy/cron/cfsync (an /etc/cron.d file: five time fields, a user)."""
+    """The command of the one job in deploy/cron/cfsync.crontab (after its five time fields)."""
     [job] = [
         line
-        for line in (DEPLOY / "cron" / "cfsync").read_text().splitlines()
+        for line in (DEPLOY / "cron" / "cfsync.crontab").read_text().splitlines()
         if line.strip() and not line.startswith("#") and not re.match(r"^\w+=", line)
     ]
-    return job.split(None, 6)[6]
+    return job.split(None, 5)[5]
 
 
 def dockerfile() -> list[tuple[str, str]]:

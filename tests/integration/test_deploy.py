@@ -101,13 +101,19 @@ def _engine_missing() -> str | None:
         return f"no docker on this machine ({NO_ENGINE})"
     info = subprocess.run([docker, "info"], capture_output=True, text=True, timeout=60)
     if info.returncode != 0:
-        return f"docker's daemon is not running ({NO_ENGINE}): {info.stderr.strip().splitlines()[-1:]}"
+        return f"docker's daemon is not running ({NO_ENGINE}): {_last_line(info.stderr)}"
     if subprocess.run([docker, "image", "inspect", BASE], capture_output=True, timeout=60).returncode:
         pull = subprocess.run([docker, "pull", BASE], capture_output=True, text=True, timeout=600)
         if pull.returncode:
-            last = pull.stderr.strip().splitlines()[-1:]
-            return f"the base image {BASE} is not here and cannot be pulled (no registry reachable): {last}"
+            return (
+                f"the base image {BASE} is not here and cannot be pulled (no registry reachable; "
+                f"{NO_ENGINE}): {_last_line(pull.stderr)}"
+            )
     return None
+
+
+def _last_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[-1]
 
 
 def _free(port: int) -> bool:

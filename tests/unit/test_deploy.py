@@ -1,7 +1,7 @@
 """The deployment files say what cfsync does: systemd accepts the units, the Kubernetes manifests and the
 Dockerfile run commands and flags that exist, on the port the config gives and at paths the ops server
-answers, and they agree with each other (user, paths, stop timing, image tag). The cron line and the image
-are run in tests/integration/test_deploy.py; the docs show these files exactly, in test_docs_deploy."""
+answers, and they agree with each other (user, paths, stop timing, image tag); docs/operations.md shows each
+as it is or links it. The cron line and the image are run in tests/integration/test_deploy.py."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from cfsync.service import Service, ServiceSettings
 from tests.conftest import IN_CI
 from tests.deploy_files import (
     DEPLOY,
+    FILES,
     ROOT,
     UNITS,
     dockerfile,
@@ -30,6 +31,7 @@ from tests.deploy_files import (
 )
 from tests.unit.test_docs import check
 
+OPERATIONS = ROOT / "docs" / "operations.md"
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 SIGTERM_EXIT = str(128 + signal.SIGTERM)
 
@@ -108,6 +110,15 @@ def test_systemd_accepts_the_units(tmp_path):
     bad.write_text(installed(UNITS[0].read_text()).replace("TimeoutStopSec=30", "TimeoutStopSec=30  # stop"))
     done = subprocess.run([tool, "verify", str(bad)], capture_output=True, text=True, timeout=60)
     assert "Failed to parse" in done.stderr
+    # The user the units run as, made by the sysusers file as systemd-sysusers would on the host.
+    (tmp_path / "root" / "etc").mkdir(parents=True)
+    sysusers = [tool.replace("-analyze", "-sysusers"), f"--root={tmp_path / 'root'}"]
+    made = subprocess.run(
+        [*sysusers, str(DEPLOY / "systemd" / "cfsync.sysusers")], capture_output=True, text=True, timeout=60
+    )
+    assert made.returncode == 0, made.stderr
+    [entry] = [e for e in (tmp_path / "root/etc/passwd").read_text().splitlines() if e.startswith("cfsync:")]
+    assert entry.split(":")[5] == "/var/lib/cfsync"
 
 
 def test_the_units_run_cfsync_where_it_may_write_and_stop_it_as_it_stops():
@@ -254,3 +265,43 @@ def test_the_dockerignore_lets_in_what_the_build_copies_and_nothing_else():
     for name in allowed:
         assert (ROOT / name).exists()
     assert (ROOT / ".dockerignore").read_text().splitlines()[1:2] == ["*"], "all else left out"
+
+
+# -- the docs --------------------------------------------------------------------------------------------
+
+# A link to a file, a colon, a blank line, then a block: the block is meant to be that file.
+TIED = re.compile(r"\]\(\.\./([^)]+)\):\n\n```[a-z]*\n(.*?)```", re.DOTALL)
+# What a deployment file looks like, in a block of the docs that is not tied to one.
+LOOKS_DEPLOYED = re.compile(
+    r"^(\[(Unit|Service|Timer|Install)\]|ExecStart=|EnvironmentFile=|apiVersion:|kind:|FROM python"
+    r"|HEALTHCHECK|[*\d/,-]+(\s+[*\d/,-]+){4}\s)",
+    re.MULTILINE,
+)
+
+
+def test_the_docs_show_each_deployment_file_as_it_is_or_link_it():
+    text = OPERATIONS.read_text()
+    for path in FILES:
+        assert f"](../{path.relative_to(ROOT)})" in text, f"operations.md neither shows nor links {path}"
+    tied = TIED.findall(text)
+    assert {name for name, _ in tied} >= {
+        "deploy/cfsync.env",
+        "deploy/cron/cfsync-cron",
+        "deploy/cron/cfsync.crontab",
+        "deploy/systemd/cfsync-sync.service",
+        "deploy/systemd/cfsync-sync.timer",
+        "deploy/systemd/cfsync-run.service",
+    }
+    for name, block in tied:
+        assert block == (ROOT / name).read_text(), f"operations.md's copy of {name} is not the file"
+
+
+def test_no_page_keeps_a_second_copy_of_a_deployment_file():
+    assert LOOKS_DEPLOYED.search("[Service]\nType=simple\n")
+    assert LOOKS_DEPLOYED.search("*/10 * * * * cfsync sync\n")
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        untied = TIED.sub("", page.read_text())
+        for block in re.findall(r"```[a-z]*\n(.*?)```", untied, re.DOTALL):
+            assert not LOOKS_DEPLOYED.search(block), (
+                f"{page.name}: show the file from deploy/ instead\n{block}"
+            )
