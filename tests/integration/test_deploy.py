@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -121,6 +122,15 @@ def _free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def docker(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def state(container: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(docker("inspect", container).stdout)[0]["State"]
+    return found
+
+
 def test_the_image_builds_serves_healthz_and_stops_on_sigterm(tmp_path):
     reason = _engine_missing()
     if reason:
@@ -128,9 +138,7 @@ def test_the_image_builds_serves_healthz_and_stops_on_sigterm(tmp_path):
     if not _free(8788):
         pytest.skip("port 8788, the image's health check's, is taken on this machine")
     tag = f"cfsync:test-{os.getpid()}"
-    build = subprocess.run(
-        ["docker", "build", "-t", tag, str(ROOT)], capture_output=True, text=True, timeout=900
-    )
+    build = docker("build", "-t", tag, str(ROOT), timeout=900)
     assert build.returncode == 0, build.stderr[-2000:]
     sb = Sandbox(SandboxConfig(seed=19, accounts=1, workspaces=1, counts=COUNTS))
     name = f"cfsync-test-{os.getpid()}"
@@ -138,52 +146,34 @@ def test_the_image_builds_serves_healthz_and_stops_on_sigterm(tmp_path):
         with serve_in_thread(sb) as url:
             (tmp_path / "cfsync.toml").write_text(config_text(url) + '[run]\ninterval = "1h"\n')
             (tmp_path / "cfsync.toml").chmod(0o644)
+            tmp_path.chmod(0o755)  # mounted at /etc/cfsync, read by the image's user
             # The host's network, so the container reaches the sandbox on 127.0.0.1; the image's own CMD.
-            started = subprocess.run(
-                [
-                    "docker",
-                    "run",
-                    "-d",
-                    "--name",
-                    name,
-                    "--network",
-                    "host",
-                    "--health-interval",
-                    "2s",
-                    "-e",
-                    f"{TOKEN_ENV}={sb.api_token(0)}",
-                    "-e",
-                    "CFSYNC_CONFIG=/etc/cfsync/cfsync.toml",
-                    "-v",
-                    f"{tmp_path}:/etc/cfsync:ro",
-                    tag,
-                ],
-                capture_output=True,
-                text=True,
-                timeout=60,
+            keys = ["-e", f"{TOKEN_ENV}={sb.api_token(0)}", "-e", "CFSYNC_CONFIG=/etc/cfsync/cfsync.toml"]
+            mount = ["-v", f"{tmp_path}:/etc/cfsync:ro"]
+            started = docker(
+                "run",
+                "-d",
+                "--name",
+                name,
+                "--network",
+                "host",
+                "--health-interval",
+                "2s",
+                *keys,
+                *mount,
+                tag,
             )
             assert started.returncode == 0, started.stderr
             deadline = time.monotonic() + 120
-            health = ""
-            while time.monotonic() < deadline and health != "healthy":
+            while time.monotonic() < deadline and state(name).get("Health", {}).get("Status") != "healthy":
                 time.sleep(1)
-                health = (
-                    json.loads(
-                        subprocess.run(["docker", "inspect", name], capture_output=True, text=True).stdout
-                    )[0]["State"]
-                    .get("Health", {})
-                    .get("Status", "")
-                )
-            assert health == "healthy"
+            assert state(name)["Health"]["Status"] == "healthy"
             with urllib.request.urlopen("http://127.0.0.1:8788/healthz", timeout=10) as reply:
                 assert json.loads(reply.read())["ok"] is True
-            subprocess.run(["docker", "stop", "-t", "30", name], capture_output=True, timeout=60, check=True)
-            state = json.loads(
-                subprocess.run(["docker", "inspect", name], capture_output=True, text=True).stdout
-            )
-            assert state[0]["State"]["ExitCode"] == 143
-            logs = subprocess.run(["docker", "logs", name], capture_output=True, text=True).stderr
+            assert docker("stop", "-t", "30", name).returncode == 0
+            assert state(name)["ExitCode"] == 143
+            logs = docker("logs", name).stderr
             assert logs.strip().splitlines()[-1].startswith("cfsync: error: interrupted by SIGTERM")
     finally:
-        subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True, timeout=60)
-        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=60)
+        docker("rm", "-f", "-v", name)
+        docker("rmi", "-f", tag)
