@@ -13,8 +13,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-import aiohttp
-
 from ..errors import ApiUnavailableError, RetriableApiError
 from ..logfmt import logfmt
 from ..tally import Tally
@@ -117,7 +115,7 @@ async def send_with_retries(
                 unknown = unknown_host(exc, where, setting) if unreachable is not None else None
                 if unknown is not None:
                     raise unknown from None
-                if not repeatable and not isinstance(exc, aiohttp.ClientConnectorError):
+                if not repeatable and not connect_failure(exc):  # a connection never opened: not sent
                     raise _maybe_done(reason, method, path) from None
                 answer = Answer(0, {}, b"")
             finally:
