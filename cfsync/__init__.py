@@ -49,6 +49,7 @@ from .errors import (
     RecordError,
     RetriableApiError,
     StoreError,
+    UnknownHostError,
     ValidationError,
 )
 from .manage import WriteSession, write
@@ -94,6 +95,7 @@ __all__ = [
     "Service",
     "ServiceSettings",
     "StoreError",
+    "UnknownHostError",
     "ValidationError",
     "WriteOperation",
     "WriteSession",

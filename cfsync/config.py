@@ -75,6 +75,8 @@ class AccountConfig:
     timeout_seconds: float
     max_retries: int
     control_url: str  # the Maton control host that manages connections
+    # Seconds between the lines that say the host is still unreachable ($CFSYNC_NOTICE_SECONDS, for tests).
+    notice_seconds: float = 15.0
 
     def require_key(self) -> Secret:
         if self.api_key is None:
@@ -478,4 +480,18 @@ def _account(
         timeout_seconds=float(api["timeout_seconds"]),
         max_retries=api["max_retries"],
         control_url=api["control_url"].rstrip("/"),
+        notice_seconds=_notice_seconds(environ),
     )
+
+
+def _notice_seconds(environ: Mapping[str, str]) -> float:
+    text = environ.get("CFSYNC_NOTICE_SECONDS", "").strip()
+    if not text:
+        return 15.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"CFSYNC_NOTICE_SECONDS must be a number of seconds above 0, got {text!r}")
+    return value

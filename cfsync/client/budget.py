@@ -17,6 +17,7 @@ from aiolimiter import AsyncLimiter
 from ..config import AccountConfig
 from ..errors import ApiUnavailableError
 from .adaptive import AdaptiveRate
+from .waiting import Waiting
 
 __all__ = ["Budget", "BudgetView", "Budgets", "Pacer"]
 
@@ -64,8 +65,9 @@ class Budget:
     the same cause instead of spending its own retries on it.
     """
 
-    def __init__(self, rate: AdaptiveRate, in_flight: int) -> None:
+    def __init__(self, rate: AdaptiveRate, in_flight: int, notice_every: float = 15.0) -> None:
         self.rate = rate
+        self.waiting = Waiting(notice_every)  # says so while the host cannot be reached
         self.pacer = Pacer(rate)
         ceiling = rate.ceiling
         self.ceiling = AsyncLimiter(ceiling, 1.0) if ceiling >= 1 else AsyncLimiter(1, 1 / ceiling)
@@ -82,7 +84,8 @@ class Budget:
 
     @classmethod
     def for_account(cls, account: AccountConfig) -> Budget:
-        return cls(AdaptiveRate(ceiling=account.requests_per_second), account.max_in_flight)
+        rate = AdaptiveRate(ceiling=account.requests_per_second)
+        return cls(rate, account.max_in_flight, account.notice_seconds)
 
     def now(self) -> float:
         return self.rate.clock()

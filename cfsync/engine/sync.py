@@ -27,6 +27,7 @@ from ..errors import (
     DatabaseError,
     DatabaseUnavailableError,
     NotFoundError,
+    UnknownHostError,
 )
 from ..logfmt import logfmt
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, Resource
@@ -211,7 +212,7 @@ class Syncer:
                 pages_left=self._pages_left,
                 state=state,
             )
-        except (AuthError, DatabaseError):
+        except (AuthError, UnknownHostError, DatabaseError):
             raise  # the account, or the database, is unusable: the whole run stops
         except BadRequestError as exc:
             if part.resource.parent is None:
@@ -411,7 +412,9 @@ class Syncer:
                 return await self._thread.call(fn, *args)
             except DatabaseUnavailableError as exc:
                 if waited >= self.db_patience:
-                    raise
+                    if not waited:
+                        raise
+                    raise DatabaseUnavailableError(f"{exc} (tried again for {waited:.0f} s)") from None
                 log.warning(logfmt(event="database_unavailable", error=str(exc), retry_in=f"{delay:.0f}s"))
                 await asyncio.sleep(delay)
                 waited += delay

@@ -96,7 +96,7 @@ def _postgres(sqlstate: str | None, where: str, detail: str, disconnect: bool) -
         if sqlstate is None and not disconnect and "connect" not in detail.lower():
             return DatabaseError(f"{where} failed: {detail}")
         return DatabaseUnavailableError(
-            f"{where} is unavailable ({detail}): is the server up and reachable? cfsync retries for a while"
+            f"{where} is unavailable ({detail}): is the server up and reachable?"
         )
     if sqlstate == "53100":
         return DatabaseFullError(
