@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.text import Text
 
 from .engine.ports import Partition, RunProgress, RunSummary, WriteResult
-from .logfmt import logfmt
+from .logfmt import duration, logfmt
 
 __all__ = ["LogReporter", "RichReporter", "duration", "logfmt", "progress_line", "summary_line"]
 
@@ -59,20 +59,6 @@ def progress_line(progress: RunProgress) -> str:
     if progress.eta is not None:
         fields["eta"] = duration(progress.eta)
     return logfmt(**fields)
-
-
-def duration(seconds: float) -> str:
-    """42s, 6m40s, 2h05m, 6h, 7d: short enough for a log field, exact enough for a wait."""
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    if whole % 86400 == 0:
-        return f"{whole // 86400}d"
-    if whole % 3600 == 0:
-        return f"{whole // 3600}h"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 class LogReporter:

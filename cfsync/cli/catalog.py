@@ -6,15 +6,11 @@ import json
 from typing import Any
 
 import click
-import sqlalchemy as sa
 
-from .. import app
 from ..errors import CfsyncError
-from ..progress import duration
+from ..logfmt import duration
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, ordered
 from ..resources.facts import list_operations
-from ..store import queries
-from ..store.docs import schema_markdown
 from .base import cli, config_of
 
 __all__ = ["resources", "schema"]
@@ -113,6 +109,11 @@ def _cost(row: dict[str, Any]) -> str:
 
 def _known_rows(ctx: click.Context) -> dict[str, int]:
     """Live rows per table in the configured database, or nothing when there is none yet."""
+    import sqlalchemy as sa
+
+    from .. import app
+    from ..store import queries
+
     try:
         with app.existing_store(config_of(ctx)) as store:
             return queries.row_counts(store.engine)
@@ -123,4 +124,6 @@ def _known_rows(ctx: click.Context) -> dict[str, int]:
 @cli.command()
 def schema() -> None:
     """Print docs/schema.md: every table and column with its type and API source field."""
+    from ..store.docs import schema_markdown
+
     click.echo(schema_markdown(), nl=False)

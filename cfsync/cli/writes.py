@@ -16,7 +16,6 @@ import click
 
 from ..client.writes import DELETE, REFETCH, WriteOperation, Written, operation
 from ..config import Config
-from ..manage import WriteSession, prepare
 from ..resources.transform import SECRET_FIELDS
 from .base import cli, config_of
 from .inputs import (
@@ -110,6 +109,8 @@ def _perform(
     yes: bool = False,
     show: bool | None = False,
 ) -> None:
+    from ..manage import prepare
+
     config = config_of(ctx)
     op, path_ids = prepare(config, op, {k: v for k, v in ids.items() if v is not None}, fields)
     if op.method == "DELETE" and not yes:
@@ -141,6 +142,8 @@ async def _write(
     fields: Mapping[str, Any],
     account: str | None,
 ) -> Written:
+    from ..manage import WriteSession
+
     async with WriteSession(config, account=account) as session:
         return await session.write(op, ids, fields)
 
