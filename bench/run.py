@@ -41,7 +41,7 @@ CASES: dict[int, Callable[[Options], CaseResult]] = {
     9: current.run_freshness,
     10: current.run_quiet_requests,
     11: surface.run_surface,
-    12: startup.run_startup,
+    13: startup.run_startup,
 }
 
 

@@ -1,11 +1,11 @@
-"""Case 12: what a `cfsync` process costs before and after its work, before and after the lazy start-up.
+"""Case 13: what a `cfsync` process costs before and after its work, before and after the lazy start-up.
 
 `--version`, `--help` and a usage error (an unknown command) timed as whole processes; then a quiet
 `cfsync -q sync` of a small sandbox already synced into SQLite, split into the time from the process's
 start to the sandbox's first request, and from its last request to the process's exit (the sandbox runs in
 this process, in a thread: its requests are stamped on the same clock as the process's start and end).
 Each with this tree and with the commit before (`BEFORE`, checked out into a worktree).
-`python -m bench.run --cases 12`, or alone: `python -m bench.startup [--runs N]`.
+`python -m bench.run --cases 13`, or alone: `python -m bench.startup [--runs N]`.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _measure(commands: dict[str, list[str]], opts: Options, sb: Sandbox, url: st
 
 def run_startup(opts: Options) -> CaseResult:
     result = CaseResult(
-        12,
+        13,
         f"start-up: --version, --help, a usage error, a quiet sync's fixed cost; after / before {BEFORE}",
         [
             f"sandbox in this process: 1 workspace, {SHAPE} (the other lists at their default sizes), "

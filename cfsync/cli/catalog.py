@@ -9,8 +9,6 @@ import click
 
 from ..errors import CfsyncError
 from ..logfmt import duration
-from ..resources.catalog import CATALOG, CHANGED_PARENTS, ordered
-from ..resources.facts import list_operations
 from .base import cli, config_of
 
 __all__ = ["resources", "schema"]
@@ -28,6 +26,9 @@ def resources(ctx: click.Context, as_json: bool) -> None:
     [sync].revisit_every (1d): a change nothing announces can be that old. The expensive fan-outs are off by
     default and walked under those parents only. Parent counts come from the database when it exists.
     """
+    from ..resources.catalog import CATALOG, CHANGED_PARENTS, ordered
+    from ..resources.facts import list_operations
+
     known = _known_rows(ctx)
     revisit = config_of(ctx).sync.revisit_every
     rows: list[dict[str, Any]] = []

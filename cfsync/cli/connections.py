@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine
@@ -43,6 +42,8 @@ def _run(ctx: click.Context, name: str | None, call: Callable[[MatonControl], Co
     async def main() -> T:
         async with MatonControl(account) as maton:
             return await call(maton)
+
+    import asyncio
 
     return asyncio.run(main())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
@@ -71,6 +70,8 @@ def contacts(
     `invalid` and skipped. Rerunning a file is safe. Exit 0 when every row was created or updated, 1 when
     some were invalid or failed (see the results file).
     """
+    import asyncio
+
     from ..push import PushCounts, push_contacts, results_path
 
     config = config_of(ctx)
@@ -135,6 +136,8 @@ def _summary_line(summary: PushSummary) -> str:
 
 async def _log_progress(seen: PushCounts, total: int | None, every: float) -> None:
     """A line every `every` seconds, whether rows moved or not (a push held by 429s says so)."""
+    import asyncio
+
     started = time.monotonic()
     while True:
         await asyncio.sleep(every)

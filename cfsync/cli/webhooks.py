@@ -7,7 +7,6 @@ stores and applies deliveries; `register` creates an endpoint for the receiver a
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import click
@@ -36,6 +35,8 @@ def endpoints() -> None:
 @click.pass_context
 def list_endpoints(ctx: click.Context, workspace: int | None, account: str | None) -> None:
     """Every outgoing webhook endpoint of a workspace, as one JSON array."""
+    import asyncio
+
     from ..manage import list_webhook_endpoints
 
     echo_json(asyncio.run(list_webhook_endpoints(config_of(ctx), workspace, account=account)))
@@ -100,6 +101,8 @@ def register_command(
     Prints the endpoint as JSON; the secret goes to [webhooks].secrets_file (mode 0600), not to the screen
     unless --show-secret.
     """
+    import asyncio
+
     from ..webhooks import register
 
     config = config_of(ctx)

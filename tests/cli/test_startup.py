@@ -9,7 +9,17 @@ import subprocess
 import sys
 import textwrap
 
-HEAVY = ("sqlalchemy", "aiohttp", "alembic", "rich", "datasette", "uvicorn", "prometheus_client")
+HEAVY = (
+    "sqlalchemy",
+    "aiohttp",
+    "alembic",
+    "rich",
+    "datasette",
+    "uvicorn",
+    "prometheus_client",
+    "asyncio",
+    "cfsync.resources.catalog",  # built from the API facts: a command that lists resources pays for it
+)
 
 # In a fresh interpreter: each command line, run as `cfsync` would, and the heavy modules loaded after it.
 _PROBE = textwrap.dedent(
