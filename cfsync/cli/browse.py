@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import webbrowser
 from pathlib import Path
 
 import click
@@ -47,6 +46,8 @@ def browse(ctx: click.Context, host: str, port: int, open_: bool | None) -> None
     def ready(address: str) -> None:
         click.echo(f"browse: {address}/  (Ctrl-C stops it)")
         if show:
+            import webbrowser
+
             webbrowser.open(address)
 
     signals.run(serve(Path(path), host, port, on_ready=ready))
