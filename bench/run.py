@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, current, limits, memory, noise, surface, versus_dlt
+from bench import ceiling, current, limits, memory, noise, startup, surface, versus_dlt
 from bench.common import Options, postgres_server
 from bench.report import CaseResult, render
 
@@ -41,6 +41,7 @@ CASES: dict[int, Callable[[Options], CaseResult]] = {
     9: current.run_freshness,
     10: current.run_quiet_requests,
     11: surface.run_surface,
+    13: startup.run_startup,
 }
 
 

@@ -7,11 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import app
 from ..errors import CfsyncError, ConfigError
-from ..progress import RichReporter
-from ..store.db import redacted
-from ..store.migrate import current_revision
 from . import signals
 from .base import cli, config_of, is_quiet
 
@@ -91,6 +87,10 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the latest version."""
+    from .. import app
+    from ..store.db import redacted
+    from ..store.migrate import current_revision
+
     config = config_of(ctx)
     store = app.open_store(config)
     revision = current_revision(store.engine)
@@ -112,6 +112,7 @@ def upgrade(ctx: click.Context) -> None:
 def demo(db_path: Path, progress: bool | None) -> None:
     """Start the sandbox, sync it into a fresh SQLite file, and show what landed."""
     from ..demo import run_demo
+    from ..progress import RichReporter
 
     show = sys.stderr.isatty() if progress is None else progress
     failed = run_demo(db_path, click.echo, RichReporter() if show else None, run=signals.run)
