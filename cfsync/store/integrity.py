@@ -46,8 +46,8 @@ __all__ = [
 
 log = logging.getLogger("cfsync.sync")
 
-# A file smaller than this is checked whole after every run: quick_check read 282 MiB/s here (under a second
-# for 256 MiB; bench/integrity.py); past it the whole file is checked on the `check_every` schedule.
+# A file smaller than this is checked whole after every run: quick_check read 142-282 MiB/s here (1-2 s for
+# 256 MiB; bench/integrity.py); past it the whole file is checked on the `check_every` schedule.
 FULL_BELOW_BYTES = 256 * 2**20
 _MAX_PROBLEMS = 5  # what a message quotes; the first says where to look
 # The sync's own tables, what the next run starts from: checked after every run (about 20 ms at 1,000,000

@@ -287,3 +287,18 @@ def test_db_check_on_postgresql_checks_the_revision_and_the_schema(sb, url, tmp_
         assert "(the schema is at revision 0008, not 0009): run `cfsync db upgrade`" in one_line(err)
     finally:
         engine.dispose()
+
+
+def test_cfsync_run_stops_with_exit_5_on_a_damaged_file(sb, work):
+    """`cfsync run` checks the whole file at its first run: damage stops the process, as a corrupt file
+    does, instead of failing every interval."""
+    pages = pages_of(work, "contacts")
+    damage(work, pages[len(pages) // 2], 2, seed=3)
+    code, _, err = cfsync(
+        work.parent, sb.api_token(0), "run", "--port", "0", "--no-webhooks", "--interval", "1h"
+    )
+    assert code == 5, err
+    line = one_line(err)
+    assert f"database sqlite:///{work} is damaged (quick_check: " in line
+    assert "cfsync db rebuild" in line
+    assert statuses(work)[-1] == "failed"
