@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager, nullcontext
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -187,9 +188,7 @@ async def run_plan(
                 for account in accounts:
                     client = ApiClient(account, budget=budgets.for_account(account))
                     clients[account.name] = await stack.enter_async_context(client)
-                verify = partial(
-                    integrity.after_run, store.engine, every=config.database.check_every, full=full_check
-                )
+                verify = partial(_check, store, config.database.check_every, full_check)
                 syncer = Syncer(
                     store, clients, reporter=reporter, claims=claims, db_patience=patience, verify=verify
                 )
@@ -198,6 +197,16 @@ async def run_plan(
             if claims is not None:
                 claims.close()
             store.close()
+
+
+async def _check(store: Store, every: timedelta, full: bool) -> None:
+    """The check after a run (store.integrity.after_run), in a thread of its own; cancelled (a signal), it
+    tells SQLite to give up, so a check of a big file never holds the process's exit back."""
+    stop = threading.Event()
+    try:
+        await asyncio.to_thread(integrity.after_run, store.engine, every=every, full=full, stop=stop)
+    finally:
+        stop.set()
 
 
 async def expand_accounts(config: Config) -> list[AccountConfig]:

@@ -14,9 +14,11 @@ view the head expects must exist with its columns.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,14 +75,19 @@ class Check:
                 "seconds": round(self.seconds, 3), "problems": self.problems}  # fmt: skip
 
 
-def quick_check(engine: Engine, tables: Iterable[str] | None = None, pragma: str = "quick_check") -> Check:
+def quick_check(
+    engine: Engine,
+    tables: Iterable[str] | None = None,
+    pragma: str = "quick_check",
+    stop: threading.Event | None = None,
+) -> Check:
     """SQLite's quick_check (or `pragma` integrity_check) of the whole file (`tables` None) or of these
-    tables and their indexes."""
+    tables and their indexes; abandoned (SQLITE_INTERRUPT, a DatabaseError) once `stop` is set."""
     names = None if tables is None else sorted(set(tables))
     found = Check(pragma, "whole file" if names is None else f"tables: {', '.join(names)}")
     began = time.perf_counter()
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, _stoppable(conn, stop):
             existing = set(sa.inspect(conn).get_table_names()) if names is not None else set()
             for name in [None] if names is None else [n for n in names if n in existing]:
                 found.problems += _pragma(conn, pragma, name)
@@ -91,6 +98,21 @@ def quick_check(engine: Engine, tables: Iterable[str] | None = None, pragma: str
     found.seconds = time.perf_counter() - began
     found.problems = found.problems[:_MAX_PROBLEMS]
     return found
+
+
+@contextlib.contextmanager
+def _stoppable(conn: Connection, stop: threading.Event | None) -> Iterator[None]:
+    """SQLite asks, every few thousand steps, whether to go on: not once `stop` is set."""
+    if stop is None:
+        yield
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.set_progress_handler(stop.is_set, 10_000)
+    try:
+        yield
+    finally:
+        driver.set_progress_handler(None, 0)
 
 
 def _pragma(conn: Connection, pragma: str, table: str | None) -> list[str]:
@@ -115,12 +137,17 @@ def _detail(exc: DatabaseCorruptError) -> str:
 
 
 def after_run(
-    engine: Engine, *, every: timedelta, full: bool = False, whole_below: int = FULL_BELOW_BYTES
+    engine: Engine,
+    *,
+    every: timedelta,
+    full: bool = False,
+    whole_below: int = FULL_BELOW_BYTES,
+    stop: threading.Event | None = None,
 ) -> None:
     """A run's check on SQLite, before the run is recorded: the whole file when `full`, when it is smaller
     than `whole_below` bytes, or when its last sound full check is older than `every`; else the sync's own
-    tables (BOOKKEEPING: what the next run starts from). DatabaseCorruptError when it is damaged.
-    Nothing on PostgreSQL."""
+    tables (BOOKKEEPING: what the next run starts from). DatabaseCorruptError when it is damaged; once
+    `stop` is set, SQLite abandons the check (DatabaseError). Nothing on PostgreSQL."""
     if engine.dialect.name != "sqlite":
         return
     try:
@@ -129,7 +156,7 @@ def after_run(
         full = True
     if full:
         began = datetime.now(UTC)
-        found = quick_check(engine)
+        found = quick_check(engine, stop=stop)
         if found.sound:
             record_full_check(engine, found, began)
         log.info(logfmt(event="integrity_checked", scope="whole file", sound=found.sound,

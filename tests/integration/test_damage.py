@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from cfsync.errors import DatabaseCorruptError
+from cfsync.errors import DatabaseCorruptError, DatabaseError
 from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from cfsync.store.db import create_engine
 from cfsync.store.integrity import after_run
@@ -245,6 +246,10 @@ def test_a_big_file_checks_the_syncs_tables_every_run_and_the_whole_file_when_du
         for asked in ({"every": timedelta(0)}, {"every": day, "full": True}):
             with pytest.raises(DatabaseCorruptError, match=r"is damaged \(quick_check: .*cfsync db rebuild"):
                 after_run(engine, whole_below=0, **asked)  # type: ignore[arg-type]
+        stop = threading.Event()
+        stop.set()  # a signal came: SQLite gives the check up rather than hold the process's exit back
+        with pytest.raises(DatabaseError, match=r"failed \(interrupted\)"):
+            after_run(engine, every=day, full=True, stop=stop)
         engine.dispose()
         damage(work, pages_of(work, "sync_state")[0], seed=2)
         with pytest.raises(DatabaseCorruptError, match="sync_state: "):
