@@ -162,7 +162,7 @@ def after_run(
         log.info(logfmt(event="integrity_checked", scope="whole file", sound=found.sound,
                         seconds=f"{found.seconds:.2f}"))  # fmt: skip
     else:
-        found = quick_check(engine, BOOKKEEPING)
+        found = quick_check(engine, BOOKKEEPING, stop=stop)
     if not found.sound:
         raise DatabaseCorruptError(damaged(redacted(engine.url.render_as_string(hide_password=False)), found))
 
