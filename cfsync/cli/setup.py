@@ -87,7 +87,7 @@ def _example_config() -> str:
 
 @cli.group()
 def db() -> None:
-    """Database schema commands."""
+    """The database: its schema, its soundness, rebuilding a damaged SQLite file."""
 
 
 @db.command()

@@ -176,6 +176,13 @@ def test_db_check_finds_damage_and_passes_a_sound_file(sb, work):
     assert found["check"] == "integrity_check"
     assert 1 <= len(found["problems"]) <= 5
 
+    work.write_bytes(b"")  # SQLite's empty database: sound pages, no schema
+    code, _, err = cfsync(work.parent, sb.api_token(0), "db", "check")
+    assert code == 5
+    assert "is not ready (the schema is at revision nothing, not 0009): run `cfsync db upgrade`" in one_line(
+        err
+    )
+
 
 def test_db_rebuild_moves_the_damaged_file_aside_and_syncs_a_fresh_one(sb, work):
     token = sb.api_token(0)
