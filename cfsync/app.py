@@ -256,8 +256,7 @@ async def rebuild(
     if path is None:
         raise ConfigError(
             "`cfsync db rebuild` moves a SQLite file aside; on PostgreSQL run `cfsync db check`, then "
-            "restore "
-            "the database from the server's backups (or create an empty one and run `cfsync sync`)"
+            "restore the database from the server's backups (or create an empty one and run `cfsync sync`)"
         )
     for account in config.accounts:
         account.require_key()
@@ -266,8 +265,12 @@ async def rebuild(
     assert lock_path is not None
     with RunLock(lock_path) as lock:
         await asyncio.to_thread(lock.acquire, wait)
-        if not force:
-            found = check_database(config)
+        if not force:  # the pages only: a schema behind the head is the next sync's to migrate
+            engine = create_engine(config.database.url)
+            try:
+                found = integrity.quick_check(engine, pragma="integrity_check")
+            finally:
+                engine.dispose()
             if found.sound:
                 raise ConfigError(
                     f"database {redacted(config.database.url)} is sound ({found.scope}): nothing to rebuild; "
