@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                 results["cases"] = json.loads(results_file.read_text("utf-8"))["cases"]
             results["cases"][str(number)] = case
             results_file.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-            (out_dir / "RESULTS.md").write_text(render(results), "utf-8")
+            kept = Path(__file__).with_name("standalone.md")
+            standalone = "" if args.quick or not kept.exists() else kept.read_text("utf-8")
+            (out_dir / "RESULTS.md").write_text(render(results, standalone), "utf-8")
             for f in case["figures"]:
                 if f["target"]:
                     print(f"  {f['label']}: {f['median']} (target {f['target']}: {f['verdict']})", flush=True)

@@ -202,6 +202,7 @@ class Service:
         self.metrics = _Metrics(self)
         self.url: str | None = None
         self.runs = 0
+        self.checked_whole = False  # the first run that gets through checks the whole SQLite file
 
     async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve and sync until cancelled; ConfigError, AuthError and a database that is corrupt,
@@ -254,7 +255,11 @@ class Service:
         started = self.clock()
         status = "failed"
         try:
-            summary = await app.run_plan(self.config, plan, reporter=reporter, lock_held=True)
+            # The process's first run checks the whole file: it may have been damaged while nothing ran.
+            summary = await app.run_plan(
+                self.config, plan, reporter=reporter, lock_held=True, full_check=not self.checked_whole
+            )
+            self.checked_whole = True
             status = summary.status
         except (ConfigError, AuthError):
             raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -95,8 +95,12 @@ class Syncer:
         claim_poll: float = 0.25,
         tick_seconds: float = 1.0,
         db_patience: float = 90.0,
+        verify: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        # Called once the partitions are done, before the run is recorded: raises when the database is
+        # damaged, and the run is then recorded as failed (store.integrity.after_run).
+        self.verify = verify
         self.tick_seconds = tick_seconds
         self.db_patience = db_patience
         self._done = 0
@@ -141,6 +145,8 @@ class Syncer:
                         if resource.parent is None:
                             part = Partition(PartitionKey(account, resource.name), resource)
                             group.create_task(self._partition(group, plan, part, summary))
+            if self.verify is not None:
+                await self.verify()
         except BaseException as exc:
             ticker.cancel()
             cause = _first_cfsync_error(exc)

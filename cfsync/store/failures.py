@@ -61,8 +61,8 @@ def _sqlite(exc: sqlite3.Error, where: str, detail: str) -> CfsyncError | None:
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return DatabaseCorruptError(
-            f"{where} is corrupt ({detail}): restore it from a backup, or move it aside and run "
-            "`cfsync sync` to build it again"
+            f"{where} is corrupt ({detail}): run `cfsync db rebuild` to move it aside and sync a fresh one, "
+            "or restore it from a backup"
         )
     if name.startswith(("SQLITE_READONLY", "SQLITE_PERM")):
         return DatabaseReadOnlyError(
