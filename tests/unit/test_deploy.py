@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 import cfsync
+from cfsync import listen
 from cfsync.config import RunConfig, parse_config
 from cfsync.service import Service, ServiceSettings
 from tests.conftest import IN_CI
@@ -59,16 +60,17 @@ def the_config() -> cfsync.Config:
 async def statuses(paths: list[str]) -> dict[str, int]:
     """What the ops server of `cfsync run` answers each path, on a free port (the database not opened)."""
     service = Service(parse_config({}, {"MATON_API_KEY": "k"}), ServiceSettings(interval=60, port=0))
-    runner = await service._serve_ops()
-    try:
-        async with aiohttp.ClientSession() as session:
-            found = {}
-            for path in paths:
-                async with session.get(f"{service.url}{path}") as reply:
-                    found[path] = reply.status
-            return found
-    finally:
-        await runner.cleanup()
+    with listen.bound("127.0.0.1", 0) as sockets:
+        runner = await service._serve_ops(sockets)
+        try:
+            async with aiohttp.ClientSession() as session:
+                found = {}
+                for path in paths:
+                    async with session.get(f"{service.url}{path}") as reply:
+                        found[path] = reply.status
+                return found
+        finally:
+            await runner.cleanup()
 
 
 async def test_the_ops_server_answers_every_probe_path_and_not_others():
