@@ -144,7 +144,7 @@ def test_sync_status_and_exit_codes(workdir, url, sb):
         "deleted",
         "failed",
     ]
-    assert lines[runs_header + 1].split()[:3] == ["1", "succeeded", "just"]
+    assert lines[runs_header + 1].split()[:2] == ["1", "succeeded"]
     each = run("status", "--partitions", env=env)
     assert each.exit_code == 0
     contacts_line = next(line for line in each.stdout.splitlines() if "partition=default/contacts " in line)
