@@ -24,6 +24,7 @@ from .engine.sync import Syncer, SyncPlan
 from .engine.walk import PassPolicy
 from .errors import ConfigError, DatabaseReadOnlyError, StoreError
 from .resources.catalog import CATALOG, Resource, UnknownResourceError, resolve
+from .store.budgets import PostgresBoard
 from .store.db import redacted
 from .store.locks import AdvisoryClaims, RunLock, run_alive, run_lock_path, sqlite_file
 from .store.store import Store
@@ -165,7 +166,9 @@ async def run_plan(
         patience = config.database.retry_seconds
         postgres = store.engine.dialect.name == "postgresql"
         claims = AdvisoryClaims(store.engine, patience=patience) if postgres else None
-        budgets = Budgets()
+        # PostgreSQL workers on one key share its budget through the database; SQLite runs one sync.
+        board = PostgresBoard(store.engine) if postgres else None
+        budgets = Budgets(board)
         try:
             store.abandon_dead_runs(run_alive(store.engine, lock_path, holding=True))
             async with AsyncExitStack() as stack:
@@ -178,6 +181,8 @@ async def run_plan(
         finally:
             if claims is not None:
                 claims.close()
+            if board is not None:
+                board.close()
             store.close()
 
 
