@@ -105,6 +105,7 @@ class SharedPacer:
         self.offline_seconds = offline_seconds  # pacing alone that long before asking again
         self.learner = False
         self._slots: deque[float] = deque()
+        self._used: deque[float] = deque()  # when this worker's requests went out, the last second
         self._turn: asyncio.Lock | None = None
         self._ok = self._throttled = 0  # not reported yet
         self._reported = 0  # successes this worker reported so far
@@ -158,6 +159,9 @@ class SharedPacer:
                 else:
                     due = max(self._alone_last + interval / self._alone_share, self.rate.paused_until)
                 if due <= now:
+                    self._used.append(now)
+                    while self._used[0] < now - 1.0:
+                        self._used.popleft()
                     if self._slots:
                         self._slots.popleft()
                     else:
@@ -169,10 +173,12 @@ class SharedPacer:
         rate = self.rate
         now = rate.clock()
         hold = rate.paused_until - now if rate.paused_until > self._board_hold + 0.01 else 0.0
+        # As many slots as requests wait, or as this worker sent lately, up to a batch: unused, they are lost.
+        demand = max(waiting, math.ceil(len(self._used) * self.batch_seconds))
         ask = Ask(
             key=self.key,
             worker=self.worker,
-            slots=max(1, min(waiting, math.ceil(rate.rate * self.batch_seconds))),
+            slots=max(1, min(demand, math.ceil(rate.rate * self.batch_seconds))),
             ceiling=rate.ceiling,
             lease=self.lease,
             learned=Learned(rate.rate, rate.limit, rate.noise) if self.learner else None,
