@@ -149,8 +149,10 @@ class SharedPacer:
             while True:
                 now = self.rate.clock()
                 interval = 1 / self.rate.rate
-                while self._slots and self._slots[0] < now - interval:
-                    self._slots.popleft()  # a slot missed (a hold, a busy loop): sending late would bunch
+                while self._slots and self._slots[0] < now - max(1.0, interval):
+                    # Long missed (a hold, an idle worker): sent now, the batch would go out at once. A slot
+                    # missed by less (a busy event loop, a slow reservation) is used: dropped, it is lost.
+                    self._slots.popleft()
                 if not self._slots and not self.offline:
                     await self._reserve(waiting)
                     continue
