@@ -81,6 +81,7 @@ class PostgresBoard:
     def _connection(self) -> Connection:
         if self._conn is None:
             conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn.detach()  # its own session, never back in the pool with the timeout below
             # A row another worker holds locked (a process stopped mid-statement) must not stall this one.
             conn.execute(sa.text(f"SET statement_timeout = {int(self._timeout_ms)}"))
             self._conn = conn

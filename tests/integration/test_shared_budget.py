@@ -201,6 +201,8 @@ async def test_keys_share_by_host_and_key_whatever_the_connection_and_the_key_is
     finally:
         for board in boards:
             board.close()
+    with budget_db.connect() as conn:  # the boards' short statement timeout stayed in their own sessions
+        assert conn.scalar(sa.text("SHOW statement_timeout")) == "0"
 
 
 async def test_without_its_database_a_worker_paces_itself_alone(budget_db):
