@@ -62,7 +62,9 @@ def _cell(value: float | None, unit: str, percent: bool) -> str:
     return f"{text} {unit}" if unit and value is not None and not percent else text
 
 
-def render(results: dict[str, Any]) -> str:
+def render(results: dict[str, Any], standalone: str = "") -> str:
+    """RESULTS.md: the cases of `results`, then `standalone` (bench/standalone.md: figures of the benchmarks
+    `make bench` does not run, written by hand)."""
     m = results["machine"]
     lines = [
         "# cfsync benchmarks",
@@ -122,6 +124,8 @@ def render(results: dict[str, Any]) -> str:
         if c["notes"]:
             lines.append("")
             lines += [f"- {n}" for n in c["notes"]]
+    if standalone:
+        lines += standalone.rstrip("\n").splitlines()
     return "\n".join(lines) + "\n"
 
 

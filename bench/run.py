@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, current, limits, memory, noise, shared, surface, versus_dlt
+from bench import ceiling, current, limits, memory, noise, shared, startup, surface, versus_dlt
 from bench.common import Options, postgres_server
 from bench.report import CaseResult, render
 
@@ -42,6 +42,7 @@ CASES: dict[int, Callable[[Options], CaseResult]] = {
     10: current.run_quiet_requests,
     11: surface.run_surface,
     12: shared.run_shared_budget,
+    13: startup.run_startup,
 }
 
 
@@ -139,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
                 results["cases"] = json.loads(results_file.read_text("utf-8"))["cases"]
             results["cases"][str(number)] = case
             results_file.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
-            (out_dir / "RESULTS.md").write_text(render(results), "utf-8")
+            kept = Path(__file__).with_name("standalone.md")
+            standalone = "" if args.quick or not kept.exists() else kept.read_text("utf-8")
+            (out_dir / "RESULTS.md").write_text(render(results, standalone), "utf-8")
             for f in case["figures"]:
                 if f["target"]:
                     print(f"  {f['label']}: {f['median']} (target {f['target']}: {f['verdict']})", flush=True)

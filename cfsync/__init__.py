@@ -19,12 +19,11 @@ Every failure cfsync expects is a CfsyncError subclass (see the error classes be
 the command line exits with. docs/python.md has the whole surface with examples.
 """
 
-__version__ = "0.1.0"  # first: the HTTP client's User-Agent reads it while the imports below run
+__version__ = "0.1.0"  # first: the HTTP client's User-Agent reads it when it loads
 
-from .app import sync
-from .client.writes import OPERATIONS, WriteOperation, Written
+from typing import TYPE_CHECKING
+
 from .config import Config, load_config
-from .engine.ports import RunSummary
 from .errors import (
     ApiError,
     ApiProtocolError,
@@ -49,14 +48,37 @@ from .errors import (
     RecordError,
     RetriableApiError,
     StoreError,
+    UnknownHostError,
     ValidationError,
 )
-from .manage import WriteSession, write
-from .push import PushCounts, PushSummary, push_contacts
-from .sandbox import Sandbox, SandboxConfig, SandboxServer
-from .service import Service, ServiceSettings
-from .webhooks import Receiver, Registered
-from .webhooks import register as register_webhook
+from .lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from .app import sync
+    from .client.writes import OPERATIONS, WriteOperation, Written
+    from .engine.ports import RunSummary
+    from .manage import WriteSession, write
+    from .push import PushCounts, PushSummary, push_contacts
+    from .sandbox import Sandbox, SandboxConfig, SandboxServer
+    from .service import Service, ServiceSettings
+    from .webhooks import Receiver, Registered
+    from .webhooks.register import register as register_webhook
+
+# The rest is imported on first use, so that `import cfsync.cli` stays light (docs/development.md).
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "sync": ".app",
+        **dict.fromkeys(("OPERATIONS", "WriteOperation", "Written"), ".client.writes"),
+        "RunSummary": ".engine.ports",
+        **dict.fromkeys(("WriteSession", "write"), ".manage"),
+        **dict.fromkeys(("PushCounts", "PushSummary", "push_contacts"), ".push"),
+        **dict.fromkeys(("Sandbox", "SandboxConfig", "SandboxServer"), ".sandbox"),
+        **dict.fromkeys(("Service", "ServiceSettings"), ".service"),
+        **dict.fromkeys(("Receiver", "Registered"), ".webhooks"),
+        "register_webhook": ".webhooks:register",
+    },
+)
 
 __all__ = [
     "OPERATIONS",
@@ -94,6 +116,7 @@ __all__ = [
     "Service",
     "ServiceSettings",
     "StoreError",
+    "UnknownHostError",
     "ValidationError",
     "WriteOperation",
     "WriteSession",

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager, nullcontext
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 
 from .client.budget import Budgets
 from .client.http import ApiClient
@@ -22,14 +26,27 @@ from .config import ALL_CONNECTIONS, AccountConfig, Config
 from .engine.ports import Reporter, RunSummary
 from .engine.sync import Syncer, SyncPlan
 from .engine.walk import PassPolicy
-from .errors import ConfigError, DatabaseReadOnlyError, StoreError
+from .errors import ConfigError, DatabaseError, DatabaseReadOnlyError, StoreError
 from .resources.catalog import CATALOG, Resource, UnknownResourceError, resolve
+from .store import integrity
+from .store.aside import move_aside
 from .store.budgets import PostgresBoard
-from .store.db import redacted
+from .store.db import create_engine, redacted
+from .store.integrity import Check
 from .store.locks import AdvisoryClaims, RunLock, run_alive, run_lock_path, sqlite_file
 from .store.store import Store
 
-__all__ = ["existing_store", "expand_accounts", "open_store", "plan", "run_plan", "sync", "synced_resources"]
+__all__ = [
+    "check_database",
+    "existing_store",
+    "expand_accounts",
+    "open_store",
+    "plan",
+    "rebuild",
+    "run_plan",
+    "sync",
+    "synced_resources",
+]
 
 
 def plan(
@@ -92,12 +109,7 @@ def existing_store(config: Config) -> Iterator[Store]:
     """The configured database for a command that only reads or tidies it: it must exist and be migrated
     already (StoreError otherwise: such a command never creates one); runs whose process is gone are
     marked abandoned first. Closed afterwards."""
-    path = sqlite_file(config.database.url)
-    if path is not None and not path.exists():
-        raise StoreError(
-            f"no database at {redacted(config.database.url)} yet: `cfsync sync` (or `cfsync db upgrade`) "
-            "creates it"
-        )
+    _require_file(config)
     store = open_store(config, migrate=False)
     try:
         store.check_migrated()
@@ -152,9 +164,12 @@ async def run_plan(
     reporter: Reporter | None = None,
     wait: float = 0.0,
     lock_held: bool = False,
+    full_check: bool = False,
 ) -> RunSummary:
     """One sync of `sync_plan` (what `sync` does once it has planned). `lock_held`: the caller already
-    holds the SQLite run lock for its whole life (`cfsync run`), so this run does not take it again."""
+    holds the SQLite run lock for its whole life (`cfsync run`), so this run does not take it again.
+    Before the run is recorded, a SQLite file is checked (store.integrity.after_run): the sync's own tables,
+    or the whole file when it is small, when `[database].check_every` has passed, or with `full_check`."""
     for account in config.accounts:
         account.require_key()
     accounts = await expand_accounts(config)
@@ -176,7 +191,10 @@ async def run_plan(
                 for account in accounts:
                     client = ApiClient(account, budget=budgets.for_account(account))
                     clients[account.name] = await stack.enter_async_context(client)
-                syncer = Syncer(store, clients, reporter=reporter, claims=claims, db_patience=patience)
+                verify = partial(_check, store, config.database.check_every, full_check)
+                syncer = Syncer(
+                    store, clients, reporter=reporter, claims=claims, db_patience=patience, verify=verify
+                )
                 return await syncer.run(sync_plan)
         finally:
             if claims is not None:
@@ -184,6 +202,16 @@ async def run_plan(
             if board is not None:
                 board.close()
             store.close()
+
+
+async def _check(store: Store, every: timedelta, full: bool) -> None:
+    """The check after a run (store.integrity.after_run), in a thread of its own; cancelled (a signal), it
+    tells SQLite to give up, so a check of a big file never holds the process's exit back."""
+    stop = threading.Event()
+    try:
+        await asyncio.to_thread(integrity.after_run, store.engine, every=every, full=full, stop=stop)
+    finally:
+        stop.set()
 
 
 async def expand_accounts(config: Config) -> list[AccountConfig]:
@@ -204,3 +232,71 @@ async def expand_accounts(config: Config) -> list[AccountConfig]:
             cid = str(connection["connection_id"])
             accounts.append(replace(account, name=f"{account.name}:{cid}", connection=cid))
     return accounts
+
+
+def check_database(config: Config) -> Check:
+    """`cfsync db check`: the whole SQLite file (integrity_check), or on PostgreSQL the revision and the
+    tables, columns and views the head revision expects. StoreError when the SQLite file does not exist."""
+    _require_file(config)
+    engine = create_engine(config.database.url)
+    try:
+        return integrity.check_database(engine)
+    finally:
+        engine.dispose()
+
+
+async def rebuild(
+    config: Config,
+    *,
+    force: bool = False,
+    reporter: Reporter | None = None,
+    wait: float = 0.0,
+    on_moved: Callable[[list[tuple[Path, Path]]], None] | None = None,
+) -> RunSummary:
+    """`cfsync db rebuild`: move a damaged SQLite file aside (with its -wal and -shm; never deleted), then
+    create a fresh one and sync every configured account into it. Holds the run lock throughout, so no
+    other sync writes meanwhile. A sound file is left alone unless `force`; `on_moved` is told where the
+    old files went before the sync starts. ConfigError on PostgreSQL."""
+    path = sqlite_file(config.database.url)
+    if path is None:
+        raise ConfigError(
+            "`cfsync db rebuild` moves a SQLite file aside; on PostgreSQL run `cfsync db check`, then "
+            "restore the database from the server's backups (or create an empty one and run `cfsync sync`)"
+        )
+    for account in config.accounts:
+        account.require_key()
+    _require_file(config)
+    lock_path = run_lock_path(config.database.url)
+    assert lock_path is not None
+    with RunLock(lock_path) as lock:
+        await asyncio.to_thread(lock.acquire, wait)
+        if not force:  # the pages only: a schema behind the head is the next sync's to migrate
+            engine = create_engine(config.database.url)
+            try:
+                found = integrity.quick_check(engine, pragma="integrity_check")
+            finally:
+                engine.dispose()
+            if found.sound:
+                raise ConfigError(
+                    f"database {redacted(config.database.url)} is sound ({found.scope}): nothing to rebuild; "
+                    "--force moves it aside and syncs a fresh one anyway"
+                )
+        try:
+            moved = move_aside(path, datetime.now(UTC))
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot move {path} aside ({exc.strerror or exc}): may cfsync write its directory?"
+            ) from None
+        if on_moved is not None:
+            on_moved(moved)
+        sync_plan = plan(config, full_refresh=True)
+        return await run_plan(config, sync_plan, reporter=reporter, lock_held=True, full_check=True)
+
+
+def _require_file(config: Config) -> None:
+    path = sqlite_file(config.database.url)
+    if path is not None and not path.exists():
+        raise StoreError(
+            f"no database at {redacted(config.database.url)} yet: `cfsync sync` (or `cfsync db upgrade`) "
+            "creates it"
+        )

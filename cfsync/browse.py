@@ -16,6 +16,7 @@ from typing import Any
 import rich
 
 from .errors import ConfigError
+from .listen import bound, url_of
 from .resources.catalog import CATALOG
 from .store.models import MODELS
 from .store.schema import metadata
@@ -159,37 +160,38 @@ async def serve(
     port: int = 8001,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the SQLite file at `path` read-only until cancelled; `on_ready(url)` once it listens."""
+    """Serve the SQLite file at `path` read-only until cancelled; `on_ready(url)` once it listens.
+
+    Raises ConfigError when Datasette is not installed, ListenError when the address cannot be had."""
     try:
         import uvicorn
         from datasette.app import Datasette
     except ImportError:
         raise ConfigError("cfsync browse needs Datasette: pip install 'cfsync[browse]'") from None
-    # Datasette prints every refused request (a 404, a query that is not a SELECT) with its traceback on
-    # rich's global console; the answer already says what was wrong. cfsync's displays use their own.
-    rich.get_console().quiet = True
-    datasette = Datasette(
-        files=[str(path)],
-        metadata=browse_metadata(path.stem),
-        settings={"default_page_size": 50, "sql_time_limit_ms": 5000, "allow_download": True},
-    )
-    await datasette.invoke_startup()
-    config = uvicorn.Config(datasette.app(), host=host, port=port, log_level="warning", lifespan="off")
-    # uvicorn takes SIGINT and SIGTERM while it serves, shuts down, then raises the signal again: cfsync's
-    # handler then stops the command as every other (exit 128 + the signal's number).
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # the address is taken: its error
-                return
-            await asyncio.sleep(0.02)
-        bound = server.servers[0].sockets[0].getsockname()
-        if on_ready is not None:
-            on_ready(f"http://{bound[0]}:{bound[1]}")
-        await task
-    finally:
-        server.should_exit = True
-        if not task.done():
-            await asyncio.wait([task], timeout=5)
+    with bound(host, port) as sockets:  # before Datasette reads anything
+        # Datasette prints every refused request (a 404, a query that is not a SELECT) with its traceback
+        # on rich's global console; the answer already says what was wrong. cfsync's displays use their own.
+        rich.get_console().quiet = True
+        datasette = Datasette(
+            files=[str(path)],
+            metadata=browse_metadata(path.stem),
+            settings={"default_page_size": 50, "sql_time_limit_ms": 5000, "allow_download": True},
+        )
+        await datasette.invoke_startup()
+        # uvicorn takes SIGINT and SIGTERM while it serves, shuts down, then raises the signal again:
+        # cfsync's handler then stops the command as every other (exit 128 + the signal's number).
+        server = uvicorn.Server(uvicorn.Config(datasette.app(), log_level="warning", lifespan="off"))
+        task = asyncio.create_task(server.serve(sockets=sockets))
+        try:
+            while not server.started:
+                if task.done():
+                    task.result()
+                    return
+                await asyncio.sleep(0.02)
+            if on_ready is not None:
+                on_ready(url_of(sockets[0]))
+            await task
+        finally:
+            server.should_exit = True
+            if not task.done():
+                await asyncio.wait([task], timeout=5)

@@ -75,6 +75,8 @@ class AccountConfig:
     timeout_seconds: float
     max_retries: int
     control_url: str  # the Maton control host that manages connections
+    # Seconds between the lines that say the host is still unreachable ($CFSYNC_NOTICE_SECONDS, for tests).
+    notice_seconds: float = 15.0
 
     def require_key(self) -> Secret:
         if self.api_key is None:
@@ -89,6 +91,9 @@ class AccountConfig:
 class DatabaseConfig:
     url: str
     retry_seconds: float = 90.0  # how long a sync retries a database that is unavailable (a restart)
+    # SQLite: a file past store.integrity.FULL_BELOW_BYTES is checked whole this often (and by the first run
+    # of `cfsync run`); the tables a run wrote are checked every run.
+    check_every: timedelta = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,11 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "max_retries": (int, 8),
         "control_url": (str, MATON_CONTROL_URL),
     },
-    "database": {"url": (str, "sqlite:///cfsync.db"), "retry_seconds": ((int, float), 90)},
+    "database": {
+        "url": (str, "sqlite:///cfsync.db"),
+        "retry_seconds": ((int, float), 90),
+        "check_every": (str, "1d"),
+    },
     "sync": {
         "resources": (list, ["all"]),
         "workspaces": (list, []),
@@ -265,7 +274,9 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source:
     return Config(
         accounts=_accounts(data.get("accounts"), data.get("api", {}), environ),
         database=DatabaseConfig(
-            url=url, retry_seconds=_non_negative("database", values["database"], "retry_seconds")
+            url=url,
+            retry_seconds=_non_negative("database", values["database"], "retry_seconds"),
+            check_every=_check_every(values["database"]["check_every"]),
         ),
         sync=SyncConfig(
             resources=tuple(_items("sync.resources", values["sync"]["resources"], str)),
@@ -277,6 +288,16 @@ def parse_config(data: Mapping[str, Any], environ: Mapping[str, str], *, source:
         webhooks=_webhooks(values["webhooks"], environ, source),
         run=_run(values["run"]),
     )
+
+
+def _check_every(text: str) -> timedelta:
+    every = parse_duration(text)
+    if every is None:
+        raise ConfigError(
+            'config: database.check_every must be a duration like "1d", "12h" or "0s" (every run), '
+            f"got {text!r}"
+        )
+    return every
 
 
 def _run(table: dict[str, Any]) -> RunConfig:
@@ -478,4 +499,18 @@ def _account(
         timeout_seconds=float(api["timeout_seconds"]),
         max_retries=api["max_retries"],
         control_url=api["control_url"].rstrip("/"),
+        notice_seconds=_notice_seconds(environ),
     )
+
+
+def _notice_seconds(environ: Mapping[str, str]) -> float:
+    text = environ.get("CFSYNC_NOTICE_SECONDS", "").strip()
+    if not text:
+        return 15.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"CFSYNC_NOTICE_SECONDS must be a number of seconds above 0, got {text!r}")
+    return value

@@ -31,6 +31,7 @@ __all__ = [
     "RecordError",
     "RetriableApiError",
     "StoreError",
+    "UnknownHostError",
     "ValidationError",
 ]
 
@@ -69,7 +70,8 @@ class DatabaseError(StoreError):
 
 class DatabaseUnavailableError(DatabaseError):
     """The server refused or dropped the connection, is starting or stopping, or the database stayed
-    locked past the timeout. Worth retrying later; a sync retries it for a while first."""
+    locked past the timeout. Worth retrying later; a sync that meets it mid-run retries it for up to
+    `[database].retry_seconds` first."""
 
 
 class DatabaseCorruptError(DatabaseError):
@@ -164,6 +166,12 @@ class AuthError(FatalApiError):
 
 class ForbiddenError(FatalApiError):
     """403: not in this account's plan, or blocked in front of the API."""
+
+
+class UnknownHostError(FatalApiError):
+    """The DNS says the API's host does not exist (a typo in the URL, most likely): nothing to wait for."""
+
+    exit_code = 2
 
 
 class NotFoundError(FatalApiError):

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["LogfmtFormatter", "logfmt"]
+__all__ = ["LogfmtFormatter", "duration", "logfmt"]
 
 _BARE = re.compile(r"^[^\s\"=\\]+$")
 _PAIR = re.compile(r'^[A-Za-z_][\w.]*=(?:"(?:[^"\\]|\\.)*"|[^\s"=\\]*)(?:\s|$)')
@@ -42,3 +42,17 @@ class LogfmtFormatter(logging.Formatter):
         if record.exc_info:
             line += " " + logfmt(traceback=self.formatException(record.exc_info))
         return line
+
+
+def duration(seconds: float) -> str:
+    """42s, 6m40s, 2h05m, 6h, 7d: short enough for a log field, exact enough for a wait."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    if whole % 86400 == 0:
+        return f"{whole // 86400}d"
+    if whole % 3600 == 0:
+        return f"{whole // 3600}h"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from . import app
+from . import app, listen
 from .config import Config
 from .engine.ports import Partition, RunProgress, RunSummary, WriteResult
 from .engine.sync import SyncPlan
@@ -201,6 +202,7 @@ class Service:
         self.metrics = _Metrics(self)
         self.url: str | None = None
         self.runs = 0
+        self.checked_whole = False  # the first run that gets through checks the whole SQLite file
 
     async def run(self, on_ready: Callable[[str], None] | None = None) -> None:
         """Serve and sync until cancelled; ConfigError, AuthError and a database that is corrupt,
@@ -208,27 +210,32 @@ class Service:
         interval."""
         lock_path = run_lock_path(self.config.database.url)
         lock = RunLock(lock_path) if lock_path is not None else None
-        try:
-            if lock is not None:
-                await asyncio.to_thread(lock.acquire, self.settings.wait)
-            async with contextlib.AsyncExitStack() as stack:
-                self.engine = create_engine(self.config.database.url)
-                stack.callback(self.engine.dispose)
-                runner = await self._serve_ops()
-                stack.push_async_callback(runner.cleanup)
-                await asyncio.to_thread(app.open_store(self.config).close)  # migrate, models included
-                self.ready = True
-                if self._webhooks_on():
-                    from .webhooks import Receiver
+        # Bind first: an address it cannot have ends it before it locks, migrates or syncs anything.
+        with listen.bound(self.settings.host, self.settings.port) as sockets:
+            try:
+                if lock is not None:
+                    await asyncio.to_thread(lock.acquire, self.settings.wait)
+                await self._serve(sockets, on_ready)
+            finally:
+                self.ready = False
+                if lock is not None:
+                    lock.release()
 
-                    self.receiver = await stack.enter_async_context(Receiver(self.config))
-                if on_ready is not None:
-                    on_ready(self.url or "")
-                await self._schedule()
-        finally:
-            self.ready = False
-            if lock is not None:
-                lock.release()
+    async def _serve(self, sockets: list[socket.socket], on_ready: Callable[[str], None] | None) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            self.engine = create_engine(self.config.database.url)
+            stack.callback(self.engine.dispose)
+            runner = await self._serve_ops(sockets)
+            stack.push_async_callback(runner.cleanup)
+            if self._webhooks_on():  # binds its address before it migrates the database
+                from .webhooks import Receiver
+
+                self.receiver = await stack.enter_async_context(Receiver(self.config))
+            await asyncio.to_thread(app.open_store(self.config).close)  # migrate, models included
+            self.ready = True
+            if on_ready is not None:
+                on_ready(self.url or "")
+            await self._schedule()
 
     def _webhooks_on(self) -> bool:
         if self.settings.webhooks is not None:
@@ -248,7 +255,11 @@ class Service:
         started = self.clock()
         status = "failed"
         try:
-            summary = await app.run_plan(self.config, plan, reporter=reporter, lock_held=True)
+            # The process's first run checks the whole file: it may have been damaged while nothing ran.
+            summary = await app.run_plan(
+                self.config, plan, reporter=reporter, lock_held=True, full_check=not self.checked_whole
+            )
+            self.checked_whole = True
             status = summary.status
         except (ConfigError, AuthError):
             raise
@@ -267,7 +278,7 @@ class Service:
 
     # -- the operations endpoints ---------------------------------------------------------------------
 
-    async def _serve_ops(self) -> web.AppRunner:
+    async def _serve_ops(self, sockets: list[socket.socket]) -> web.AppRunner:
         ops = web.Application()
         ops.add_routes(
             [
@@ -278,10 +289,13 @@ class Service:
         )
         runner = web.AppRunner(ops, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self.settings.host, self.settings.port)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        try:
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self.url = listen.url_of(sockets[0])
         return runner
 
     async def _healthz(self, request: web.Request) -> web.Response:

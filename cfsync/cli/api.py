@@ -11,10 +11,7 @@ from urllib.parse import parse_qsl
 
 import click
 
-from ..client.http import ApiClient
-from ..client.writes import list_all
 from ..config import Config
-from ..manage import pick_account
 from . import signals
 from .base import cli, config_of
 from .inputs import account_option, body_options, collect_fields, echo_json
@@ -99,6 +96,10 @@ async def _call(
     body: Any,
     paginate: bool,
 ) -> Any:
+    from ..client.http import ApiClient
+    from ..client.writes import list_all
+    from ..manage import pick_account
+
     chosen = pick_account(config, account)
     async with ApiClient(chosen) as client:
         if paginate:

@@ -66,11 +66,21 @@ def config_of(ctx: click.Context) -> Config:
 _VERBOSE = ("cfsync.retry", "cfsync.rate", "cfsync.sync", "cfsync.push", "cfsync.webhooks")
 
 
+def _stop_hint(record: logging.LogRecord) -> bool:
+    """On a terminal, a line that says cfsync is waiting (`extra={"stoppable": True}`) says how to stop."""
+    if getattr(record, "stoppable", False):
+        record.msg = f'{record.getMessage()} hint="Ctrl-C to stop"'
+        record.args = ()
+    return True
+
+
 def setup_logging(verbose: int, quiet: bool = False) -> None:
     """Log lines on stderr, in logfmt. `quiet`: warnings and errors only (cron mails nothing on
     success); `verbose` 1 or 2: more detail, as `_VERBOSE` says."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
+    if sys.stderr.isatty():
+        handler.addFilter(_stop_hint)
     root = logging.getLogger("cfsync")
     root.handlers[:] = [handler]
     root.propagate = False

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import sys
-import webbrowser
 from pathlib import Path
 
 import click
 
-from .. import app
-from ..browse import serve
-from ..errors import CfsyncError, ConfigError
-from ..store.db import redacted
+from ..errors import ConfigError
 from . import signals
 from .base import cli, config_of
 
@@ -30,6 +26,10 @@ _POSTGRES_TOOLS = "psql or pgcli, DBeaver, pgAdmin, Metabase or Superset"
 def browse(ctx: click.Context, host: str, port: int, open_: bool | None) -> None:
     """Browse the synced SQLite database in Datasette, read-only: every table and column described, the
     models as canned queries (needs `pip install 'cfsync[browse]'`)."""
+    from .. import app
+    from ..browse import serve
+    from ..store.db import redacted
+
     config = config_of(ctx)
     url = config.database.url
     if not url.startswith("sqlite"):
@@ -46,9 +46,8 @@ def browse(ctx: click.Context, host: str, port: int, open_: bool | None) -> None
     def ready(address: str) -> None:
         click.echo(f"browse: {address}/  (Ctrl-C stops it)")
         if show:
+            import webbrowser
+
             webbrowser.open(address)
 
-    try:
-        signals.run(serve(Path(path), host, port, on_ready=ready))
-    except OSError as exc:
-        raise CfsyncError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    signals.run(serve(Path(path), host, port, on_ready=ready))

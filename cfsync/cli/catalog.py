@@ -6,15 +6,9 @@ import json
 from typing import Any
 
 import click
-import sqlalchemy as sa
 
-from .. import app
 from ..errors import CfsyncError
-from ..progress import duration
-from ..resources.catalog import CATALOG, CHANGED_PARENTS, ordered
-from ..resources.facts import list_operations
-from ..store import queries
-from ..store.docs import schema_markdown
+from ..logfmt import duration
 from .base import cli, config_of
 
 __all__ = ["resources", "schema"]
@@ -32,6 +26,9 @@ def resources(ctx: click.Context, as_json: bool) -> None:
     [sync].revisit_every (1d): a change nothing announces can be that old. The expensive fan-outs are off by
     default and walked under those parents only. Parent counts come from the database when it exists.
     """
+    from ..resources.catalog import CATALOG, CHANGED_PARENTS, ordered
+    from ..resources.facts import list_operations
+
     known = _known_rows(ctx)
     revisit = config_of(ctx).sync.revisit_every
     rows: list[dict[str, Any]] = []
@@ -113,6 +110,11 @@ def _cost(row: dict[str, Any]) -> str:
 
 def _known_rows(ctx: click.Context) -> dict[str, int]:
     """Live rows per table in the configured database, or nothing when there is none yet."""
+    import sqlalchemy as sa
+
+    from .. import app
+    from ..store import queries
+
     try:
         with app.existing_store(config_of(ctx)) as store:
             return queries.row_counts(store.engine)
@@ -123,4 +125,6 @@ def _known_rows(ctx: click.Context) -> dict[str, int]:
 @cli.command()
 def schema() -> None:
     """Print docs/schema.md: every table and column with its type and API source field."""
+    from ..store.docs import schema_markdown
+
     click.echo(schema_markdown(), nl=False)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..client.maton import MatonControl
 from ..config import AccountConfig, Config
 from ..errors import ConfigError
 from .base import cli, config_of
+
+if TYPE_CHECKING:
+    from ..client.maton import MatonControl
 
 __all__ = ["connections", "maton_account"]
 
@@ -34,11 +35,15 @@ def maton_account(config: Config, name: str | None) -> AccountConfig:
 
 
 def _run(ctx: click.Context, name: str | None, call: Callable[[MatonControl], Coroutine[Any, Any, T]]) -> T:
+    from ..client.maton import MatonControl
+
     account = maton_account(config_of(ctx), name)
 
     async def main() -> T:
         async with MatonControl(account) as maton:
             return await call(maton)
+
+    import asyncio
 
     return asyncio.run(main())
 

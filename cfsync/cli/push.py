@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import Interrupted
-from ..logfmt import logfmt
-from ..progress import duration
-from ..push import PushCounts, PushSummary, push_contacts, results_path
+from ..logfmt import duration, logfmt
 from ..push_input import FORMATS
 from . import signals
 from .base import cli, config_of, is_quiet
 from .inputs import account_option, progress_options, workspace_option
+
+if TYPE_CHECKING:
+    from ..push import PushCounts, PushSummary
 
 __all__ = ["push"]
 
@@ -72,6 +70,10 @@ def contacts(
     `invalid` and skipped. Rerunning a file is safe. Exit 0 when every row was created or updated, 1 when
     some were invalid or failed (see the results file).
     """
+    import asyncio
+
+    from ..push import PushCounts, push_contacts, results_path
+
     config = config_of(ctx)
     source: Path | TextIO = Path(file) if file != "-" else sys.stdin
     target = results or results_path(file)
@@ -134,6 +136,8 @@ def _summary_line(summary: PushSummary) -> str:
 
 async def _log_progress(seen: PushCounts, total: int | None, every: float) -> None:
     """A line every `every` seconds, whether rows moved or not (a push held by 429s says so)."""
+    import asyncio
+
     started = time.monotonic()
     while True:
         await asyncio.sleep(every)
@@ -165,6 +169,9 @@ def _count_rows(file: str) -> int | None:
 
 class _Bar:
     def __init__(self, total: int | None) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         self._progress = Progress(
             TextColumn("push contacts"),
             BarColumn(),

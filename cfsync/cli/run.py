@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import click
 
-from ..service import Service, ServiceSettings
 from . import signals
 from .base import cli, config_of
 from .inputs import Duration, wait_option
@@ -42,6 +41,8 @@ def run(
 
     SIGTERM (or Ctrl-C) stops it cleanly, a sync in hand recorded as interrupted. Exit codes as `sync`'s.
     """
+    from ..service import Service, ServiceSettings
+
     config = config_of(ctx)
     settings = ServiceSettings(
         interval=(interval or config.run.interval).total_seconds(),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import CfsyncError, ConfigError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..sandbox import SandboxConfig
@@ -27,7 +27,9 @@ def sandbox() -> None:
 
 @sandbox.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8080, show_default=True, help="Port (0: any free port).")
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port)."
+)
 @click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
 @click.option("--accounts", default=1, show_default=True, help="Accounts (teams), one API token each.")
 @click.option("--workspaces", default=2, show_default=True, help="Workspaces per team.")
@@ -186,10 +188,7 @@ def serve(
             click.echo(f"  export {SANDBOX_TOKEN_ENV}={sb.api_token(0)}")
             click.echo(f"  cfsync --config {config_file} sync")
 
-    try:
-        signals.run(serve_forever(sb, host, port, on_ready=ready))
-    except OSError as exc:
-        raise CfsyncError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    signals.run(serve_forever(sb, host, port, on_ready=ready))
 
 
 def sandbox_config(url: str) -> str:

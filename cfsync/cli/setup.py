@@ -1,19 +1,22 @@
-"""Getting started: `cfsync init` (a config to start from), `cfsync db upgrade`, `cfsync demo`."""
+"""Getting started: `cfsync init` (a config to start from), `cfsync db upgrade|check|rebuild`, `demo`."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import app
-from ..errors import CfsyncError, ConfigError
-from ..progress import RichReporter
-from ..store.db import redacted
-from ..store.migrate import current_revision
+from ..errors import CfsyncError, ConfigError, DatabaseCorruptError
 from . import signals
-from .base import cli, config_of, is_quiet
+from .base import cli, config_of, fail, is_quiet
+from .inputs import progress_options, wait_option
+
+if TYPE_CHECKING:
+    from ..display import RichReporter
+    from ..progress import LogReporter
 
 __all__ = ["db", "demo", "init"]
 
@@ -84,19 +87,81 @@ def _example_config() -> str:
 
 @cli.group()
 def db() -> None:
-    """Database schema commands."""
+    """The database: its schema, its soundness, rebuilding a damaged SQLite file."""
 
 
 @db.command()
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
     """Create or migrate the database schema to the latest version."""
+    from .. import app
+    from ..store.db import redacted
+    from ..store.migrate import current_revision
+
     config = config_of(ctx)
     store = app.open_store(config)
     revision = current_revision(store.engine)
     store.close()
     if not is_quiet(ctx):
         click.echo(f"database {redacted(config.database.url)} is at revision {revision}")
+
+
+@db.command()
+@click.option("--json", "as_json", is_flag=True, help="Print what the check found as JSON on stdout.")
+@click.pass_context
+def check(ctx: click.Context, as_json: bool) -> None:
+    """Check the database now: SQLite's integrity_check of the whole file, or on PostgreSQL the schema
+    revision and the tables, columns and views it should hold. Exit 0 when sound, 5 when not."""
+    from .. import app
+    from ..store.db import redacted
+    from ..store.integrity import damaged
+
+    config = config_of(ctx)
+    found = app.check_database(config)
+    where = redacted(config.database.url)
+    if as_json:
+        click.echo(json.dumps({"database": where, **found.to_dict()}, indent=2))
+    if not found.sound:
+        raise DatabaseCorruptError(damaged(where, found))
+    if not as_json and not is_quiet(ctx):
+        click.echo(f"database {where} is sound ({found.scope}, {found.seconds:.2f} s)")
+
+
+@db.command()
+@click.option("--force", is_flag=True, help="Rebuild a file the check finds sound too.")
+@progress_options
+@wait_option
+@click.pass_context
+def rebuild(
+    ctx: click.Context, force: bool, progress: bool | None, progress_every: float, wait: float
+) -> None:
+    """SQLite: move a damaged database file aside (kept, with its -wal and -shm, under a name with the UTC
+    time), create a fresh one and sync every configured account into it."""
+    from .. import app
+    from ..progress import LogReporter, summary_line
+    from ..store.db import redacted
+
+    config = config_of(ctx)
+    show_progress = sys.stderr.isatty() and not is_quiet(ctx) if progress is None else progress
+    reporter: LogReporter | RichReporter = LogReporter(every=progress_every)
+    if show_progress:
+        from ..display import RichReporter
+
+        reporter = RichReporter()
+
+    def moved(files: list[tuple[Path, Path]]) -> None:
+        if not is_quiet(ctx):
+            (database, kept), sidecars = files[-1], files[:-1]
+            also = "".join(f", {source.name} to {target.name}" for source, target in sidecars)
+            click.echo(f"moved {database} aside to {kept}{also}")
+
+    summary = signals.run(app.rebuild(config, force=force, reporter=reporter, wait=wait, on_moved=moved))
+    if summary.status == "failed" and summary.error:
+        fail(f"sync failed: {summary.error}; the old file stays aside, `cfsync sync` goes on", 1)
+    if summary.failures:
+        sys.exit(1)
+    if not is_quiet(ctx):
+        click.echo(f"rebuilt {redacted(config.database.url)}: {summary_line(summary)}")
 
 
 @cli.command()
@@ -112,6 +177,7 @@ def upgrade(ctx: click.Context) -> None:
 def demo(db_path: Path, progress: bool | None) -> None:
     """Start the sandbox, sync it into a fresh SQLite file, and show what landed."""
     from ..demo import run_demo
+    from ..progress import RichReporter
 
     show = sys.stderr.isatty() if progress is None else progress
     failed = run_demo(db_path, click.echo, RichReporter() if show else None, run=signals.run)

@@ -10,7 +10,6 @@ running is found abandoned by the next `sync` or `status`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -28,10 +27,14 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 def run(main: Coroutine[Any, Any, T]) -> T:
     """asyncio.run(main), stopped cleanly by the first signal (Interrupted) and at once by a second."""
+    import asyncio  # here, not at the top: `cfsync --help` never needs it
+
     return asyncio.run(_guarded(main))
 
 
 async def _guarded(main: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     received: list[signal.Signals] = []

@@ -8,12 +8,7 @@ from typing import Any
 
 import click
 
-from .. import app
-from ..logfmt import logfmt
-from ..progress import duration
-from ..store import queries
-from ..store.db import redacted
-from ..store.migrate import head_revision
+from ..logfmt import duration, logfmt
 from .base import cli, config_of
 
 __all__ = ["ago", "status"]
@@ -33,6 +28,11 @@ NAME_WIDTH = 36  # a wider account/resource name is cut: the table stays within 
 def status(ctx: click.Context, as_json: bool, each: bool, runs: int) -> None:
     """Each resource (partitions, failures, rows, deletes, how old its newest change is, last success) and
     the last runs; times are shown as "3 min ago", --json gives them as RFC 3339."""
+    from .. import app
+    from ..store import queries
+    from ..store.db import redacted
+    from ..store.migrate import head_revision
+
     config = config_of(ctx)
     with app.existing_store(config) as store:
         report = queries.report(store.engine, runs)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from .. import app
-from ..engine.ports import RunSummary
 from ..errors import Interrupted
-from ..progress import LogReporter, RichReporter, summary_line
 from . import signals
 from .base import cli, config_of, fail, is_quiet
 from .inputs import progress_options, wait_option
+
+if TYPE_CHECKING:
+    from ..display import RichReporter
+    from ..engine.ports import RunSummary
+    from ..progress import LogReporter
 
 __all__ = ["sync"]
 
@@ -56,9 +59,16 @@ def sync(
     `--full` (or [sync].full_refresh_every) walks every partition from the start and removes what it no
     longer lists.
     """
+    from .. import app
+    from ..progress import LogReporter, summary_line
+
     config = config_of(ctx)
     show_progress = sys.stderr.isatty() and not is_quiet(ctx) if progress is None else progress
-    reporter = RichReporter() if show_progress else LogReporter(every=progress_every)
+    reporter: LogReporter | RichReporter = LogReporter(every=progress_every)
+    if show_progress:
+        from ..display import RichReporter
+
+        reporter = RichReporter()
     try:
         summary = signals.run(
             app.sync(config, resources, workspaces, full_refresh=full, reporter=reporter, wait=wait)

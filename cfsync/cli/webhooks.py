@@ -7,14 +7,10 @@ stores and applies deliveries; `register` creates an endpoint for the receiver a
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import click
 
-from .. import app
-from ..errors import CfsyncError
-from ..manage import list_webhook_endpoints
 from . import signals
 from .base import cli, config_of, is_quiet
 from .inputs import Duration, account_option, echo_json, workspace_option
@@ -39,6 +35,10 @@ def endpoints() -> None:
 @click.pass_context
 def list_endpoints(ctx: click.Context, workspace: int | None, account: str | None) -> None:
     """Every outgoing webhook endpoint of a workspace, as one JSON array."""
+    import asyncio
+
+    from ..manage import list_webhook_endpoints
+
     echo_json(asyncio.run(list_webhook_endpoints(config_of(ctx), workspace, account=account)))
 
 
@@ -66,10 +66,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     def ready(url: str) -> None:
         click.echo(f"webhooks: listening on {url}/webhooks  (Ctrl-C stops it)", err=False)
 
-    try:
-        signals.run(serve_forever(config, host, port, on_ready=ready))
-    except OSError as exc:
-        raise CfsyncError(f"cannot listen: {exc.strerror or exc}") from None
+    signals.run(serve_forever(config, host, port, on_ready=ready))
 
 
 @webhooks.command("register")
@@ -104,6 +101,8 @@ def register_command(
     Prints the endpoint as JSON; the secret goes to [webhooks].secrets_file (mode 0600), not to the screen
     unless --show-secret.
     """
+    import asyncio
+
     from ..webhooks import register
 
     config = config_of(ctx)
@@ -137,6 +136,7 @@ def prune(ctx: click.Context, older_than: timedelta, as_json: bool) -> None:
     Pending events and applied *.deleted events (which keep older events from bringing a deleted row back)
     stay. A redelivery of a pruned event is stored again and judged by updated_at, so it changes nothing.
     """
+    from .. import app
     from ..store.webhooks import prune_events
 
     before = datetime.now(UTC) - older_than

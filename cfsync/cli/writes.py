@@ -7,7 +7,6 @@ are checked against the API facts before anything is sent.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -16,8 +15,6 @@ import click
 
 from ..client.writes import DELETE, REFETCH, WriteOperation, Written, operation
 from ..config import Config
-from ..manage import WriteSession, prepare
-from ..resources.transform import SECRET_FIELDS
 from .base import cli, config_of
 from .inputs import (
     WORKSPACE_HELP,
@@ -110,6 +107,8 @@ def _perform(
     yes: bool = False,
     show: bool | None = False,
 ) -> None:
+    from ..manage import prepare
+
     config = config_of(ctx)
     op, path_ids = prepare(config, op, {k: v for k, v in ids.items() if v is not None}, fields)
     if op.method == "DELETE" and not yes:
@@ -117,9 +116,13 @@ def _perform(
         if not sys.stdin.isatty():
             raise click.UsageError(f"{what} cannot be undone: add --yes (there is no terminal to ask)")
         click.confirm(f"{what}? It cannot be undone", abort=True, err=True)
+    import asyncio
+
     written = asyncio.run(_write(config, op, path_ids, fields, account))
     if op.effect in (DELETE, REFETCH) or written.record is None:
         return
+    from ..resources.transform import SECRET_FIELDS
+
     record = dict(written.record)
     for secret in sorted(SECRET_FIELDS & record.keys()):
         if not show:
@@ -141,6 +144,8 @@ async def _write(
     fields: Mapping[str, Any],
     account: str | None,
 ) -> Written:
+    from ..manage import WriteSession
+
     async with WriteSession(config, account=account) as session:
         return await session.write(op, ids, fields)
 

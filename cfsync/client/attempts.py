@@ -13,8 +13,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-import aiohttp
-
 from ..errors import ApiUnavailableError, RetriableApiError
 from ..logfmt import logfmt
 from ..tally import Tally
@@ -28,6 +26,7 @@ from .retry import (
     fatal_error,
     parse_retry_after,
 )
+from .waiting import CONNECT_TIMEOUT, connect_failure, unknown_host
 
 __all__ = ["Answer", "RequestStats", "Send", "send_with_retries"]
 
@@ -68,6 +67,8 @@ async def send_with_retries(
     stats: RequestStats | None = None,
     sleep: Callable[[float], Awaitable[None]],
     rand: Callable[[], float] = random.random,
+    where: str = "",
+    setting: str = "base_url",
 ) -> Answer:
     """The first 2xx answer. 429s are told to the budget (which learns its pace from them) and retried
     on their own jittered backoff, up to four times as often as other failures; 5xx, timeouts and
@@ -80,6 +81,10 @@ async def send_with_retries(
     Raises FatalApiError subclasses for refusals, RetriableApiError once the retries are spent, and
     ApiUnavailableError when nothing in the whole budget succeeded meanwhile (then every other request
     of the budget raises it too).
+
+    Until something has succeeded on the budget's host (`where`, "host:port"), failing to connect is said
+    in log lines (waiting.py), and a name the DNS does not know raises UnknownHostError (naming `setting`)
+    at once.
     """
     stats = stats if stats is not None else RequestStats()
     attempts = max_retries + 1
@@ -89,8 +94,11 @@ async def send_with_retries(
     first_failure: float | None = None
     delay = 0.0
     reason = ""
+    unreachable: BaseException | None = None  # this attempt's failure to connect, before any success
     while True:
-        if delay:
+        if delay and unreachable is not None:
+            await budget.waiting.sleep(delay, budget.now, sleep, where, reason)
+        elif delay:
             await sleep(delay)
         async with budget.in_flight:
             await budget.acquire(sleep)
@@ -103,7 +111,11 @@ async def send_with_retries(
                 if classify(exc=exc) is Outcome.FATAL:
                     raise
                 reason = describe_failure(exc, timeout_seconds)
-                if not repeatable and not isinstance(exc, aiohttp.ClientConnectorError):
+                unreachable = exc if connect_failure(exc) and budget.last_success is None else None
+                unknown = unknown_host(exc, where, setting) if unreachable is not None else None
+                if unknown is not None:
+                    raise unknown from None
+                if not repeatable and not connect_failure(exc):  # a connection never opened: not sent
                     raise _maybe_done(reason, method, path) from None
                 answer = Answer(0, {}, b"")
             finally:
@@ -120,6 +132,9 @@ async def send_with_retries(
                 )
             )
         outcome = classify(status) if status else Outcome.RETRY
+        if status:
+            unreachable = None
+            budget.waiting.reached(budget.now(), where)
         if outcome is Outcome.OK:
             budget.on_success(sent_at)
             return answer
@@ -149,6 +164,9 @@ async def send_with_retries(
             if failures >= attempts:
                 break
             delay = failure_delay(failures - 1, rand=rand)
+            if unreachable is not None:
+                left = delay + _schedule_left(failures, attempts, unreachable, timeout_seconds)
+                budget.waiting.failed(budget.now(), where, reason, budget.now() + left)
         stats.retries += 1
         retry_log.debug(
             logfmt(
@@ -170,6 +188,14 @@ async def send_with_retries(
     raise RetriableApiError(
         f"gave up after {tries} attempts, last: {reason}", method=method, url=path, cause=reason
     )
+
+
+def _schedule_left(failures: int, attempts: int, exc: BaseException, timeout: float | None) -> float:
+    """At most how long the attempts left after `failures` take: the waits between them at their longest,
+    and each attempt's connect timeout when connecting timed out."""
+    waits = sum(failure_delay(n, rand=lambda: 1.0) for n in range(failures, attempts - 1))
+    connect = min(CONNECT_TIMEOUT, timeout or CONNECT_TIMEOUT) if isinstance(exc, TimeoutError) else 0.0
+    return waits + (attempts - failures) * connect
 
 
 def _maybe_done(reason: str, method: str, path: str) -> RetriableApiError:

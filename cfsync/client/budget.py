@@ -19,6 +19,7 @@ from ..config import AccountConfig
 from ..errors import ApiUnavailableError
 from .adaptive import AdaptiveRate
 from .shared import Board, SharedPacer, key_id
+from .waiting import Waiting
 
 __all__ = ["Budget", "BudgetView", "Budgets", "Pacer"]
 
@@ -66,9 +67,16 @@ class Budget:
     the same cause instead of spending its own retries on it.
     """
 
-    def __init__(self, rate: AdaptiveRate, in_flight: int, shared: SharedPacer | None = None) -> None:
+    def __init__(
+        self,
+        rate: AdaptiveRate,
+        in_flight: int,
+        shared: SharedPacer | None = None,
+        notice_every: float = 15.0,
+    ) -> None:
         self.rate = rate
         self.shared = shared
+        self.waiting = Waiting(notice_every)  # says so while the host cannot be reached
         self.pacer: Pacer | SharedPacer = shared or Pacer(rate)
         ceiling = rate.ceiling
         self.ceiling = AsyncLimiter(ceiling, 1.0) if ceiling >= 1 else AsyncLimiter(1, 1 / ceiling)
@@ -86,10 +94,10 @@ class Budget:
     @classmethod
     def for_account(cls, account: AccountConfig, board: Board | None = None) -> Budget:
         rate = AdaptiveRate(ceiling=account.requests_per_second)
-        if board is None:
-            return cls(rate, account.max_in_flight)
-        shared = SharedPacer(rate, board, key_id(account.base_url, account.require_key().value))
-        return cls(rate, account.max_in_flight, shared)
+        shared = None
+        if board is not None:
+            shared = SharedPacer(rate, board, key_id(account.base_url, account.require_key().value))
+        return cls(rate, account.max_in_flight, shared, account.notice_seconds)
 
     def now(self) -> float:
         return self.rate.clock()

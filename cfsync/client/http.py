@@ -13,6 +13,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from multidict import MultiDict
@@ -22,6 +23,7 @@ from ..config import AccountConfig
 from ..errors import ApiProtocolError
 from .attempts import Answer, RequestStats, send_with_retries
 from .budget import Budget
+from .waiting import CONNECT_TIMEOUT
 
 __all__ = ["USER_AGENT", "ApiClient", "Page", "RequestStats", "Response"]
 
@@ -63,6 +65,11 @@ class ApiClient:
         self.account = account
         self.stats = RequestStats()
         self._base = api_root or f"{account.base_url}/api/v2"
+        parts = urlsplit(self._base)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._where = f"{parts.hostname}:{port}"  # for messages
+        setting = "control_url" if api_root else "base_url"
+        self._setting = f"{setting} of account {account.name!r}"
         self._headers = {
             "Authorization": f"Bearer {account.require_key().value}",
             "User-Agent": USER_AGENT,
@@ -80,7 +87,10 @@ class ApiClient:
 
     async def __aenter__(self) -> ApiClient:
         self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.account.timeout_seconds),
+            timeout=aiohttp.ClientTimeout(
+                total=self.account.timeout_seconds,
+                sock_connect=min(CONNECT_TIMEOUT, self.account.timeout_seconds),
+            ),
             connector=aiohttp.TCPConnector(limit=self.account.max_in_flight),
         )
         return self
@@ -161,5 +171,7 @@ class ApiClient:
             stats=self.stats,
             sleep=self._sleep,
             rand=self._rand,
+            where=self._where,
+            setting=self._setting,
         )
         return answer.status, answer.headers, answer.body

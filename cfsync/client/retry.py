@@ -109,6 +109,8 @@ def describe_failure(exc: BaseException, timeout_seconds: float | None = None) -
             return f"no connection to {where} within the timeout"
         reason = os_error.strerror or str(os_error) or type(os_error).__name__
         return f"cannot connect to {where}: {reason}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return "no connection within the connect timeout"
     if isinstance(exc, asyncio.TimeoutError):
         after = f" after {timeout_seconds:g} s" if timeout_seconds else ""
         return f"no answer{after} (timeout_seconds)"

@@ -14,14 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..errors import ApiProtocolError, ConfigError
 from ..resources.facts import Operation, object_name, operations, resource_name
 from .fields import check_fields
-from .http import ApiClient
 from .paginate import pages
+
+if TYPE_CHECKING:  # the command line reads OPERATIONS without loading aiohttp
+    from .http import ApiClient
 
 __all__ = ["OPERATIONS", "WriteOperation", "Writer", "Written", "list_all", "operation"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from ..errors import (
     DatabaseError,
     DatabaseUnavailableError,
     NotFoundError,
+    UnknownHostError,
 )
 from ..logfmt import logfmt
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, Resource
@@ -94,8 +95,12 @@ class Syncer:
         claim_poll: float = 0.25,
         tick_seconds: float = 1.0,
         db_patience: float = 90.0,
+        verify: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        # Called once the partitions are done, before the run is recorded: raises when the database is
+        # damaged, and the run is then recorded as failed (store.integrity.after_run).
+        self.verify = verify
         self.tick_seconds = tick_seconds
         self.db_patience = db_patience
         self._done = 0
@@ -140,6 +145,8 @@ class Syncer:
                         if resource.parent is None:
                             part = Partition(PartitionKey(account, resource.name), resource)
                             group.create_task(self._partition(group, plan, part, summary))
+            if self.verify is not None:
+                await self.verify()
         except BaseException as exc:
             ticker.cancel()
             cause = _first_cfsync_error(exc)
@@ -211,7 +218,7 @@ class Syncer:
                 pages_left=self._pages_left,
                 state=state,
             )
-        except (AuthError, DatabaseError):
+        except (AuthError, UnknownHostError, DatabaseError):
             raise  # the account, or the database, is unusable: the whole run stops
         except BadRequestError as exc:
             if part.resource.parent is None:
@@ -411,7 +418,9 @@ class Syncer:
                 return await self._thread.call(fn, *args)
             except DatabaseUnavailableError as exc:
                 if waited >= self.db_patience:
-                    raise
+                    if not waited:
+                        raise
+                    raise DatabaseUnavailableError(f"{exc} (tried again for {waited:.0f} s)") from None
                 log.warning(logfmt(event="database_unavailable", error=str(exc), retry_in=f"{delay:.0f}s"))
                 await asyncio.sleep(delay)
                 waited += delay

@@ -10,6 +10,7 @@ from types import TracebackType
 
 from aiohttp import web
 
+from cfsync.listen import bind, close_all, url_of
 from cfsync.sandbox.app import make_app
 from cfsync.sandbox.sandbox import Sandbox
 
@@ -36,6 +37,7 @@ class SandboxServer:
         return self._url
 
     async def start(self) -> str:
+        sockets = bind(self.host, self.port)  # first: a taken address fails before anything starts
         # handler_cancellation: a client that gives up (a timeout on a stalled request) ends its handler,
         # so nothing lingers at shutdown.
         runner = web.AppRunner(
@@ -44,18 +46,18 @@ class SandboxServer:
             handler_cancellation=True,
             shutdown_timeout=self._shutdown_timeout,
         )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
         try:
-            await site.start()
+            await runner.setup()
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()
         except BaseException:
             await runner.cleanup()
+            close_all(sockets)
             raise
         self._runner = runner
         self.sandbox.deliveries.start()
-        host, port = runner.addresses[0][:2]
-        self.port = port
-        self._url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+        self.port = sockets[0].getsockname()[1]
+        self._url = url_of(sockets[0])
         return self._url
 
     async def close(self) -> None:

@@ -61,8 +61,8 @@ def _sqlite(exc: sqlite3.Error, where: str, detail: str) -> CfsyncError | None:
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return DatabaseCorruptError(
-            f"{where} is corrupt ({detail}): restore it from a backup, or move it aside and run "
-            "`cfsync sync` to build it again"
+            f"{where} is corrupt ({detail}): run `cfsync db rebuild` to move it aside and sync a fresh one, "
+            "or restore it from a backup"
         )
     if name.startswith(("SQLITE_READONLY", "SQLITE_PERM")):
         return DatabaseReadOnlyError(
@@ -96,7 +96,7 @@ def _postgres(sqlstate: str | None, where: str, detail: str, disconnect: bool) -
         if sqlstate is None and not disconnect and "connect" not in detail.lower():
             return DatabaseError(f"{where} failed: {detail}")
         return DatabaseUnavailableError(
-            f"{where} is unavailable ({detail}): is the server up and reachable? cfsync retries for a while"
+            f"{where} is unavailable ({detail}): is the server up and reachable?"
         )
     if sqlstate == "53100":
         return DatabaseFullError(

@@ -27,6 +27,7 @@ from .types import Json, Money, UtcDateTime
 __all__ = [
     "META_TABLES",
     "backfills",
+    "checks",
     "metadata",
     "models_state",
     "rate_budgets",
@@ -256,6 +257,20 @@ backfills = sa.Table(
     comment="columns a migration added, being filled from the rows' _raw in steps (gone when done)",
 )
 
+checks = sa.Table(
+    "_checks",
+    metadata,
+    sa.Column(
+        "scope", sa.Text(), primary_key=True, comment="full: PRAGMA quick_check of the whole SQLite file"
+    ),
+    sa.Column(
+        "checked_at", UtcDateTime(), nullable=False, comment="when the last check that found it sound began"
+    ),
+    sa.Column("seconds", sa.Float(), nullable=False, comment="how long that check took"),
+    comment="integrity checks found sound (SQLite): a run checks the whole file when the last is older than "
+    "[database].check_every",
+)
+
 rate_budgets = sa.Table(
     "_rate_budgets",
     metadata,
@@ -283,5 +298,6 @@ META_TABLES = (
     "webhook_events",
     "_models",
     "_backfills",
+    "_checks",
     "_rate_budgets",
 )

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from ..app import open_store, synced_resources
 from ..config import Config
+from ..listen import bind, close_all, url_of
 from ..logfmt import logfmt
 from ..store.store import Store
 from ..store.webhooks import ApplyPolicy, IncomingEvent, WebhookEvents
@@ -67,7 +68,7 @@ class Receiver:
 
     Raises (on entering):
         DatabaseError: the database cannot be opened or migrated.
-        OSError: the address is taken.
+        ListenError: the address cannot be listened on (taken, not local, not resolvable, privileged).
     """
 
     def __init__(
@@ -105,7 +106,12 @@ class Receiver:
     async def start(self) -> str:
         self.keyring.check()
         policy = policy_for(self.config)
-        store = open_store(self.config, migrate=False)  # migrated below, once its connections are durable
+        sockets = bind(self.host, self.port)  # first: a taken address fails before the database is touched
+        try:
+            store = open_store(self.config, migrate=False)  # migrated below, its connections made durable
+        except BaseException:
+            close_all(sockets)
+            raise
         self._store = store
         try:
             if store.engine.dialect.name == "sqlite":
@@ -122,13 +128,14 @@ class Receiver:
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
             await runner.setup()
             self._runner = runner
-            await web.TCPSite(runner, self.host, self.port).start()
+            for sock in sockets:
+                await web.SockSite(runner, sock).start()
         except BaseException:
             await self.close()
+            close_all(sockets)
             raise
-        host, port = runner.addresses[0][:2]
-        self.port = port
-        self._url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+        self.port = sockets[0].getsockname()[1]
+        self._url = url_of(sockets[0])
         keys = self.keyring.signing_keys()
         log.info(logfmt(event="webhooks_listening", url=self._url, **describe(keys)))
         if not keys:

@@ -129,7 +129,8 @@ def test_sync_status_and_exit_codes(workdir, url, sb):
     assert max(map(len, lines)) <= 100
     header = next(line for line in lines if line.startswith("resource "))
     contacts = next(line for line in lines if line.startswith("default/contacts "))
-    assert contacts.index("just now") == header.index("last success"), "columns line up"
+    # "just now" under 5 s; a loaded machine can take longer between the sync's start and this status
+    assert re.match(r"(just now|\d+ s ago)", contacts[header.index("last success") :]), "columns line up"
     runs_header = lines.index("recent runs:") + 1
     assert lines[runs_header].split() == [
         "run",

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from cfsync import app
 from cfsync.config import Config, parse_config
 from cfsync.engine.ports import Partition, PartitionKey
+from cfsync.engine.sync import NullReporter
 from cfsync.resources.catalog import CATALOG
 from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
 from cfsync.store import Store
@@ -218,3 +219,36 @@ async def test_a_nested_list_that_failed_is_walked_again_next_run(db_url):
         assert db_snapshot(engine) == sandbox_snapshot(sb)
     finally:
         engine.dispose()
+
+
+async def test_a_change_made_while_its_list_is_walked_is_due_next_run(db_url):
+    """A price changed after the walk of its product's prices read it, before the walk ended: the walk's
+    start, not its end, is what its success is dated by, so the event that names the product is after it
+    and the next run walks the product's prices again."""
+    sb = Sandbox(SandboxConfig(seed=23, workspaces=1, counts=COUNTS))
+    (ws,) = sb.workspace_ids(0)
+    product = sb.records("products", workspace_id=ws)[0]
+    price = sb.records("products_prices", parent_id=product["id"])[0]
+
+    class ChangeDuringTheWalk(NullReporter):
+        def page_written(self, partition: Partition, result: Any) -> None:
+            if partition.key.resource == "products_prices" and partition.key.parent_id == product["id"]:
+                sb.update("products_prices", price["id"], {"amount": "321.00"})
+
+    resources = ["products_prices", "webhooks_outgoing_events"]
+    async with SandboxServer(sb) as server:
+        config = config_for(server.url, sb.api_token(0), db_url, overlap_minutes=0)
+        assert (await app.sync(config, resources, reporter=ChangeDuringTheWalk())).status == "succeeded"
+        engine = sa.create_engine(db_url)
+        try:
+            prices = metadata.tables["products_prices"]
+            amount = sa.select(prices.c.amount_cents).where(prices.c.id == price["id"])
+            with engine.connect() as conn:
+                assert conn.scalar(amount) != 32100, "the walk read the price before it changed"
+            sb.requests.clear()
+            assert (await app.sync(config, resources)).status == "succeeded"
+            assert set(walked(sb, "products_prices")) == {product["id"]}
+            with engine.connect() as conn:
+                assert conn.scalar(amount) == 32100
+        finally:
+            engine.dispose()

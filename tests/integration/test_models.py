@@ -9,10 +9,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from cfsync import app
+from cfsync.engine.ports import PageWrite, Partition, PartitionKey
+from cfsync.resources.catalog import CATALOG
+from cfsync.resources.transform import to_rows
 from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer
+from cfsync.store import Store
 from cfsync.store.models import MODELS
 
 from . import model_reference as ref
@@ -164,3 +169,42 @@ def change_the_business(sb: Sandbox) -> tuple[str, ...]:
     )
     sb.update("products_prices", price["id"], {"amount": str(Decimal(price["amount"]) + 5)})
     return ("revenue_daily", "contact_lifetime_value", "subscriptions", "mrr_monthly", "course_progress")
+
+
+# UTC days whatever the server's or the session's TimeZone: payments near midnight UTC, which are the day
+# before in New York (UTC-5) and the day after on Kiritimati (UTC+14).
+PAID = {  # table: (its model source, the time field, the time, its UTC day)
+    "orders_invoices": ("invoices", "paid_at", "2024-12-01T03:30:00Z", "2024-12-01"),  # Nov 30 in New York
+    "orders_transactions": ("transactions", "created_at", "2024-11-30T20:00:00Z", "2024-11-30"),  # Dec 1 +14
+}
+
+
+@pytest.mark.postgres
+def test_revenue_days_are_utc_days_whatever_the_servers_or_sessions_time_zone(postgres_url):
+    database = sa.make_url(postgres_url).database
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # the database's default: what every session gets (and the migration)
+        conn.execute(sa.text(f"ALTER DATABASE \"{database}\" SET timezone = 'America/New_York'"))
+    admin.dispose()
+    store = Store.open(postgres_url)
+    store.migrate()
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    for name, (_, field, at, _) in PAID.items():
+        record = {"id": 1, "workspace_id": 5, "order_id": 9, "currency": "USD", field: at, "updated_at": at,
+                  "result": "success", "total_amount": "10.00", "amount": "10.00"}  # fmt: skip
+        parent = 9 if CATALOG[name].parent == "orders" else 5
+        part = Partition(PartitionKey("default", name, 5, parent), CATALOG[name])
+        rows = [to_rows(part.resource, record, part.scope, now)]
+        store.write_pages([PageWrite(part, rows, [], None, run_id=1, written_at=now)])
+    store.close()
+    expected = {(source, day) for source, _, _, day in PAID.values()}
+    for zone, options in (
+        ("America/New_York", {}),
+        ("Pacific/Kiritimati", {"options": "-c timezone=Pacific/Kiritimati"}),
+    ):
+        engine = sa.create_engine(postgres_url, connect_args=options)
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SHOW timezone")) == zone
+            days = conn.execute(sa.text("SELECT source, CAST(day AS text) FROM revenue_daily")).all()
+        engine.dispose()
+        assert {tuple(r) for r in days} == expected, zone

@@ -10,11 +10,14 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from cfsync import app
 from cfsync.engine.ports import PageWrite, Partition, PartitionKey
 from cfsync.resources.catalog import CATALOG
 from cfsync.resources.transform import cents, to_rows
+from cfsync.sandbox import Sandbox, SandboxConfig
 from cfsync.store import Store
 from cfsync.store.migrate import upgrade
+from cfsync.store.schema import metadata
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ORDERS = Partition(PartitionKey("default", "orders", 5, 5), CATALOG["orders"])
@@ -96,3 +99,38 @@ def test_the_migration_fills_the_cents_of_rows_synced_before_it(db_url):
         ).all()
     engine.dispose()
     assert [tuple(r) for r in found] == [(1, 1234, 10), (2, None, 199999999)]
+
+
+
+@pytest.fixture
+def sb():
+    return Sandbox(SandboxConfig(seed=21, workspaces=1, counts={"orders": 3}))
+
+
+BIG = "12345678901234567.89"
+# Amounts whose cents a binary float gets wrong: as doubles 1.015 is 1.01499... and 0.545 is 0.54500...04
+# (half to even: 102 and 54 cents, where a float gives 101 and 55), and BIG has more digits than a double
+# holds. Served as JSON numbers and as strings: {served fields}, (total, tax), (their cents).
+SERVED = [
+    ({"total_amount": 1.015, "tax_amount": "0.545"}, ("1.015", "0.545"), (102, 54)),
+    ({"total_amount": 0.545, "tax_amount": "1.015"}, ("0.545", "1.015"), (54, 102)),
+    ({"total_amount": BIG, "tax_amount": "-0.005"}, (BIG, "-0.005"), (1234567890123456789, 0)),
+]
+
+
+async def test_amounts_a_float_gets_wrong_are_exact_after_a_real_sync(sb, config, engine):
+    ids = [o["id"] for o in sb.records("orders", workspace_id=sb.workspace_ids(0)[0])][: len(SERVED)]
+    for id_, (fields, _, _) in zip(ids, SERVED, strict=True):
+        sb.corrupt("orders", id_, fields)  # served as given, bypassing the sandbox's own checks
+    summary = await app.sync(config, ["orders"])
+    assert summary.status == "succeeded", summary.failures
+    orders = metadata.tables["orders"]
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(sa.select(orders).where(orders.c.id.in_(ids)))}
+    for id_, (_, (total, tax), amount_cents) in zip(ids, SERVED, strict=True):
+        row = rows[id_]
+        assert (row.total_amount_cents, row.tax_amount_cents) == amount_cents, id_
+        assert row.tax_amount == Decimal(tax), id_
+        # SQLite keeps decimals as REAL (analysis.md): exact as far as a double's shortest form goes.
+        if engine.dialect.name == "postgresql" or total != BIG:
+            assert row.total_amount == Decimal(total), id_

@@ -95,6 +95,18 @@ def test_older_events_never_overwrite_newer_rows(store):
     assert row(store.engine, "contacts", 1)["first_name"] == "4"
 
 
+def test_the_records_own_updated_at_decides_not_when_the_event_was_made(store):
+    """A late delivery made after the row was stored but carrying an older copy of the record loses; an
+    event made long ago whose record copy is newer wins."""
+    w = hooks(store)
+    w.insert([incoming(contact_event(1, 3, first_name="stored"))])
+    w.apply_pending()
+    w.insert([incoming(contact_event(1, 2, first_name="late copy", created=9))])
+    assert (w.apply_pending().stale, row(store.engine, "contacts", 1)["first_name"]) == (1, "stored")
+    w.insert([incoming(contact_event(1, 4, first_name="newer copy", created=1))])
+    assert (w.apply_pending().applied, row(store.engine, "contacts", 1)["first_name"]) == (1, "newer copy")
+
+
 def test_out_of_order_within_one_batch(store):
     w = hooks(store)
     w.insert([incoming(contact_event(1, v, first_name=f"v{v}")) for v in (2, 5, 1, 4, 3)])
