@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, current, limits, memory, noise, startup, surface, versus_dlt
+from bench import ceiling, current, limits, memory, noise, shared, startup, surface, versus_dlt
 from bench.common import Options, postgres_server
 from bench.report import CaseResult, render
 
@@ -41,6 +41,7 @@ CASES: dict[int, Callable[[Options], CaseResult]] = {
     9: current.run_freshness,
     10: current.run_quiet_requests,
     11: surface.run_surface,
+    12: shared.run_shared_budget,
     13: startup.run_startup,
 }
 
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"] = _machine()
     results["quick"] = args.quick
 
-    with tempfile.TemporaryDirectory(prefix="cfsync-bench-") as work, _postgres(1 in chosen) as (pg, why):
+    postgres = bool({1, 12} & set(chosen))  # the cases that run on PostgreSQL
+    with tempfile.TemporaryDirectory(prefix="cfsync-bench-") as work, _postgres(postgres) as (pg, why):
         opts = Options(args.runs, args.quick, args.max_in_flight, Path(work), pg, why)
         for number in chosen:
             started, load_before = time.perf_counter(), os.getloadavg()[0]

@@ -30,6 +30,7 @@ from .errors import ConfigError, DatabaseError, DatabaseReadOnlyError, StoreErro
 from .resources.catalog import CATALOG, Resource, UnknownResourceError, resolve
 from .store import integrity
 from .store.aside import move_aside
+from .store.budgets import PostgresBoard
 from .store.db import create_engine, redacted
 from .store.integrity import Check
 from .store.locks import AdvisoryClaims, RunLock, run_alive, run_lock_path, sqlite_file
@@ -180,7 +181,9 @@ async def run_plan(
         patience = config.database.retry_seconds
         postgres = store.engine.dialect.name == "postgresql"
         claims = AdvisoryClaims(store.engine, patience=patience) if postgres else None
-        budgets = Budgets()
+        # PostgreSQL workers on one key share its budget through the database; SQLite runs one sync.
+        board = PostgresBoard(store.engine) if postgres else None
+        budgets = Budgets(board)
         try:
             store.abandon_dead_runs(run_alive(store.engine, lock_path, holding=True))
             async with AsyncExitStack() as stack:
@@ -196,6 +199,8 @@ async def run_plan(
         finally:
             if claims is not None:
                 claims.close()
+            if board is not None:
+                board.close()
             store.close()
 
 

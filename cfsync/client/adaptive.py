@@ -20,6 +20,10 @@ ClickFunnels does not publish its limit ("dynamic, per IP"), a 429 carries no Re
 - Quiet rounds (a second and ten answers without an alarm) raise the pace: back to just under a limit
   found in the last minute quickly, then 2 % a round (1 % above it); elsewhere 10 %, 20 %, 40 % ... a
   round, so a pace that was cut wrongly is back within seconds.
+
+Several workers on one key (shared.py) share one pace; one of them learns it, from its own answers, a
+random sample of the key's. `share` tells it which part of the key's successes its own are, so that what
+got through is measured for the key, not for this worker alone (1 when it is alone).
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class AdaptiveRate:
     hold_after: int = 4  # 429s in a row that hold every request back
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
+    share: Callable[[], float] = lambda: 1.0  # this budget's part of its key's successes lately
     rate: float = field(init=False)
     noise: float = field(default=0.0, init=False)  # the background share of 429s
     limit: float | None = field(default=None, init=False)  # a real limit found lately, req/s
@@ -108,7 +113,7 @@ class AdaptiveRate:
         if len(recent) < 5:
             return None
         # Over the time the samples span (a run that just started has less than measure_seconds of them).
-        return len(recent) / max(now - recent[0], self.measure_seconds / 4)
+        return len(recent) / max(now - recent[0], self.measure_seconds / 4) / self.share()
 
     # -- what the answers say --------------------------------------------------------------------------
 
@@ -290,6 +295,8 @@ class AdaptiveRate:
         """Is the share since the cut nearer what a limit at the rate the API accepted before the cut
         would give at this pace than the share before it?"""
         accepted = trial.before.accepted_rate()
+        if accepted is not None:
+            accepted /= self.share()
         if accepted is None or accepted >= 0.9 * self.rate:
             return False  # the cut went under what got through: a limit would have shown as a fall
         if_limit = max(self.noise, 1 - accepted / self.rate)
@@ -345,6 +352,14 @@ class AdaptiveRate:
         self._restart()
         self._burst = True
         log.debug("event=pace_burst pace=%.3g held=%.3gs", self.rate, self.pause())
+
+    def follow(self, pace: float, limit: float | None, noise: float, paused_until: float) -> None:
+        """Take the pace another budget of the same key learned; what this one was judging is void."""
+        changed = (pace, limit, noise) != (self.rate, self.limit, self.noise)
+        self.rate, self.limit, self.noise = min(pace, self.ceiling), limit, noise
+        self.paused_until = max(self.paused_until, paused_until)
+        if changed:
+            self._restart()
 
     def _restart(self) -> None:
         """Forget the alarm, trial and round under way: what follows is judged afresh."""

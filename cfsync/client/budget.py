@@ -1,7 +1,8 @@
 """The request budget an account spends: a learned pace, a hard ceiling and a cap on requests in flight.
 
 Accounts that reach the API through the same host with the same key (several Maton connections behind one
-Maton key) spend one budget, because the limits they run into are that host's limits for that key.
+Maton key) spend one budget, because the limits they run into are that host's limits for that key. Given a
+board (shared.py), so do the workers of other processes on the same key.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiolimiter import AsyncLimiter
 from ..config import AccountConfig
 from ..errors import ApiUnavailableError
 from .adaptive import AdaptiveRate
+from .shared import Board, SharedPacer, key_id
 from .waiting import Waiting
 
 __all__ = ["Budget", "BudgetView", "Budgets", "Pacer"]
@@ -31,7 +33,7 @@ class Pacer:
         self._last = float("-inf")
         self._turn: asyncio.Lock | None = None
 
-    async def acquire(self, sleep: Callable[[float], Awaitable[None]]) -> None:
+    async def acquire(self, sleep: Callable[[float], Awaitable[None]], waiting: int = 1) -> None:
         if self._turn is None:
             self._turn = asyncio.Lock()  # FIFO: requests leave in the order they asked
         async with self._turn:
@@ -65,10 +67,17 @@ class Budget:
     the same cause instead of spending its own retries on it.
     """
 
-    def __init__(self, rate: AdaptiveRate, in_flight: int, notice_every: float = 15.0) -> None:
+    def __init__(
+        self,
+        rate: AdaptiveRate,
+        in_flight: int,
+        shared: SharedPacer | None = None,
+        notice_every: float = 15.0,
+    ) -> None:
         self.rate = rate
+        self.shared = shared
         self.waiting = Waiting(notice_every)  # says so while the host cannot be reached
-        self.pacer = Pacer(rate)
+        self.pacer: Pacer | SharedPacer = shared or Pacer(rate)
         ceiling = rate.ceiling
         self.ceiling = AsyncLimiter(ceiling, 1.0) if ceiling >= 1 else AsyncLimiter(1, 1 / ceiling)
         self.in_flight = asyncio.Semaphore(in_flight)
@@ -83,9 +92,12 @@ class Budget:
         self._tickets = itertools.count()
 
     @classmethod
-    def for_account(cls, account: AccountConfig) -> Budget:
+    def for_account(cls, account: AccountConfig, board: Board | None = None) -> Budget:
         rate = AdaptiveRate(ceiling=account.requests_per_second)
-        return cls(rate, account.max_in_flight, account.notice_seconds)
+        shared = None
+        if board is not None:
+            shared = SharedPacer(rate, board, key_id(account.base_url, account.require_key().value))
+        return cls(rate, account.max_in_flight, shared, account.notice_seconds)
 
     def now(self) -> float:
         return self.rate.clock()
@@ -95,7 +107,7 @@ class Budget:
         self.check()
         self._waiting += 1
         try:
-            await self.pacer.acquire(sleep)
+            await self.pacer.acquire(sleep, self._waiting)
             await self.ceiling.acquire()
         finally:
             self._waiting -= 1
@@ -122,6 +134,10 @@ class Budget:
         self.failing_since = None
         self._failures = 0
         self._failing_calls.clear()
+        if self.shared is not None:
+            self.shared.answered(throttled=False)
+            if not self.shared.learning:
+                return  # the key's learner learns
         self.rate.on_success(sent_at)
 
     def call(self) -> int:
@@ -146,6 +162,13 @@ class Budget:
         return self.now() - self.failing_since
 
     def on_throttle(self, sent_at: float, retry_after: float | None) -> None:
+        if self.shared is not None:
+            self.shared.answered(throttled=True)
+            if not self.shared.learning:
+                self.rate.throttled += 1
+                if retry_after:
+                    self.rate.hold(retry_after)  # the key's, with the next reservation
+                return
         self.rate.on_throttle(sent_at, retry_after)
 
     def advise(self, retry_after: float | None) -> None:
@@ -170,13 +193,15 @@ class Budget:
 
 
 class Budgets:
-    """Hands out one Budget per (host, key); the first account seen sets its rate and cap."""
+    """Hands out one Budget per (host, key); the first account seen sets its rate and cap. With a `board`,
+    each budget shares its pace with the other processes on the same key."""
 
-    def __init__(self) -> None:
+    def __init__(self, board: Board | None = None) -> None:
         self._budgets: dict[tuple[str, str], Budget] = {}
+        self.board = board
 
     def for_account(self, account: AccountConfig) -> Budget:
         key = (urlsplit(account.base_url).netloc, account.require_key().value)
         if key not in self._budgets:
-            self._budgets[key] = Budget.for_account(account)
+            self._budgets[key] = Budget.for_account(account, self.board)
         return self._budgets[key]

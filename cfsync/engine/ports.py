@@ -12,12 +12,18 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..client.paginate import Lister as ListSource
+from ..client.shared import Ask as BudgetAsk
+from ..client.shared import Grant as BudgetGrant
+from ..client.shared import Learned as BudgetLearned
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows, Scope
 from ..tally import Tally
 from .segments import Segment
 
 __all__ = [
+    "BudgetAsk",
+    "BudgetGrant",
+    "BudgetLearned",
     "Claims",
     "ListSource",
     "PageWrite",

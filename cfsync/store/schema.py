@@ -30,6 +30,7 @@ __all__ = [
     "checks",
     "metadata",
     "models_state",
+    "rate_budgets",
     "rejects",
     "segments",
     "sweep_misses",
@@ -270,6 +271,24 @@ checks = sa.Table(
     "[database].check_every",
 )
 
+rate_budgets = sa.Table(
+    "_rate_budgets",
+    metadata,
+    sa.Column("key", sa.Text(), primary_key=True, comment="a hash of the API host and key (never the key)"),
+    sa.Column("next_slot", sa.Float(), nullable=False, comment="the key's next free slot (database clock)"),
+    sa.Column("pace", sa.Float(), nullable=False, comment="requests per second the key's workers send at"),
+    sa.Column("limit_found", sa.Float(), comment="a limit its learner found lately, req/s"),
+    sa.Column("noise", sa.Float(), nullable=False, comment="the share of 429s slowing down did not cure"),
+    sa.Column("held_until", sa.Float(), nullable=False, comment="every request held back until then"),
+    sa.Column("learner", sa.Text(), comment="the worker that learns the pace (a random id)"),
+    sa.Column("learner_until", sa.Float(), nullable=False, comment="its lease ends then, unless renewed"),
+    sa.Column("ok_total", sa.BigInteger(), nullable=False, comment="successes the workers reported"),
+    sa.Column("throttled_total", sa.BigInteger(), nullable=False, comment="429s the workers reported"),
+    sa.Column("updated_at", sa.Float(), nullable=False, comment="the last reservation (database clock, s)"),
+    comment="PostgreSQL: the request budget that the workers on one API key share (UNLOGGED; unused on "
+    "SQLite)",
+)
+
 META_TABLES = (
     "sync_state",
     "sync_runs",
@@ -280,4 +299,5 @@ META_TABLES = (
     "_models",
     "_backfills",
     "_checks",
+    "_rate_budgets",
 )

@@ -262,3 +262,25 @@ def test_budget_waits_for_a_hold():
         return loop.time()
 
     assert run_virtual(main) == pytest.approx(7.0, abs=0.02)
+
+
+def test_what_got_through_is_measured_for_the_key_when_this_budget_sends_a_part_of_it():
+    clock = Clock()
+    r = rate(clock)
+    answer(r, clock, "." * 10, gap=0.2)  # five successes a second seen here ...
+    assert r.accepted_rate() == pytest.approx(5.0, rel=0.15)
+    r.share = lambda: 0.25  # ... a quarter of what the key's workers got through
+    assert r.accepted_rate() == pytest.approx(20.0, rel=0.15)
+
+
+def test_following_another_budgets_pace_voids_what_this_one_was_judging():
+    clock = Clock()
+    r = rate(clock)
+    answer(r, clock, "xx")  # two 429s close together: a cut, on trial
+    assert r.rate < 10.0
+    r.follow(6.0, 5.5, 0.01, paused_until=1003.0)
+    assert (r.rate, r.limit, r.noise, r.paused_until) == (6.0, 5.5, 0.01, 1003.0)
+    answer(r, clock, "." * 30)  # judged afresh: quiet rounds, no verdict on the cut that was
+    assert (r.kept, r.undone) == (0, 0)
+    r.follow(80.0, None, 0.0, paused_until=1001.0)
+    assert (r.rate, r.paused_until) == (10.0, 1003.0)  # never above its own ceiling; a hold only grows
