@@ -144,7 +144,7 @@ def test_a_fill_left_half_way_goes_on_from_its_progress(db_url):
     engine.dispose()
 
 
-BIG = 100_000
+BIG = 60_000  # 30 chunks of the fill: enough for three kills mid-fill
 ELSEWHERE = 990_001  # a workspace the sandbox does not have: rows a sync leaves alone
 
 
@@ -202,11 +202,11 @@ def fill_progress(db: Path) -> int | None:
     return None if row is None else row[0]
 
 
-def test_db_upgrade_killed_while_filling_100k_rows_goes_on_each_time_and_ends_like_the_sandbox(tmp_path):
+def test_db_upgrade_killed_while_filling_60k_rows_goes_on_each_time_and_ends_like_the_sandbox(tmp_path):
     sb = Sandbox(SandboxConfig(seed=31, workspaces=1, counts={"contacts": 20, "orders": 10}))
     db = tmp_path / "cfsync.db"
     with serve_in_thread(sb) as url:
-        # The previous release's database: the sandbox synced, plus 100k contacts of another workspace, every
+        # The previous release's database: the sandbox synced, plus 60k contacts of another workspace, every
         # one with 2026 fields in its _raw and, in its columns, only what revision 0007 has.
         reference = create_engine(f"sqlite:///{tmp_path}/reference.db")
         asyncio.run(app.sync(config_for(url, sb.api_token(0), str(reference.url))))

@@ -1,4 +1,4 @@
-"""30 rounds of random creates, updates and deletes in the sandbox, each followed by an incremental sync:
+"""20 rounds of random creates, updates and deletes in the sandbox, each followed by an incremental sync:
 after every round the database holds exactly what the API lists (new, updated and deleted rows)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from cfsync.store import Store
 
 from .helpers import config_for, db_snapshot, sandbox_snapshot
 
-ROUNDS = 30
+ROUNDS = 20
 COUNTS = {"contacts": 30, "orders": 8, "products": 4, "courses": 2, "courses_enrollments": 4, "images": 3}
 # Copies of other records that the API renders live inside a record (an order's `contact`) change without
 # the record's own updated_at: only a full sweep refreshes them. They are compared by id only.
@@ -139,7 +139,7 @@ class Mutator:
 
 
 @pytest.mark.timeout(600)
-async def test_thirty_rounds_of_mutate_then_sync(db_url):
+async def test_twenty_rounds_of_mutate_then_sync(db_url):
     rng = random.Random(20261128)
     sb = Sandbox(SandboxConfig(seed=30, workspaces=1, counts=COUNTS))
     mutator = Mutator(sb, rng)
