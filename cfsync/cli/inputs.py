@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..client.fields import from_text
 from ..config import parse_duration
+
+if TYPE_CHECKING:
+    from ..display import RichReporter
+    from ..progress import LogReporter
 
 __all__ = [
     "WORKSPACE_HELP",
@@ -20,6 +24,7 @@ __all__ = [
     "collect_fields",
     "echo_json",
     "progress_options",
+    "progress_reporter",
     "record_id",
     "workspace_option",
 ]
@@ -55,6 +60,18 @@ def progress_options(func: F) -> F:
         default=None,
         help="Live progress display [default: on when stderr is a terminal and not -q].",
     )(func)
+
+
+def progress_reporter(show: bool, every: float) -> LogReporter | RichReporter:
+    """What `progress_options` asked for: the live display when `show`, else a log line every `every`
+    seconds; each imported only when chosen, so start-up stays light."""
+    if show:
+        from ..display import RichReporter
+
+        return RichReporter()
+    from ..progress import LogReporter
+
+    return LogReporter(every=every)
 
 
 def body_options(func: F) -> F:

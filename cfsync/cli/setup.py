@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import CfsyncError, ConfigError, DatabaseCorruptError
 from . import signals
 from .base import cli, config_of, fail, is_quiet
-from .inputs import progress_options, wait_option
-
-if TYPE_CHECKING:
-    from ..display import RichReporter
-    from ..progress import LogReporter
+from .inputs import progress_options, progress_reporter, wait_option
 
 __all__ = ["db", "demo", "init"]
 
@@ -138,16 +133,12 @@ def rebuild(
     """SQLite: move a damaged database file aside (kept, with its -wal and -shm, under a name with the UTC
     time), create a fresh one and sync every configured account into it."""
     from .. import app
-    from ..progress import LogReporter, summary_line
+    from ..progress import summary_line
     from ..store.db import redacted
 
     config = config_of(ctx)
     show_progress = sys.stderr.isatty() and not is_quiet(ctx) if progress is None else progress
-    reporter: LogReporter | RichReporter = LogReporter(every=progress_every)
-    if show_progress:
-        from ..display import RichReporter
-
-        reporter = RichReporter()
+    reporter = progress_reporter(show_progress, progress_every)
 
     def moved(files: list[tuple[Path, Path]]) -> None:
         if not is_quiet(ctx):

@@ -11,12 +11,10 @@ import click
 from ..errors import Interrupted
 from . import signals
 from .base import cli, config_of, fail, is_quiet
-from .inputs import progress_options, wait_option
+from .inputs import progress_options, progress_reporter, wait_option
 
 if TYPE_CHECKING:
-    from ..display import RichReporter
     from ..engine.ports import RunSummary
-    from ..progress import LogReporter
 
 __all__ = ["sync"]
 
@@ -60,15 +58,11 @@ def sync(
     longer lists.
     """
     from .. import app
-    from ..progress import LogReporter, summary_line
+    from ..progress import summary_line
 
     config = config_of(ctx)
     show_progress = sys.stderr.isatty() and not is_quiet(ctx) if progress is None else progress
-    reporter: LogReporter | RichReporter = LogReporter(every=progress_every)
-    if show_progress:
-        from ..display import RichReporter
-
-        reporter = RichReporter()
+    reporter = progress_reporter(show_progress, progress_every)
     try:
         summary = signals.run(
             app.sync(config, resources, workspaces, full_refresh=full, reporter=reporter, wait=wait)
