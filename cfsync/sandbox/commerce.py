@@ -118,9 +118,9 @@ def order_page(gen: Generator, offset: int) -> int | None:
     roll = stable_int(gen.seed, "order-page", ids.id_at("orders", offset))
     if roll % 10 == 0:
         return None
-    scope = ids.parent("orders")
-    scope_offset = offset % ids.total(scope)
-    return ids.id_at("pages", ids.offset_under("pages", scope, scope_offset, (roll // 10) % n))
+    # Both live right under the workspace: the page's offset is its position over the workspaces' total.
+    total = ids.total(ids.parent("orders"))
+    return ids.id_at("pages", (roll // 10) % n * total + offset % total)
 
 
 # -- prices -----------------------------------------------------------------------------------------------

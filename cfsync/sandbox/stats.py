@@ -151,8 +151,9 @@ class Stats:
             ids = self.s.ids
             ws_offset = ids.offset_of("workspaces", workspace)
             if ws_offset is not None and ids.parent("orders") == "workspaces":
+                total = ids.total("workspaces")
                 for p in range(ids.count("orders")):
-                    offset = ids.offset_under("orders", "workspaces", ws_offset, p)
+                    offset = p * total + ws_offset  # the p-th order of the workspace
                     page = commerce.order_page(self.gen, offset)
                     if page is not None:
                         day = ids.created_ms("orders", offset) // DAY_MS
