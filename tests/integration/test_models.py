@@ -1,6 +1,7 @@
 """The models (views) against rows computed independently in Python from the sandbox's own records
-(model_reference.py), on SQLite and PostgreSQL, after a first sync and after changes an incremental sync
-picks up: a subscription canceled, an order refunded, lessons completed, a price raised."""
+(model_reference.py, traffic_reference.py), on SQLite and PostgreSQL, after a first sync and after changes
+an incremental sync picks up: a subscription canceled, an order refunded, lessons completed, a price raised,
+an appointment canceled, a contact arriving through a new campaign."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cfsync.store import Store
 from cfsync.store.models import MODELS
 
 from . import model_reference as ref
+from . import traffic_reference as traffic
 from .helpers import config_for
 
 COUNTS = {
@@ -31,6 +33,7 @@ COUNTS = {
     "courses_enrollments": 5,
     "forms": 2,
     "forms_submissions": 6,
+    "appointments_scheduled_events": 12,
 }
 _TIME = re.compile(r"_at$")
 
@@ -45,7 +48,9 @@ def normal(column: str, value: Any) -> Any:
         return None
     if _TIME.search(column):
         return ref.ts(value)
-    if column.endswith("rate"):
+    if isinstance(value, bool):
+        return int(value)  # a boolean is 0/1 on SQLite
+    if column.endswith(("rate", "per_view")):
         return Decimal(str(value)).quantize(Decimal("0.0001"))
     if isinstance(value, Decimal | float) and Decimal(str(value)) == int(value):
         return int(value)
@@ -74,6 +79,9 @@ def reference(sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
         "contact_lifetime_value": ref.contact_lifetime_value(world),
         "course_progress": ref.course_progress(world),
         "form_conversion": ref.form_conversion(world),
+        "revenue_by_utm": traffic.revenue_by_utm(world),
+        "contacts_by_utm": traffic.contacts_by_utm(world),
+        "appointments_daily": traffic.appointments_daily(world),
     }
 
 
@@ -97,7 +105,35 @@ def check_models(engine: sa.Engine, sb: Sandbox) -> dict[str, list[dict[str, Any
             with engine.connect() as conn:
                 pairs = conn.execute(sa.text(f"SELECT {m}_cents, {m} FROM {name}")).all()
             assert all(c is None or Decimal(str(u)) * 100 == Decimal(c) for c, u in pairs), (name, m)
+    reconcile_revenue_by_utm(engine)
     return wanted
+
+
+def reconcile_revenue_by_utm(engine: sa.Engine) -> None:
+    """revenue_by_utm counts revenue_daily's invoices, each once: the same sums per workspace, currency and
+    day (orders too: an order's visits put all its invoices under one pair of touches)."""
+    sums = (
+        "SELECT day, workspace_id, currency, SUM(orders), SUM(gross_cents), SUM(refunds_cents), "
+        "SUM(net_cents) FROM {} GROUP BY day, workspace_id, currency"
+    )
+    with engine.connect() as conn:
+        by_utm = conn.execute(sa.text(sums.format("revenue_by_utm"))).all()
+        daily = conn.execute(
+            sa.text(sums.format("(SELECT * FROM revenue_daily WHERE source = 'invoices') d"))
+        ).all()
+    assert len(by_utm) > 1
+    assert sorted(map(tuple, by_utm), key=repr) == sorted(map(tuple, daily), key=repr)
+
+
+def assert_utm_says_something(models: dict[str, list[dict[str, Any]]]) -> None:
+    """Both touches name several sources, and some money and contacts have no UTM known."""
+    for touch in ("first", "last"):
+        sources = {r[f"{touch}_utm_source"] for r in models["revenue_by_utm"] if r["net_cents"]}
+        assert len(sources - {None}) >= 2, (touch, sources)
+        assert None in sources, touch
+    sources = {r["utm_source"] for r in models["contacts_by_utm"]}
+    assert len(sources - {None}) >= 3, sources
+    assert None in sources
 
 
 async def test_every_model_equals_its_independent_computation_before_and_after_changes(db_url):
@@ -119,6 +155,8 @@ async def test_every_model_equals_its_independent_computation_before_and_after_c
             assert any(r["churned_mrr_cents"] for r in before["mrr_monthly"])
             assert any(r["enrollments_completed"] for r in before["course_progress"])
             assert any(r["contacts_ordered_after"] for r in before["form_conversion"])
+            assert_utm_says_something(before)
+            assert any(r["canceled"] for r in before["appointments_daily"])
 
             changed = change_the_business(sb)
             await app.sync(config, resources)
@@ -168,7 +206,23 @@ def change_the_business(sb: Sandbox) -> tuple[str, ...]:
         if p["payment_type"] == "subscription"
     )
     sb.update("products_prices", price["id"], {"amount": str(Decimal(price["amount"]) + 5)})
-    return ("revenue_daily", "contact_lifetime_value", "subscriptions", "mrr_monthly", "course_progress")
+    booked = next(
+        a for a in sb.records("appointments_scheduled_events", workspace_id=ws) if a["status"] != "canceled"
+    )
+    sb.update("appointments_scheduled_events", booked["id"], {"status": "canceled"})
+    visit = {"uuid": "d3b07384-d9a0-4c3b-9f1e-000000000001", "started_at": now, "created_at": now,
+             "updated_at": now, "utm_source": "tiktok", "utm_medium": "social", "utm_campaign": "launch-day",
+             "landing_page": "https://example.com/optin"}  # fmt: skip
+    sb.create(
+        "contacts",
+        {"email_address": "from.tiktok@example.com", "first_name": "Tik",
+         "visits": {"first_visit": visit, "last_visit": None, "last_visit_with_utm": visit}},
+        workspace_id=ws,
+    )  # fmt: skip
+    return (
+        "revenue_daily", "contact_lifetime_value", "subscriptions", "mrr_monthly", "course_progress",
+        "revenue_by_utm", "appointments_daily", "contacts_by_utm",
+    )  # fmt: skip
 
 
 # UTC days whatever the server's or the session's TimeZone: payments near midnight UTC, which are the day
