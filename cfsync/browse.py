@@ -40,7 +40,15 @@ FACETS = (
 # The sync's bookkeeping: there, but not what anyone browses for.
 _HIDDEN = {"alembic_version", "_models", "sync_sweep_misses", "sync_segments"}
 # Models read newest first by their time column.
-_MODEL_SORT = {"revenue_daily": "day", "mrr_monthly": "month", "subscriptions": "started_at"}
+_MODEL_SORT = {
+    "revenue_daily": "day",
+    "revenue_by_utm": "day",
+    "funnel_conversion_daily": "day",
+    "contacts_by_utm": "day",
+    "appointments_daily": "day",
+    "mrr_monthly": "month",
+    "subscriptions": "started_at",
+}
 
 
 # The bookkeeping columns the schema leaves without a comment (comments there are API fields and sources).
