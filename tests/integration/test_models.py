@@ -5,8 +5,9 @@ an appointment canceled, a contact arriving through a new campaign."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,8 +39,26 @@ COUNTS = {
 _TIME = re.compile(r"_at$")
 
 
-def sandbox() -> Sandbox:
-    return Sandbox(SandboxConfig(seed=21, workspaces=2, counts=COUNTS))
+DAY = timedelta(days=1)
+STATS_DAYS = 4  # the funnel statistics' window: a first sync fetches 4 days per funnel, the next 3
+
+
+class Clock:
+    """The sandbox's clock, moved by the test only: the statistics of today count up to it, so the
+    reference reads them as the sync did."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += timedelta(minutes=1)
+
+
+def sandbox(clock: Clock | None = None) -> Sandbox:
+    return Sandbox(SandboxConfig(seed=21, workspaces=2, counts=COUNTS), clock=clock)
 
 
 def normal(column: str, value: Any) -> Any:
@@ -67,8 +86,10 @@ def expected(rows: list[dict[str, Any]], columns: list[str]) -> list[tuple]:
     return sorted((tuple(normal(c, r[c]) for c in columns) for r in rows), key=repr)
 
 
-def reference(sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
+def reference(sb: Sandbox, today: date) -> dict[str, list[dict[str, Any]]]:
+    """`today`: the UTC day of the sync that just ran (its statistics window ends there)."""
     world = ref.World.of(sb)
+    days = [today - n * DAY for n in range(STATS_DAYS)]
     return {
         "revenue_daily": ref.revenue_daily(world),
         "revenue_by_product": ref.revenue_by_product(world),
@@ -82,11 +103,12 @@ def reference(sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
         "revenue_by_utm": traffic.revenue_by_utm(world),
         "contacts_by_utm": traffic.contacts_by_utm(world),
         "appointments_daily": traffic.appointments_daily(world),
+        "funnel_conversion_daily": traffic.funnel_conversion_daily(world, days, today),
     }
 
 
 def check_models(engine: sa.Engine, sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
-    wanted = reference(sb)
+    wanted = reference(sb, datetime.now(UTC).date())
     assert set(wanted) == {m.name for m in MODELS}
     for model in MODELS:  # the columns docs/schema.md documents, in order, on either database
         with engine.connect() as conn:
@@ -100,7 +122,7 @@ def check_models(engine: sa.Engine, sb: Sandbox) -> dict[str, list[dict[str, Any
             [r for r in got if r not in want][:2] + [r for r in want if r not in got][:2]
         )
         # The unit columns are the cents / 100, exactly as printed.
-        money = [m for m in ("gross", "net", "mrr", "amount") if f"{m}_cents" in columns]
+        money = [m for m in ("gross", "net", "mrr", "amount", "sales_value") if f"{m}_cents" in columns]
         for m in money:
             with engine.connect() as conn:
                 pairs = conn.execute(sa.text(f"SELECT {m}_cents, {m} FROM {name}")).all()
@@ -137,10 +159,12 @@ def assert_utm_says_something(models: dict[str, list[dict[str, Any]]]) -> None:
 
 
 async def test_every_model_equals_its_independent_computation_before_and_after_changes(db_url):
-    sb = sandbox()
+    clock = Clock()
+    sb = sandbox(clock)
     resources = ["all", "orders_transactions"]
     async with SandboxServer(sb) as server:
         config = config_for(server.url, sb.api_token(0), db_url)
+        config = dataclasses.replace(config, sync=dataclasses.replace(config.sync, stats_days=STATS_DAYS))
         await app.sync(config, resources)
         engine = sa.create_engine(db_url)
         try:
@@ -157,14 +181,20 @@ async def test_every_model_equals_its_independent_computation_before_and_after_c
             assert any(r["contacts_ordered_after"] for r in before["form_conversion"])
             assert_utm_says_something(before)
             assert any(r["canceled"] for r in before["appointments_daily"])
+            steps = before["funnel_conversion_daily"]
+            assert any(r["optins"] for r in steps)
+            assert {r["partial"] for r in steps} == {0, 1}
 
+            clock.tick()
             changed = change_the_business(sb)
+            clock.tick()  # the order placed is before the clock: today's statistics count it
             await app.sync(config, resources)
             after = check_models(engine, sb)
         finally:
             engine.dispose()
     for model in changed:
         assert after[model] != before[model], f"{model} did not move"
+    assert any(r["sales"] and r["partial"] for r in after["funnel_conversion_daily"])
 
 
 def change_the_business(sb: Sandbox) -> tuple[str, ...]:
@@ -210,6 +240,26 @@ def change_the_business(sb: Sandbox) -> tuple[str, ...]:
         a for a in sb.records("appointments_scheduled_events", workspace_id=ws) if a["status"] != "canceled"
     )
     sb.update("appointments_scheduled_events", booked["id"], {"status": "canceled"})
+    today = sb.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    window = {
+        "timerange_start": f"{today:%Y-%m-%dT%H:%M:%SZ}",
+        "timerange_end": f"{today + DAY:%Y-%m-%dT%H:%M:%SZ}",
+    }
+    stats = next(
+        answer
+        for funnel in sb.records("funnels", workspace_id=ws)
+        if not funnel.get("archived")
+        for answer in [sb.stats.funnel(funnel["id"], window, True)]
+        if answer["steps"]
+    )
+    # A sale on the funnel's last step today.
+    sb.create(
+        "orders",
+        {"page_id": stats["steps"][-1]["page_id"], "contact_id": one_time["contact_id"],
+         "order_type": "one-time-order", "billing_status": "paid", "total_amount": "49.00",
+         "currency": stats["currency"]},
+        workspace_id=ws,
+    )  # fmt: skip
     visit = {"uuid": "d3b07384-d9a0-4c3b-9f1e-000000000001", "started_at": now, "created_at": now,
              "updated_at": now, "utm_source": "tiktok", "utm_medium": "social", "utm_campaign": "launch-day",
              "landing_page": "https://example.com/optin"}  # fmt: skip
@@ -221,7 +271,7 @@ def change_the_business(sb: Sandbox) -> tuple[str, ...]:
     )  # fmt: skip
     return (
         "revenue_daily", "contact_lifetime_value", "subscriptions", "mrr_monthly", "course_progress",
-        "revenue_by_utm", "appointments_daily", "contacts_by_utm",
+        "revenue_by_utm", "appointments_daily", "contacts_by_utm", "funnel_conversion_daily",
     )  # fmt: skip
 
 

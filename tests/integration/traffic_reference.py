@@ -5,9 +5,11 @@ the appointments as listed, no cfsync table, view or SQL involved."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from .model_reference import Row, World, _money, ratio, ts
+from .model_reference import Row, World, _money, cents, ratio, ts
 
 UTM = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -75,3 +77,41 @@ def appointments_daily(w: World) -> list[Row]:
          "not_canceled": g["scheduled"] - g["canceled"], "cancel_rate": ratio(g["canceled"], g["scheduled"])}
         for (day, ws, name), g in groups.items()
     ]  # fmt: skip
+
+
+def _iso(day: date) -> str:
+    return datetime.combine(day, time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def funnel_conversion_daily(w: World, days: Iterable[date], today: date) -> list[Row]:
+    """Every step of every live, unarchived funnel on each of `days` on or after the funnel's creation
+    day (the days a sync fetched; `today` was fetched before it ended), from the statistics the sandbox
+    answers for that one UTC day."""
+    out = []
+    for ws in w.workspaces:
+        for funnel in w.sb.records("funnels", workspace_id=ws):
+            created = ts(funnel.get("created_at"))
+            if funnel.get("archived"):
+                continue
+            for day in days:
+                if created is not None and day < created.date():
+                    continue
+                window = {"timerange_start": _iso(day), "timerange_end": _iso(day + timedelta(days=1))}
+                answer = w.sb.stats.funnel(funnel["id"], window, True)
+                head = {"day": day.isoformat(), "workspace_id": ws, "funnel_id": funnel["id"],
+                        "funnel_name": funnel.get("name")}  # fmt: skip
+                out += [
+                    {**head, **_step(position, step, answer["currency"]), "partial": int(day == today)}
+                    for position, step in enumerate(answer["steps"])
+                ]
+    return out
+
+
+def _step(position: int, step: Row, currency: str) -> Row:
+    unique, views, value = step["views_unique"], step["views_all"], cents(step["sales_value"]) or 0
+    return {
+        "step": position, "page_id": step["page_id"], "step_name": step["name"], "views": views,
+        "unique_views": unique, "optins": step["optins"], "sales": step["sales_count"],
+        "optin_rate": ratio(step["optins"], unique), "sales_rate": ratio(step["sales_count"], unique),
+        "currency": currency, "sales_value_cents": value, "earnings_per_view": ratio(value, views * 100),
+    }  # fmt: skip
