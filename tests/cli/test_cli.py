@@ -374,6 +374,12 @@ def test_demo_syncs_the_sandbox_and_shows_what_landed(workdir):
     assert int(counts["orders__line_items"]) > 0
     assert "SELECT c.email_address" in result.stdout
     assert (workdir / "demo.db").exists()
+    # It ends with funnel conversion over the last days with statistics and revenue per UTM source.
+    funnels = next(i for i, line in enumerate(lines) if line.startswith("funnel conversion, "))
+    assert lines[funnels + 1].split()[:5] == ["funnel", "views", "unique", "opt-ins", "sales"]
+    utm = next(i for i, line in enumerate(lines) if line.startswith("net revenue per UTM source"))
+    sources = {line[2:].split("  ")[0].strip() for line in lines[utm + 2 :]}
+    assert {"facebook", "google", "(no UTM)"} <= sources
 
 
 def test_init_direct_writes_the_direct_defaults_and_the_placeholder_is_refused_until_filled(workdir):
