@@ -18,6 +18,7 @@ from .facts import (
     description,
     item_schema,
     list_operations,
+    load_facts,
     new_in_2026,
     object_name,
     plural,
@@ -30,6 +31,7 @@ __all__ = [
     "CENTS",
     "CENTS_SUFFIX",
     "CHANGED_PARENTS",
+    "KIND",
     "ChildTable",
     "Column",
     "Resource",
@@ -45,6 +47,9 @@ __all__ = [
 ID, INTEGER, BOOLEAN, TEXT, TIMESTAMP, DECIMAL, JSON, CENTS = (
     "id", "integer", "boolean", "text", "timestamp", "decimal", "json", "cents",
 )  # fmt: skip
+
+# The column of a keyed child table's rows that names their key (a visit's kind: first_visit, ...).
+KIND = "kind"
 
 # Which parents a nested list is walked for on an incremental run: every parent, or only the parents whose
 # own row changed since this list last succeeded for them (expensive fan-outs over big parent lists).
@@ -76,12 +81,24 @@ class Column:
 
 @dataclass(frozen=True)
 class ChildTable:
-    """An embedded array of objects (`contacts.tags`) stored as `<parent>__<field>` rows."""
+    """An embedded array of objects (`contacts.tags`) stored as `<parent>__<field>` rows, one per item; or
+    an object whose fields are all objects of one shape (`contacts.visits`: first_visit, last_visit,
+    last_visit_with_utm), one row per field ("keyed": its name in the `kind` column)."""
 
     name: str
     field: str
     parent_key: str  # column holding the parent's id: "contact_id"
     columns: tuple[Column, ...]
+    # Keyed: (_position, key) per key, the position fixed by the key in every table of that shape (orders'
+    # last_visit is 1, as contacts'); () for an array, whose rows are numbered by their place in it.
+    keys: tuple[tuple[int, str], ...] = ()
+    # Keys the API sends null when they equal another (last_visit, "identical to first_visit"): (key, the
+    # key whose value it then has). Their row is written with that value.
+    same_as: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.keys)
 
 
 @dataclass(frozen=True)
@@ -195,6 +212,7 @@ def _entry(
     params: dict[str, str] | None = None,
     siblings: bool = False,
     scoped: tuple[str, ...] = (),
+    inline: tuple[str, ...] = (),
 ) -> Resource:
     op = next((o for o in list_operations() if o.path == path), None)
     if op is None:
@@ -215,8 +233,10 @@ def _entry(
             parent_key=parent_key,
             columns=_columns(items[0], prefix=f"{field}[]."),
         )
-        for field, items in fields.items()
         if isinstance(items, list)
+        else _keyed_child(f"{name}__{field}", field, parent_key, items)
+        for field, items in fields.items()
+        if isinstance(items, list) or (field not in inline and _keyed_shape(items) is not None)
     )
     unknown = set(params or {}) - set(op.query)
     if unknown:
@@ -243,6 +263,51 @@ def _entry(
         expandable=_expandable(schema_name, fields) if op.expand_values is not None else (),
         siblings=siblings,
         since=2026 if new_in_2026(op) else 2025,
+    )
+
+
+def _keyed_shape(value: Any) -> dict[str, Any] | None:
+    """The shape of the members of an object whose fields (two or more) are all objects of one shape, or
+    None for any other value."""
+    if not isinstance(value, dict) or len(value) < 2:
+        return None
+    members = list(value.values())
+    first = members[0]
+    return first if isinstance(first, dict) and first and all(m == first for m in members) else None
+
+
+def _keyed_objects() -> list[dict[str, Any]]:
+    """Every object of objects in the facts: named (VisitsAttributes) or a field (a contact's visits)."""
+    found = []
+    for fields in load_facts()["schemas"].values():
+        if isinstance(fields, dict):
+            found += [f for f in (fields, *fields.values()) if _keyed_shape(f) is not None]
+    return found
+
+
+def _keyed_child(name: str, field: str, parent_key: str, value: dict[str, Any]) -> ChildTable:
+    """A keyed child table. Every object of the same member shape in the facts (a contact's visits, an
+    order's, VisitsAttributes...) is read for its keys: numbered in the order of the one naming most, a key
+    has one position in every table. A key is `same_as` another where ClickFunnels' description of it
+    (under the named schema of that shape) says it "may be null if it is identical to" the other."""
+    member = _keyed_shape(value)
+    positions: dict[str, int] = {}
+    for keys in sorted((f for f in _keyed_objects() if _keyed_shape(f) == member), key=len, reverse=True):
+        for key in keys:
+            positions.setdefault(key, len(positions))
+    same_as = set()
+    for named, fields in load_facts()["schemas"].items():
+        for key in value if fields == value else ():
+            said = re.search(r"null if it is identical to (\w+)", description(named, key) or "")
+            if said and said.group(1) in value:
+                same_as.add((key, said.group(1)))
+    return ChildTable(
+        name=name,
+        field=field,
+        parent_key=parent_key,
+        columns=_columns(member or {}, prefix=f"{field}.*."),
+        keys=tuple(sorted((positions[k], k) for k in value)),
+        same_as=tuple(sorted(same_as)),
     )
 
 
@@ -341,7 +406,8 @@ CATALOG: dict[str, Resource] = _catalog(
     ("orders", f"{WS}/orders", "workspaces"),
     ("orders_applied_tags", "/orders/{order_id}/applied_tags", "orders", _EXPENSIVE),
     # Invoices are listed per workspace and per order: the workspace list costs one walk, not one per order.
-    ("orders_invoices", f"{WS}/orders/invoices", "workspaces"),
+    # Their visits are their order's ("from the parent order", say the facts): orders__visits holds them.
+    ("orders_invoices", f"{WS}/orders/invoices", "workspaces", {"inline": ("visits",)}),
     ("orders_invoices_restocks", f"{WS}/orders/invoices/restocks", "workspaces"),
     ("orders_transactions", "/orders/{order_id}/transactions", "orders", _EXPENSIVE),
     ("orders_tags", f"{WS}/orders/tags", "workspaces"),

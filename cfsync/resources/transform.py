@@ -21,13 +21,25 @@ from .catalog import (
     ID,
     INTEGER,
     JSON,
+    KIND,
     TEXT,
     TIMESTAMP,
+    ChildTable,
     Column,
     Resource,
 )
 
-__all__ = ["SECRET_FIELDS", "RecordRows", "Scope", "cents", "coerce", "fill_values", "storable", "to_rows"]
+__all__ = [
+    "SECRET_FIELDS",
+    "RecordRows",
+    "Scope",
+    "cents",
+    "child_rows",
+    "coerce",
+    "fill_values",
+    "storable",
+    "to_rows",
+]
 
 # Fields an answer shows once and that must never land in `_raw`: the database is read by analysts.
 SECRET_FIELDS = frozenset({"webhook_secret"})
@@ -62,26 +74,61 @@ def to_rows(resource: Resource, record: Any, scope: Scope, synced_at: datetime) 
     row = _typed(resource.columns, record, resource.name)
     row.update(_scope_columns(resource, record, scope, row))
     row.update(_raw=dict(record), _synced_at=synced_at, _deleted_at=None)
-    children: dict[str, list[dict[str, Any]]] = {}
-    for child in resource.children:
-        items = record.get(child.field)
-        if items is None:
-            items = []
-        if not isinstance(items, list):
-            raise RecordError(f"{resource.name} {record_id}: {child.field} must be a list")
-        rows = []
-        for index, item in enumerate(items):
-            if not isinstance(item, Mapping):
-                raise RecordError(f"{resource.name} {record_id}: {child.field}[{index}] must be an object")
-            child_row = _typed(child.columns, item, child.name, ids_are_keys=False)
-            child_row[child.parent_key] = record_id
-            child_row["_position"] = index
-            if "workspace_id" in row:
-                child_row["workspace_id"] = row["workspace_id"]
-            child_row.update(_raw=dict(item), _synced_at=synced_at, _deleted_at=None)
-            rows.append(child_row)
-        children[child.name] = rows
+    placed = {"workspace_id": row["workspace_id"]} if "workspace_id" in row else {}
+    children = {
+        child.name: child_rows(child, record.get(child.field), record_id, placed, synced_at, resource.name)
+        for child in resource.children
+    }
     return RecordRows(row=row, children=children)
+
+
+def child_rows(
+    child: ChildTable,
+    value: Any,
+    record_id: int,
+    placed: Mapping[str, Any],
+    synced_at: datetime,
+    where: str,
+) -> list[dict[str, Any]]:
+    """The rows of one child table for a record's `value` of its field; `placed` holds the ids the parent's
+    row gives them (its workspace_id)."""
+    rows = []
+    for position, key, item in _items(child, value, f"{where} {record_id}"):
+        child_row = _typed(child.columns, item, child.name, ids_are_keys=False)
+        child_row[child.parent_key] = record_id
+        child_row["_position"] = position
+        if key is not None:
+            child_row[KIND] = key
+        child_row.update(placed)
+        child_row.update(_raw=dict(item), _synced_at=synced_at, _deleted_at=None)
+        rows.append(child_row)
+    return rows
+
+
+def _items(child: ChildTable, value: Any, where: str) -> list[tuple[int, str | None, Mapping[str, Any]]]:
+    """(_position, key or None, item) of each row: an array's items in order; a keyed object's members that
+    are not null (one the API leaves null when it equals another, `same_as`, has that one's value)."""
+    if value is None:
+        return []
+    if child.keyed:
+        if not isinstance(value, Mapping):
+            raise RecordError(f"{where}: {child.field} must be an object")
+        same_as = dict(child.same_as)
+        items: list[tuple[int, str | None, Any]] = []
+        for position, key in child.keys:
+            item = value.get(key)
+            if item is None and key in same_as:
+                item = value.get(same_as[key])
+            if item is not None:
+                items.append((position, key, item))
+    elif isinstance(value, list):
+        items = [(p, None, item) for p, item in enumerate(value)]
+    else:
+        raise RecordError(f"{where}: {child.field} must be a list")
+    for position, name, item in items:
+        if not isinstance(item, Mapping):
+            raise RecordError(f"{where}: {child.field}[{name or position}] must be an object")
+    return items
 
 
 def _scope_columns(resource: Resource, record: Mapping[str, Any], scope: Scope, row: dict[str, Any]) -> dict:

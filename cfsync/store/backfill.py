@@ -7,6 +7,10 @@ own `_raw` through the same transform a sync uses, so a filled row is what a syn
 row a sync rewrites meanwhile waits for its chunk (or was rewritten first and is read as rewritten), and a
 value that does not fit its column stays NULL (and in `_raw`). On a big database this takes a while: it
 says what it is doing.
+
+A child table a migration adds (contacts__visits) is recorded with the columns `["*"]`: its rows are made
+from each parent row's `_raw`, a chunk of parents per transaction, replacing any the parent has (a sync
+that wrote them first wrote the same, from the same `_raw`). Its progress counts parents.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ..errors import RecordError
 from ..logfmt import logfmt
-from ..resources.catalog import CATALOG, Column
-from ..resources.transform import fill_values
+from ..resources.catalog import CATALOG, ChildTable, Column
+from ..resources.transform import child_rows, fill_values
+from .rows import loader
 from .schema import backfills, metadata
 
-__all__ = ["CHUNK", "fill_pending", "pending"]
+__all__ = ["CHUNK", "EVERY_ROW", "fill_pending", "pending"]
 
 log = logging.getLogger("cfsync.migrate")
 
@@ -34,11 +40,22 @@ CHUNK = 2000  # rows per transaction
 _SAY_EVERY = 5.0  # seconds between progress lines
 
 
+# `_backfills.columns` of a child table whose rows are all made from their parents' `_raw`.
+EVERY_ROW = "*"
+
+
 @dataclass(frozen=True)
 class _Target:
     table: sa.Table
     key: str  # "id", or a child table's parent key (its rows are filled a parent at a time)
     columns: tuple[Column, ...]
+    child: ChildTable | None = None  # the rows of this child table are made from the parents (`source`)
+    source: sa.Table | None = None  # the parent table
+
+    @property
+    def read(self) -> sa.Table:
+        """The table whose rows are walked in key order."""
+        return self.source if self.source is not None else self.table
 
 
 def _target(table_name: str, names: list[str]) -> _Target:
@@ -49,6 +66,9 @@ def _target(table_name: str, names: list[str]) -> _Target:
             child = next((c for c in resource.children if c.name == table_name), None)
             if child is None:
                 continue
+            if names == [EVERY_ROW]:
+                parent = metadata.tables[resource.name]
+                return _Target(metadata.tables[table_name], "id", child.columns, child, parent)
             key, columns = child.parent_key, child.columns
         chosen = tuple(c for c in columns if c.name in names)
         return _Target(metadata.tables[table_name], key, chosen)
@@ -75,12 +95,17 @@ def fill_pending(engine: Engine, *, chunk: int = CHUNK, clock: Callable[[], floa
 
 
 def _fill(engine: Engine, target: _Target, chunk: int, clock: Callable[[], float]) -> int:
-    table, key = target.table, target.table.c[target.key]
+    table, key = target.table, target.read.c[target.key]
     with engine.connect() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    what = {"table": table.name, "columns": ",".join(c.name for c in target.columns)}
+        total = conn.execute(sa.select(sa.func.count()).select_from(target.read)).scalar_one()
+    if target.child is None:
+        what = {"table": table.name, "columns": ",".join(c.name for c in target.columns)}
+        detail = "filling new columns from _raw"
+    else:
+        what = {"table": table.name, "from": target.read.name}
+        detail = f"making its rows from each {target.read.name} row's _raw"
     if total:
-        log.info(logfmt(event="backfill_started", **what, rows=total, detail="filling new columns from _raw"))
+        log.info(logfmt(event="backfill_started", **what, rows=total, detail=detail))
     filled, said = 0, clock()
     while True:
         with engine.begin() as conn:
@@ -99,7 +124,7 @@ def _fill(engine: Engine, target: _Target, chunk: int, clock: Callable[[], float
             if not keys:
                 conn.execute(sa.delete(backfills).where(backfills.c.table_name == table.name))
                 break
-            count = _fill_rows(conn, target, keys)
+            count = _fill_rows(conn, target, keys) if target.child is None else _make_rows(conn, target, keys)
             conn.execute(
                 sa.update(backfills)
                 .where(backfills.c.table_name == table.name)
@@ -145,3 +170,35 @@ def _fill_rows(conn: Connection, target: _Target, keys: list[int]) -> int:
     )
     conn.execute(statement, updates)
     return len(updates)
+
+
+def _make_rows(conn: Connection, target: _Target, keys: list[int]) -> int:
+    """A child table's rows for these parents, made from the parents' `_raw` as a sync makes them; the
+    parents are locked until the chunk commits, so a sync rewriting one waits and then writes its own."""
+    child, parent, table = target.child, target.read, target.table
+    assert child is not None
+    placed = [c for c in ("workspace_id",) if c in parent.c and c in table.c]
+    raw_text = sa.cast(parent.c._raw, sa.Text).label("raw")
+    query = (
+        sa.select(
+            parent.c.id, raw_text, parent.c._synced_at, parent.c._deleted_at, *(parent.c[c] for c in placed)
+        )
+        .where(parent.c.id.in_(keys))
+        .with_for_update()
+    )
+    rows: list[dict[str, Any]] = []
+    parents = 0
+    for found in conn.execute(query):
+        parents += 1
+        raw = orjson.loads(found.raw) if found.raw else None
+        value = raw.get(child.field) if isinstance(raw, dict) else None
+        where = {c: found._mapping[c] for c in placed}
+        try:
+            made = child_rows(child, value, found.id, where, found._synced_at, parent.name)
+        except RecordError:
+            continue  # what a sync would have set aside: this parent keeps no rows here, its _raw has it
+        rows += [{**r, "_deleted_at": found._deleted_at} for r in made]
+    conn.execute(sa.delete(table).where(table.c[child.parent_key].in_(keys)))
+    if rows:
+        loader(conn)(conn, table, rows, upsert_on=None)
+    return parents

@@ -107,7 +107,10 @@ def schema_markdown() -> str:
         "Every resource table has the API object's scalar fields as typed columns named like its fields,",
         "`workspace_id` on rows inside a workspace (added where the API object lacks it), the parent id of",
         "nested lists, and `_raw` (the record as received), `_synced_at` and `_deleted_at`. Embedded arrays",
-        "of objects are child tables `<table>__<field>`, keyed by the parent's id and `_position`.",
+        "of objects are child tables `<table>__<field>`, keyed by the parent's id and `_position`; so is an",
+        "object whose members are objects of one shape (`contacts.visits`: first_visit, last_visit,",
+        "last_visit_with_utm), one row per member named in `kind`, its `_position` fixed by the kind. The",
+        "parent keeps the whole object as a JSON column too.",
         "Timestamps are UTC; objects and scalar arrays are JSON (JSONB on PostgreSQL).",
         "",
         "Money: every amount (`total_amount`, `amount`, `price`, ...) is a decimal column (NUMERIC: exact on",
@@ -150,7 +153,12 @@ def schema_markdown() -> str:
             ]
         out += _table(resource.name, _notes(resource))
         for child in resource.children:
-            out += ["", f"### {child.name}", "", f"Items of `{resource.name}.{child.field}[]`.", ""]
+            what = (
+                f"The members of `{resource.name}.{child.field}`, a row each."
+                if child.keyed
+                else f"Items of `{resource.name}.{child.field}[]`."
+            )
+            out += ["", f"### {child.name}", "", what, ""]
             out += _table(child.name)
     out += _models()
     out += ["", "## The sync's own tables"]

@@ -20,6 +20,7 @@ __all__ = [
     "clear_misses",
     "key_values",
     "key_where",
+    "loader",
     "reject_row",
     "remove_rows",
     "scope_filter",
@@ -93,7 +94,7 @@ def upsert_outcomes(
         changed.append(record)
     if not changed:
         return outcomes
-    load = _loader(conn)
+    load = loader(conn)
     load(conn, table, [r.row for r in changed], upsert_on="id")
     replaced = [r.row["id"] for r in changed if outcomes[r.row["id"]] == "updated"]
     for child in resource.children:
@@ -105,7 +106,7 @@ def upsert_outcomes(
     return outcomes
 
 
-def _loader(conn: Connection) -> Callable[..., None]:
+def loader(conn: Connection) -> Callable[..., None]:
     """The dialect's fastest way to load many rows: COPY and a merge on PostgreSQL (psycopg is imported
     only then), tuples for one compiled statement on SQLite."""
     if conn.dialect.name == "postgresql":

@@ -17,8 +17,10 @@ from ..resources.catalog import (
     ID,
     INTEGER,
     JSON,
+    KIND,
     TEXT,
     TIMESTAMP,
+    ChildTable,
     Column,
     Resource,
 )
@@ -101,23 +103,36 @@ def _resource_table(resource: Resource) -> sa.Table:
     )
 
 
+def _kind_comment(child: ChildTable) -> str:
+    same_as = dict(child.same_as)
+    keys = [
+        f"{k} (when the API sends it null, as identical to {same_as[k]}: {same_as[k]}'s values)"
+        if k in same_as
+        else k
+        for _, k in child.keys
+    ]
+    return f"the {child.field} member this row is: " + ", ".join(keys)
+
+
 def _child_tables(resource: Resource) -> list[sa.Table]:
     tables = []
     for child in resource.children:
+        where = ", ".join(f"{p} {k}" for p, k in child.keys) or f"position in {child.field}[]"
         columns: list[sa.Column] = [
             sa.Column(child.parent_key, sa.BigInteger(), primary_key=True, comment=f"{resource.name}.id"),
-            sa.Column("_position", sa.Integer(), primary_key=True, comment=f"position in {child.field}[]"),
+            sa.Column("_position", sa.Integer(), primary_key=True, comment=where),
         ]
+        if child.keyed:
+            columns.append(sa.Column(KIND, sa.Text(), nullable=False, comment=_kind_comment(child)))
         for col in child.columns:
             if col.name != child.parent_key:
                 kind = INTEGER if col.kind == ID else col.kind
                 columns.append(sa.Column(col.name, _sql_type(kind), comment=_comment(col)))
         if resource.workspace_scoped and "workspace_id" not in {c.name for c in columns}:
             columns.append(sa.Column("workspace_id", sa.BigInteger(), comment="added by cfsync"))
+        shape = f"{child.field}.*" if child.keyed else f"{child.field}[]"
         tables.append(
-            sa.Table(
-                child.name, metadata, *columns, *_meta_columns(), comment=f"{resource.name}.{child.field}[]"
-            )
+            sa.Table(child.name, metadata, *columns, *_meta_columns(), comment=f"{resource.name}.{shape}")
         )
     return tables
 

@@ -60,9 +60,25 @@ def sandbox_snapshot(
             if not children:
                 continue
             for child in CATALOG[name].children:
-                for position, item in enumerate(record.get(child.field) or []):
+                for position, item in child_items(record, child.field):
                     snapshot[child.name][(record["id"], position)] = item
     return snapshot
+
+
+# A visit's row number, by kind, in contacts__visits and orders__visits (the contract of issue 20).
+VISIT_POSITIONS = {"first_visit": 0, "last_visit": 1, "last_visit_with_utm": 2}
+
+
+def child_items(record: dict[str, Any], field: str) -> list[tuple[int, dict[str, Any]]]:
+    """(position, item) of a record's embedded array, or of its visits by kind: a last_visit the API
+    leaves null ("identical to first_visit") is the first visit; a visit that is not there, no row."""
+    value = record.get(field)
+    if field != "visits":
+        return list(enumerate(value or []))
+    value = dict(value or {})
+    if "first_visit" in value and value.get("last_visit") is None:
+        value["last_visit"] = value["first_visit"]
+    return [(VISIT_POSITIONS[kind], item) for kind, item in value.items() if item is not None]
 
 
 def db_snapshot(

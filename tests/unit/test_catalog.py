@@ -101,7 +101,8 @@ def test_every_entry_takes_its_columns_from_the_facts():
         assert api_columns == {k for k, v in fields.items() if not isinstance(v, list)}
         twins = {c.name for c in resource.columns if c.kind == CENTS}
         assert twins == {c.name + "_cents" for c in resource.columns if is_money(c)}
-        assert {c.field for c in resource.children} == {k for k, v in fields.items() if isinstance(v, list)}
+        arrays = {c.field for c in resource.children if not c.keyed}
+        assert arrays == {k for k, v in fields.items() if isinstance(v, list)}
 
 
 def test_how_each_list_is_read_comes_from_the_facts():
@@ -160,6 +161,28 @@ def test_parents_come_first():
         assert resource.parent is None or resource.parent in seen
         seen.add(resource.name)
     assert len(seen) == len(CATALOG)
+
+
+VISIT = schema("VisitAttributes")
+
+
+def test_an_object_of_same_shaped_objects_is_a_keyed_child_table_with_one_position_per_key():
+    keyed = {c.name: c for r in CATALOG.values() for c in r.children if c.keyed}
+    # Invoices carry their order's visits ("from the parent order"): kept as JSON only.
+    assert set(keyed) == {"contacts__visits", "orders__visits"}
+    contacts, orders = keyed["contacts__visits"], keyed["orders__visits"]
+    assert contacts.keys == ((0, "first_visit"), (1, "last_visit"), (2, "last_visit_with_utm"))
+    assert orders.keys == ((1, "last_visit"), (2, "last_visit_with_utm")), "a kind's position is everywhere"
+    assert contacts.same_as == (("last_visit", "first_visit"),), "from the description: null when identical"
+    assert orders.same_as == ()
+    for child in (contacts, orders):
+        assert child.field == "visits"
+        assert {c.name: c.kind for c in child.columns} == {
+            name: "timestamp" if "date-time" in spec else "text" for name, spec in VISIT.items()
+        }
+    assert (contacts.parent_key, orders.parent_key) == ("contact_id", "order_id")
+    for name in ("contacts", "orders", "orders_invoices"):
+        assert "visits" in CATALOG[name].column_names, "the JSON column stays"
 
 
 def test_child_tables_are_named_after_parent_and_field():

@@ -26,6 +26,59 @@ def contact(**extra):
     return record
 
 
+def visit(source: str | None, at: str = "2024-02-01T10:00:00.000Z") -> dict:
+    return {"uuid": f"v-{source}", "utm_source": source, "started_at": at, "ip": "198.51.100.7"}
+
+
+def test_a_contact_has_a_row_per_visit_and_its_null_last_visit_is_its_first():
+    first, with_utm = visit("facebook"), visit("newsletter", "2024-03-01T09:00:00Z")
+    visits = {"first_visit": first, "last_visit": None, "last_visit_with_utm": with_utm}
+    rows = to_rows(CATALOG["contacts"], contact(visits=visits), SCOPE, NOW)
+    got = {(r["_position"], r["kind"]): r for r in rows.children["contacts__visits"]}
+    assert list(got) == [(0, "first_visit"), (1, "last_visit"), (2, "last_visit_with_utm")]
+    assert got[(1, "last_visit")]["_raw"] == first == got[(0, "first_visit")]["_raw"]
+    assert got[(1, "last_visit")]["utm_source"] == "facebook"
+    assert got[(2, "last_visit_with_utm")]["started_at"] == datetime(2024, 3, 1, 9, tzinfo=UTC)
+    assert got[(0, "first_visit")]["ip"] == "198.51.100.7"
+    assert all(r["contact_id"] == 11 and r["workspace_id"] == 5 for r in got.values())
+    assert rows.row["visits"] == visits, "the JSON column keeps what the API sent"
+    # Never visited (imported), or no visit with UTM: no row for what is not there.
+    assert to_rows(CATALOG["contacts"], contact(visits=None), SCOPE, NOW).children["contacts__visits"] == []
+    only_first = {"first_visit": first, "last_visit": None, "last_visit_with_utm": None}
+    kinds = [
+        r["kind"]
+        for r in to_rows(CATALOG["contacts"], contact(visits=only_first), SCOPE, NOW).children[
+            "contacts__visits"
+        ]
+    ]
+    assert kinds == ["first_visit", "last_visit"]
+
+
+def test_an_order_has_its_last_visits_at_the_contacts_positions():
+    order = {
+        "id": 3,
+        "workspace_id": 5,
+        "visits": {"last_visit": visit(None), "last_visit_with_utm": visit("x")},
+    }
+    rows = to_rows(CATALOG["orders"], order, SCOPE, NOW).children["orders__visits"]
+    assert [(r["order_id"], r["_position"], r["kind"], r["utm_source"]) for r in rows] == [
+        (3, 1, "last_visit", None),
+        (3, 2, "last_visit_with_utm", "x"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("visits", "says"),
+    [
+        ([visit("x")], "visits must be an object"),
+        ({"first_visit": "x"}, r"visits\[first_visit\] must be an object"),
+    ],
+)
+def test_visits_of_the_wrong_shape_set_the_record_aside(visits, says):
+    with pytest.raises(RecordError, match=says):
+        to_rows(CATALOG["contacts"], contact(visits=visits), SCOPE, NOW)
+
+
 def test_contact_row_and_tags():
     rows = to_rows(CATALOG["contacts"], contact(), SCOPE, NOW)
     assert rows.row["id"] == 11
