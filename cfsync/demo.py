@@ -114,9 +114,10 @@ def _funnel_conversion(conn: sa.Connection, echo: Callable[[str], None]) -> None
         return
     partial = [row.day for row in days if row.partial]
     echo(
-        f"\nfunnel conversion, {days[-1].day} to {days[0].day}: the last {len(days)} days with statistics"
-        + (f" ({', '.join(partial)} partial: fetched before the day ended)" if partial else "")
-        + ", summed over every step (model funnel_conversion_daily):"
+        f"\nfunnel conversion, {days[-1].day} to {days[0].day} (model funnel_conversion_daily): the last "
+        f"{len(days)} days with statistics,\nsummed over every step"
+        + (f" ({', '.join(partial)} is partial: fetched before the day ended)" if partial else "")
+        + ":"
     )
     result = conn.execute(sa.text(FUNNEL_QUERY))
     rows = _table(result, echo)
@@ -136,10 +137,8 @@ def _table(result: sa.CursorResult[Any], echo: Callable[[str], None]) -> list[sa
     widths = [max([len(n), *(len(c[i]) for c in cells)]) for i, n in enumerate(names)]
     left = [all(isinstance(row[i], str | None) for row in rows) for i in range(len(names))]
     for line in [names, *cells]:
-        echo(
-            "  "
-            + "  ".join(c.ljust(w) if lf else c.rjust(w) for c, w, lf in zip(line, widths, left, strict=True))
-        )
+        aligned = (c.ljust(w) if lf else c.rjust(w) for c, w, lf in zip(line, widths, left, strict=True))
+        echo(("  " + "  ".join(aligned)).rstrip())
     return rows
 
 

@@ -376,7 +376,8 @@ def test_demo_syncs_the_sandbox_and_shows_what_landed(workdir):
     assert (workdir / "demo.db").exists()
     # It ends with funnel conversion over the last days with statistics and revenue per UTM source.
     funnels = next(i for i, line in enumerate(lines) if line.startswith("funnel conversion, "))
-    assert lines[funnels + 1].split()[:5] == ["funnel", "views", "unique", "opt-ins", "sales"]
+    header = next(line for line in lines[funnels:] if line.startswith("  "))
+    assert header.split()[:5] == ["funnel", "views", "unique", "opt-ins", "sales"]
     utm = next(i for i, line in enumerate(lines) if line.startswith("net revenue per UTM source"))
     sources = {line[2:].split("  ")[0].strip() for line in lines[utm + 2 :]}
     assert {"facebook", "google", "(no UTM)"} <= sources
