@@ -28,7 +28,7 @@ from cfsync.store.schema import metadata
 TOKEN_ENV = "CF_STATS_TOKEN"
 CFSYNC = str(Path(sys.executable).with_name("cfsync"))
 COUNTS = {"funnels": 4, "pages": 12, "contacts": 8, "orders": 30}
-DAY_MS = 86_400_000
+DAYS = 10  # [sync].stats_days of the first test: a few funnels' backfill, quickly
 STATS, STEPS = metadata.tables["funnel_stats_daily"], metadata.tables["funnel_step_stats_daily"]
 
 
@@ -123,7 +123,7 @@ async def test_a_first_run_backfills_and_the_next_day_fetches_only_the_days_it_m
     sb = Sandbox(SandboxConfig(seed=5, workspaces=1, counts=COUNTS), clock=clock)
     today = clock.now.date()
     async with SandboxServer(sb) as server:
-        config = config_for(server.url, sb.api_token(0), db_url)
+        config = config_for(server.url, sb.api_token(0), db_url, stats_days=DAYS)
         engine = sa.create_engine(db_url)
         try:
             summary = await sync(config, clock)
@@ -132,8 +132,8 @@ async def test_a_first_run_backfills_and_the_next_day_fetches_only_the_days_it_m
             live = {i: f for i, f in funnels.items() if not f.get("archived")}
             first = fetched(sb)
             # Exactly the window's days (from each funnel's creation), each once, newest first.
-            assert first == {i: window(sb, f, today, 30) for i, f in live.items()}
-            assert any(len(d) == 30 for d in first.values())
+            assert first == {i: window(sb, f, today, DAYS) for i, f in live.items()}
+            assert any(len(d) == DAYS for d in first.values())
             assert summary.stats_requests == sum(map(len, first.values()))
             assert summary.rows["funnel_stats_daily"].inserted == summary.stats_requests
             assert_rows_are_the_answers(sb, engine, first)
@@ -141,13 +141,16 @@ async def test_a_first_run_backfills_and_the_next_day_fetches_only_the_days_it_m
             assert {day for (_, day), r in rows.items() if r.partial} == {today}
             assert all(r.fetched_at == clock.now for r in rows.values())
 
-            # The next day: one funnel archived, one deleted, and yesterday's views counted late.
+            # The next day: one funnel archived, one deleted, and views counted late on yesterday (partial
+            # when fetched: its own views grew too) and on the day before (complete when fetched).
             keep, archived, deleted, *_ = sorted(live)
             sb.update("funnels", archived, {"archived": True})
             sb.delete("funnels", deleted)
             page = answer(sb, keep, today)["steps"][0]["page_id"]
             clock.now += timedelta(days=1)
-            sb.stats.add(page, (clock.now - timedelta(days=1)).timestamp() * 1000 // DAY_MS, views_all=250)
+            before = today - timedelta(days=1)
+            for day in (today, before):
+                sb.stats.add(page, (day - date(1970, 1, 1)).days, views_all=250)
             sb.requests.clear()
             summary = await sync(config, clock)
             assert summary.status == "succeeded"
@@ -155,7 +158,8 @@ async def test_a_first_run_backfills_and_the_next_day_fetches_only_the_days_it_m
             tomorrow = today + timedelta(days=1)
             going = set(live) - {archived, deleted}
             assert second == {i: [tomorrow, today, today - timedelta(days=1)] for i in going}
-            assert stored(engine)[(keep, today)].pageviews == rows[(keep, today)].pageviews + 250
+            assert stored(engine)[(keep, before)].pageviews == rows[(keep, before)].pageviews + 250
+            assert stored(engine)[(keep, today)].pageviews >= rows[(keep, today)].pageviews + 250
             assert_rows_are_the_answers(sb, engine, second)
             after = stored(engine)
             # The gone funnels' rows stay as they were; the others' settled days were not fetched again.
@@ -225,6 +229,10 @@ def test_a_backfill_killed_with_sigkill_resumes_without_fetching_a_finished_day_
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=30)
         asked = sum(map(len, fetched(sb).values()))
+        config = (tmp_path / "cfsync.toml").read_text()
+        (tmp_path / "cfsync.toml").write_text(
+            config.replace("requests_per_second = 25", "requests_per_second = 1000")
+        )
         engine = sa.create_engine(db_url)
         try:
             done = set(stored(engine))
