@@ -67,10 +67,6 @@ SINGLETONS: dict[str, str] = {
 
 # Operations the sandbox does not serve, and why: they answer 404 like an unknown route.
 NOT_SERVED: dict[str, str] = {
-    "GET /funnels/{funnel_id}/stats": (
-        "statistics (views, opt-ins and sales per step over a time range), not records: a later issue"
-    ),
-    "GET /pages/{page_id}/stats": "a page's statistics: likewise a later issue",
     "POST /orders/line_items/{line_item_id}/changes": (
         "previews a subscription's change of price: the facts give no body (what to change to), line items "
         "live inside orders with no record of their own, and the commerce story has no proration"

@@ -25,12 +25,13 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
+from cfsync.sandbox import sites
 from cfsync.sandbox.ids import GEN_SPAN_MS, GEN_START_MS, iso_ms, stable_int
 
 if TYPE_CHECKING:
     from cfsync.sandbox.generate import Ctx, Generator
 
-__all__ = ["BASE", "WORLD_END_MS", "Fate", "absent", "fate"]
+__all__ = ["BASE", "WORLD_END_MS", "Fate", "absent", "fate", "order_page", "workspace_currency"]
 
 WORLD_END_MS = GEN_START_MS + GEN_SPAN_MS  # "now" for generated records: every fate is told up to here
 _DAY = 86_400_000
@@ -56,6 +57,41 @@ def add_months(ms: int, months: int) -> int:
 
 def _ancestor(ctx: Ctx, name: str) -> int | None:
     return dict(ctx.ancestry).get(name)
+
+
+def workspace_currency(gen: Generator, workspace: int | None) -> str:
+    """The currency a workspace sells in: the one most of its prices are in (ties: USD, EUR, GBP), USD for
+    a workspace without generated prices. Its funnels' statistics are in it, and so are orders placed on
+    their pages."""
+    found: dict[int | None, str] = gen.memo.setdefault("workspace-currency", {})
+    if workspace not in found:
+        ids = gen.ids
+        offset = None if workspace is None else ids.offset_of("workspaces", workspace)
+        tally = dict.fromkeys(("USD", "EUR", "GBP"), 0)
+        if offset is not None and "workspaces" in gen.catalog.chain_types("products_prices"):
+            for p in range(ids.count_under("products_prices", "workspaces")):
+                price = gen.peek(
+                    "products_prices", ids.offset_under("products_prices", "workspaces", offset, p)
+                )
+                currency = str(price.get("currency") or "USD")
+                tally[currency] = tally.get(currency, 0) + 1
+        found[workspace] = max(tally, key=lambda c: (tally[c], -list(tally).index(c)))
+    return found[workspace]
+
+
+def order_page(gen: Generator, offset: int) -> int | None:
+    """The page a generated order was placed on, by arithmetic (no order is generated to know it): a page
+    of its workspace, or none for about one order in ten (sold outside any page)."""
+    ids = gen.ids
+    n = ids.count("pages")
+    if n == 0 or ids.parent("orders") != ids.parent("pages"):
+        return None
+    roll = stable_int(gen.seed, "order-page", ids.id_at("orders", offset))
+    if roll % 10 == 0:
+        return None
+    scope = ids.parent("orders")
+    scope_offset = offset % ids.total(scope)
+    return ids.id_at("pages", ids.offset_under("pages", scope, scope_offset, (roll // 10) % n))
 
 
 # -- prices -----------------------------------------------------------------------------------------------
@@ -312,12 +348,15 @@ def _embed(gen: Generator, name: str, id_: int | None, shape: Any) -> Rec | None
 
 
 def _attribution(gen: Generator, ctx: Ctx, rec: Rec) -> None:
-    """The page the order was placed on (its own name) and, mostly, the funnel it came through."""
-    page_id = rec.get("page_id")
+    """The page the order was placed on (its own name) and the funnel of that page, the one it came through
+    (the store for a page of no funnel, or no page)."""
+    page_id = rec["page_id"] = order_page(gen, ctx.offset)
     page_offset = gen.ids.offset_of("pages", page_id) if isinstance(page_id, int) else None
     if page_offset is not None:
-        rec["page_name"] = gen.base("pages", page_offset).get("name")
-    funnel = gen.pick(ctx, "funnels") if ctx.rng.random() < 0.8 else None
+        rec["page_name"] = gen.peek("pages", page_offset).get("name")
+    if ctx.rng.random() < 0.8:  # drawn as before, so that the draws after it stay the same
+        gen.pick(ctx, "funnels")
+    funnel = None if page_offset is None else sites.page_funnel(gen, page_offset)
     funnel_offset = gen.ids.offset_of("funnels", funnel) if funnel is not None else None
     if funnel is not None and funnel_offset is not None:
         name = gen.base("funnels", funnel_offset).get("name")

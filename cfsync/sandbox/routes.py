@@ -255,6 +255,10 @@ def _action(c: Call) -> web.Response:
     if action == "reorder" and c.route.view is not None:
         return _reorder(c, _scope_id(c, c.route.view.scope, c.route.view.param))
     id_ = _member_id(c)
+    if action == "stats" and c.route.method == "GET":
+        if c.route.resource == "funnels":
+            return json_response(200, c.sb.stats.funnel(id_, c.query, "steps" in _expand(c)))
+        return json_response(200, c.sb.stats.page(id_, c.query))
     if action == "gdpr_destroy":
         writes.gdpr_destroy(id_)
         return web.Response(status=204)

@@ -20,6 +20,7 @@ from cfsync.sandbox.generate import Generator
 from cfsync.sandbox.ids import IdSpace, stable_int
 from cfsync.sandbox.query import ListQuery, page
 from cfsync.sandbox.state import Clock, SandboxError, State, unexpanded
+from cfsync.sandbox.stats import Stats
 from cfsync.sandbox.writes import Writes
 
 __all__ = ["REQUEST_LOG_SIZE", "RequestRecord", "Sandbox"]
@@ -84,6 +85,7 @@ class Sandbox:
         self.generator = Generator(self.catalog, self.ids)
         self.state = State(self.catalog, self.ids, self.generator, clock)
         self.writes = Writes(self.state)
+        self.stats = Stats(self.state)
         self.actions = Actions(self.writes)
         self.deliveries = Deliveries(
             self.state,

@@ -94,6 +94,8 @@ class State:
         self._emails: dict[tuple[int, str], int] = {}
         self._email_of: dict[int, tuple[int, str]] = {}
         self._last_ms = CLOCK_FLOOR_MS
+        # Told of every record written (created or changed), by resource: the stats' order index.
+        self.watchers: dict[str, list[Callable[[Entry], None]]] = {}
 
     # -- time -----------------------------------------------------------------------------------------
 
@@ -280,6 +282,8 @@ class State:
         if "updated_at" in entry.rec:
             entry.rec["updated_at"] = iso_ms(entry.updated_ms)
         self.index_email(entry)
+        for watcher in self.watchers.get(entry.resource, ()):
+            watcher(entry)
 
     def insert(self, name: str, parent: str, parent_id: int, now_ms: int) -> Entry:
         ancestry = (

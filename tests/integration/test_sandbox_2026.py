@@ -202,13 +202,9 @@ async def test_singletons_and_what_is_not_served(sandbox: Sandbox, sandbox_api: 
     other_ws = sandbox.workspace_ids(1)[0]
     assert (await sandbox_api.get(f"/workspaces/{other_ws}/site")).status == 404
     funnel = sandbox.records("funnels", workspace_id=ws)[0]["id"]
-    for method, path in (
-        ("GET", f"/funnels/{funnel}/stats"),
-        ("GET", f"/pages/{sandbox.records('pages', workspace_id=ws)[0]['id']}/stats"),
-        ("POST", "/orders/line_items/1/changes"),
-    ):
-        reply = await sandbox_api.request(method, path)
-        assert (reply.status, reply.body) == (404, {"error": "Not found"}), path
+    assert (await sandbox_api.get(f"/funnels/{funnel}/stats")).status == 200  # test_sandbox_stats.py
+    reply = await sandbox_api.post("/orders/line_items/1/changes")
+    assert (reply.status, reply.body) == (404, {"error": "Not found"})
 
 
 async def test_writes_of_new_resources_reach_lists_events_and_webhooks(
