@@ -4,6 +4,7 @@ answers for that day), funnels deleted or archived, statistics off, and a backfi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from cfsync.config import Config, parse_config
 from cfsync.engine.ports import RunSummary
 from cfsync.engine.sync import Syncer
 from cfsync.sandbox import Sandbox, SandboxConfig, SandboxServer, serve_in_thread
+from cfsync.store.locks import AdvisoryClaims
 from cfsync.store.schema import metadata
 
 TOKEN_ENV = "CF_STATS_TOKEN"
@@ -48,13 +50,18 @@ def config_for(url: str, token: str, db_url: str, **sync: Any) -> Config:
     return parse_config({"api": api, "database": {"url": db_url}, "sync": sync}, {TOKEN_ENV: token})
 
 
-async def sync(config: Config, clock: Clock) -> RunSummary:
-    """One run of the engine with the test's clock (what `app.sync` wires, but for the clock)."""
+async def sync(config: Config, clock: Clock, *, claims: bool = False) -> RunSummary:
+    """One run of the engine with the test's clock (what `app.sync` wires, but for the clock); with
+    `claims`, as one of several PostgreSQL workers."""
     store = app.open_store(config)
+    shared = AdvisoryClaims(store.engine) if claims else None
     try:
         async with ApiClient(config.api) as client:
-            return await Syncer(store, {config.api.name: client}, clock=clock).run(app.plan(config))
+            syncer = Syncer(store, {config.api.name: client}, clock=clock, claims=shared)
+            return await syncer.run(app.plan(config))
     finally:
+        if shared is not None:
+            shared.close()
         store.close()
 
 
@@ -172,6 +179,25 @@ async def test_a_first_run_backfills_and_the_next_day_fetches_only_the_days_it_m
             assert after[(keep, tomorrow)].partial is True
         finally:
             engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_workers_sharing_a_sync_fetch_each_funnels_day_once(db_url):
+    clock = Clock(datetime(2026, 11, 20, 15, 30, tzinfo=UTC))
+    sb = Sandbox(SandboxConfig(seed=8, workspaces=1, counts=COUNTS), clock=clock)
+    async with SandboxServer(sb) as server:
+        config = config_for(server.url, sb.api_token(0), db_url, stats_days=DAYS)
+        app.open_store(config).close()  # migrated once, before the workers start
+        runs = await asyncio.gather(*(sync(config, clock, claims=True) for _ in range(3)))
+        assert [r.status for r in runs] == ["succeeded"] * 3
+        asked = [
+            (r.api_path, r.query["timerange_start"]) for r in sb.requests if r.api_path.endswith("/stats")
+        ]
+        assert len(asked) == len(set(asked))  # no day twice
+        funnels = sb.records("funnels", workspace_id=sb.workspace_ids(0)[0])
+        expected = {f["id"]: window(sb, f, clock.now.date(), DAYS) for f in funnels if not f.get("archived")}
+        assert {i: sorted(d) for i, d in fetched(sb).items()} == {i: sorted(d) for i, d in expected.items()}
+        assert sum(r.stats_requests for r in runs) == len(asked)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
