@@ -378,9 +378,12 @@ class Syncer:
     async def _daily_stats(
         self, group: asyncio.TaskGroup, plan: SyncPlan, part: Partition, summary: RunSummary
     ) -> None:
-        """Once a workspace's funnels are read (new, deleted and archived ones known), each live funnel's
-        due days of statistics (engine/stats.py), one partition per funnel: claimed by one worker, failed
-        alone, sharing the account's request budget with the lists."""
+        """Once a workspace's funnels and its event log are read (new, deleted and archived funnels known),
+        each live funnel's due days of statistics (engine/stats.py), one partition per funnel: claimed by
+        one worker, failed alone, sharing the account's request budget with the lists."""
+        if any(r.name == _EVENT_LOG for r in plan.resources):  # its `funnel.deleted` entries first
+            slot = (part.key.account, part.key.workspace_id)
+            await self._event_logs.setdefault(slot, asyncio.Event()).wait()
         parents = await self._db(self.store.stats_parents, part)
         if self.claims is not None:
             random.shuffle(parents)

@@ -178,8 +178,11 @@ def test_unreachable_api_is_one_line(workdir):
 def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     result = run("resources", "--json")
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert len(rows) == 63
+    assert len(rows) == 64  # the catalog's 63 lists, then funnel statistics
     assert list(rows)[:3] == ["teams", "users", "workspaces"]
+    assert list(rows)[-1] == "funnel_stats_daily"
+    assert rows["funnel_stats_daily"]["first_run_requests_per_parent"] == 30
+    assert rows["funnel_stats_daily"]["quiet_run_requests_per_parent"] == 3
     assert rows["contacts_applied_tags"]["default"] is False
     assert rows["contacts_applied_tags"]["walked_for"] == "changed, new and named parents"
     assert rows["contacts_applied_tags"]["revisit_seconds"] is None  # the expensive fan-outs: never
@@ -196,6 +199,7 @@ def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     assert rows["emails_topics"]["params"] == {"include_archived": "true"}
     assert rows["pages"]["expandable"] == ["footer_code", "head_code", "markup"]
     assert "  + expand: footer_code, head_code, markup" in text
+    assert re.search(r"^funnel_stats_daily +funnels +on +1 request per funnel and day: 30 per", text, re.M)
 
     write_config(workdir / "cfsync.toml", url, extra='[sync]\nrevisit_every = "6h"\n')
     assert run("sync", "--no-progress", env={"CF_TOKEN": sb.api_token(0)}).exit_code == 0
@@ -210,6 +214,8 @@ def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     write_config(workdir / "cfsync.toml", url, extra='[sync]\nrevisit_every = ""\n')
     rows = {r["name"]: r for r in json.loads(run("resources", "--json").stdout)}
     assert rows["courses_enrollments"]["walked_for"] == "every parent"
+    write_config(workdir / "cfsync.toml", url, extra="[sync]\nstats_days = 0\n")
+    assert re.search(r"^funnel_stats_daily +funnels +off +none", run("resources").stdout, re.M)
 
 
 def test_exclude_leaves_a_resource_and_its_children_out(workdir, url, sb):
