@@ -110,15 +110,13 @@ def _columns(name: str) -> dict[str, str]:
         about = column.comment or _ABOUT.get(column.name)
         if about:
             out[column.name] = about
-    out.update(
-        {
-            "_raw": "the record exactly as the API sent it (JSON)",
-            "_synced_at": "when cfsync last wrote the row (it moves only when the record changed)",
-            "_deleted_at": "when cfsync found the record gone (soft deletes); NULL for live rows",
-        }
-        if "_raw" in table.columns
-        else {}
-    )
+    bookkeeping = {
+        "_raw": "the record exactly as the API sent it (JSON)",
+        "_synced_at": "when cfsync last wrote the row (it moves only when the record changed)",
+        "_deleted_at": "when cfsync found the record gone (soft deletes); NULL for live rows",
+    }
+    if "_raw" in table.columns:  # a table of API records (the statistics' have no _deleted_at)
+        out.update({k: v for k, v in bookkeeping.items() if k in table.columns})
     return out
 
 
