@@ -239,7 +239,8 @@ def change_the_business(sb: Sandbox) -> tuple[str, ...]:
     booked = next(
         a for a in sb.records("appointments_scheduled_events", workspace_id=ws) if a["status"] != "canceled"
     )
-    sb.update("appointments_scheduled_events", booked["id"], {"status": "canceled"})
+    # Spelt as ClickFunnels spells a canceled fulfillment: the model counts either spelling.
+    sb.update("appointments_scheduled_events", booked["id"], {"status": "cancelled"})
     today = sb.now().replace(hour=0, minute=0, second=0, microsecond=0)
     window = {
         "timerange_start": f"{today:%Y-%m-%dT%H:%M:%SZ}",
