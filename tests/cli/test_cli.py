@@ -321,7 +321,7 @@ def test_init_into_a_missing_directory_is_one_line(workdir):
 
 def test_sync_as_a_real_process(workdir, url, sb):
     """The installed entry point, as cron runs it: no terminal, logs on stderr, exit code."""
-    write_config(workdir / "cfsync.toml", url)
+    write_config(workdir / "cfsync.toml", url, extra="[sync]\nstats_days = 3\n")  # a short backfill
     env = {**os.environ, "CF_TOKEN": sb.api_token(0)}
     exe = Path(sys.executable).with_name("cfsync")
     done = subprocess.run(
