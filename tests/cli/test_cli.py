@@ -321,7 +321,7 @@ def test_init_into_a_missing_directory_is_one_line(workdir):
 
 def test_sync_as_a_real_process(workdir, url, sb):
     """The installed entry point, as cron runs it: no terminal, logs on stderr, exit code."""
-    write_config(workdir / "cfsync.toml", url)
+    write_config(workdir / "cfsync.toml", url, extra="[sync]\nstats_days = 3\n")  # a short backfill
     env = {**os.environ, "CF_TOKEN": sb.api_token(0)}
     exe = Path(sys.executable).with_name("cfsync")
     done = subprocess.run(
@@ -336,8 +336,14 @@ def test_sync_as_a_real_process(workdir, url, sb):
     rerun = json.loads(again.stdout)
     # One page per list walked; the nested lists under parents nothing changed are not walked.
     first = int(re.search(r"\bpartitions=(\d+)", done.stderr)[1])  # type: ignore[index]
-    assert rerun["requests"] == rerun["partitions"] < first
-    assert sum(r["inserted"] + r["updated"] + r["deleted"] for r in rerun["rows"].values()) == 0
+    # Each live funnel's statistics: a partition of 3 requests (today, yesterday, the day before).
+    funnels = [f for w in sb.workspace_ids(0) for f in sb.records("funnels", workspace_id=w)]
+    live = sum(1 for f in funnels if not f.get("archived"))
+    assert rerun["stats_requests"] == 3 * live > 0
+    assert rerun["requests"] - rerun["stats_requests"] == rerun["partitions"] - live < first
+    lists = {name: r for name, r in rerun["rows"].items() if "stats" not in name}  # days are fetched again
+    assert sum(r["inserted"] + r["updated"] + r["deleted"] for r in lists.values()) == 0
+    assert rerun["rows"]["funnel_stats_daily"]["updated"] == 3 * live
 
 
 def test_sandbox_serve_answers_until_stopped(tmp_path):
