@@ -9,7 +9,8 @@ carried UTMs (none for a contact who never came through a campaign); `last_visit
 never came back, as ClickFunnels leaves it out when it equals the first. Channels convert differently
 (`Channel.converts`): an order's contact is drawn again when its channel does not convert, so the newsletter
 and search bring more orders per contact than Instagram. An order carries its contact's last visit and last
-visit with UTMs: the same objects, uuids included.
+visit with UTMs: the same visits, uuids included, except that the visit with UTMs landed on the page the
+order was placed on (its funnel's domain, where the funnel has one), the UTMs kept in its URL.
 
 `is_active` is worked out whenever a contact is served: false exactly when it has no email address, has
 unsubscribed, or has an email suppression reason. Appointments are booked by contacts of their workspace
@@ -229,11 +230,23 @@ def _order(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     if not isinstance(shape, dict) or not shape:
         return
     seen = (contact or {}).get("visits") or {}
-    rec["visits"] = {
+    visits = {
         "last_visit": seen.get("last_visit") or seen.get("first_visit"),
         "last_visit_with_utm": seen.get("last_visit_with_utm"),
     }
-    rec["visits"] = {k: rec["visits"].get(k) for k in shape}
+    # The visit that brought the buyer landed on the page the order was placed on (on its funnel's domain).
+    page_id = rec.get("page_id")
+    page_offset = gen.ids.offset_of("pages", page_id) if isinstance(page_id, int) else None
+    url = None if page_offset is None else gen.peek("pages", page_offset).get("url")
+    utm = visits["last_visit_with_utm"]
+    if url and isinstance(utm, dict):
+        query = urlsplit(str(utm.get("landing_page") or "")).query
+        moved = {**utm, "landing_page": f"{url}?{query}" if query else url}
+        visits = {
+            k: moved if isinstance(v, dict) and v.get("uuid") == utm.get("uuid") else v
+            for k, v in visits.items()
+        }
+    rec["visits"] = {k: visits.get(k) for k in shape}
 
 
 def _appointment(gen: Generator, ctx: Ctx, rec: Rec) -> None:

@@ -31,7 +31,16 @@ from cfsync.sandbox.ids import GEN_SPAN_MS, GEN_START_MS, iso_ms, stable_int
 if TYPE_CHECKING:
     from cfsync.sandbox.generate import Ctx, Generator
 
-__all__ = ["BASE", "WORLD_END_MS", "Fate", "absent", "fate", "order_page", "workspace_currency"]
+__all__ = [
+    "BASE",
+    "WORLD_END_MS",
+    "Fate",
+    "absent",
+    "attribution",
+    "fate",
+    "order_page",
+    "workspace_currency",
+]
 
 WORLD_END_MS = GEN_START_MS + GEN_SPAN_MS  # "now" for generated records: every fate is told up to here
 _DAY = 86_400_000
@@ -65,18 +74,38 @@ def workspace_currency(gen: Generator, workspace: int | None) -> str:
     their pages."""
     found: dict[int | None, str] = gen.memo.setdefault("workspace-currency", {})
     if workspace not in found:
-        ids = gen.ids
-        offset = None if workspace is None else ids.offset_of("workspaces", workspace)
         tally = dict.fromkeys(("USD", "EUR", "GBP"), 0)
-        if offset is not None and "workspaces" in gen.catalog.chain_types("products_prices"):
-            for p in range(ids.count_under("products_prices", "workspaces")):
-                price = gen.peek(
-                    "products_prices", ids.offset_under("products_prices", "workspaces", offset, p)
-                )
-                currency = str(price.get("currency") or "USD")
-                tally[currency] = tally.get(currency, 0) + 1
+        for _, _, price in [] if workspace is None else _prices_of(gen, workspace):
+            currency = str(price.get("currency") or "USD")
+            tally[currency] = tally.get(currency, 0) + 1
         found[workspace] = max(tally, key=lambda c: (tally[c], -list(tally).index(c)))
     return found[workspace]
+
+
+def _prices_of(gen: Generator, workspace: int) -> list[tuple[int, int, Rec]]:
+    """(id, offset, record) of every generated price of a workspace, in id order."""
+    ids = gen.ids
+    offset = ids.offset_of("workspaces", workspace)
+    if offset is None or "workspaces" not in gen.catalog.chain_types("products_prices"):
+        return []
+    out = []
+    for p in range(ids.count_under("products_prices", "workspaces")):
+        at = ids.offset_under("products_prices", "workspaces", offset, p)
+        out.append((ids.id_at("products_prices", at), at, gen.peek("products_prices", at)))
+    return out
+
+
+def _priced_in(gen: Generator, workspace: int, currency: str) -> list[tuple[int, int, Rec]]:
+    return [(i, at, dict(p)) for i, at, p in _prices_of(gen, workspace) if p.get("currency") == currency]
+
+
+def _funnel_currency(gen: Generator, offset: int, workspace: int | None) -> str | None:
+    """The currency a generated order must be in: its workspace's when placed on a funnel's page."""
+    page = order_page(gen, offset)
+    page_offset = None if page is None else gen.ids.offset_of("pages", page)
+    if page_offset is None or sites.page_funnel(gen, page_offset) is None:
+        return None
+    return workspace_currency(gen, workspace)
 
 
 def order_page(gen: Generator, offset: int) -> int | None:
@@ -89,9 +118,9 @@ def order_page(gen: Generator, offset: int) -> int | None:
     roll = stable_int(gen.seed, "order-page", ids.id_at("orders", offset))
     if roll % 10 == 0:
         return None
-    scope = ids.parent("orders")
-    scope_offset = offset % ids.total(scope)
-    return ids.id_at("pages", ids.offset_under("pages", scope, scope_offset, (roll // 10) % n))
+    # Both live right under the workspace: the page's offset is its position over the workspaces' total.
+    total = ids.total(ids.parent("orders"))
+    return ids.id_at("pages", (roll // 10) % n * total + offset % total)
 
 
 # -- prices -----------------------------------------------------------------------------------------------
@@ -210,16 +239,22 @@ def _fate(gen: Generator, order_id: int) -> Fate | None:
     rng = random.Random(stable_int(gen.seed, "fate", order_id))
     ancestry = [("orders", order_id), *gen.ids.ancestry("orders", offset)]
     ctx = Ctx("orders", order_id, offset, ancestry, rng, None)  # type: ignore[arg-type]
+    # Placed on a funnel's page: priced in its workspace's currency, the one the funnel's statistics count in.
+    want = _funnel_currency(gen, offset, dict(ancestry).get("workspaces"))
     prices = []
     seen: set[int] = set()
-    for _ in range(12):
+    for _ in range(12 if want is None else 24):
         pid = gen.pick(ctx, "products_prices")
         if pid is None or pid in seen:
             continue
         seen.add(pid)
         price_offset = gen.ids.offset_of("products_prices", pid)
         if price_offset is not None:
-            prices.append((pid, price_offset, gen.base("products_prices", price_offset)))
+            price = gen.base("products_prices", price_offset)
+            if want is None or price["currency"] == want:
+                prices.append((pid, price_offset, price))
+    if not prices and want is not None:
+        prices = _priced_in(gen, dict(ancestry)["workspaces"], want)[:1]
     if not prices:
         return None
     first = prices[0][2]
@@ -358,20 +393,22 @@ def _attribution(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         gen.pick(ctx, "funnels")
     funnel = None if page_offset is None else sites.page_funnel(gen, page_offset)
     funnel_offset = gen.ids.offset_of("funnels", funnel) if funnel is not None else None
-    if funnel is not None and funnel_offset is not None:
-        name = gen.base("funnels", funnel_offset).get("name")
-        rec.update(
-            funnel_name=name,
-            origination_channel_type="Funnel",
-            origination_channel_id=funnel,
-            origination_channel_public_id=gen.ids.public_id("funnels", funnel),
-            origination_channel_name=name,
-        )
-    else:
-        rec.update(
+    found = None if funnel_offset is None else gen.peek("funnels", funnel_offset)
+    rec.update(attribution(found))
+
+
+def attribution(funnel: Rec | None) -> Rec:
+    """An order's funnel fields: the funnel it came through, or the store (`funnel` None)."""
+    if funnel is None:
+        return dict(
             funnel_name=None, origination_channel_type="Store", origination_channel_id=None,
             origination_channel_public_id=None, origination_channel_name="Store",
         )  # fmt: skip
+    name = funnel.get("name")
+    return dict(
+        funnel_name=name, origination_channel_type="Funnel", origination_channel_id=funnel["id"],
+        origination_channel_public_id=funnel.get("public_id"), origination_channel_name=name,
+    )  # fmt: skip
 
 
 # -- invoices and transactions ---------------------------------------------------------------------------

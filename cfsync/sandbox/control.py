@@ -348,6 +348,19 @@ def _set_deliveries(a: _Ask) -> web.Response:
     return json_response(200, deliveries.summary())
 
 
+def _add_stats(a: _Ask) -> web.Response:
+    """Late counting: `{"views_all": 40, "views_unique": 30, "optins": 5}` (each optional) added to a page's
+    day; answers the page's numbers for that day."""
+    raw = a.params["page_id"]
+    if not raw.isdigit():
+        raise SandboxError(404, RECORD_MISSING)
+    page = int(raw)
+    body = _fields(a.body, dict.fromkeys(("views_all", "views_unique", "optins"), False))
+    counts = {k: _int(v, k, 0) for k, v in body.items()}
+    step = a.sb.add_stats(page, a.params["day"], **counts)
+    return json_response(200, {"page_id": page, "day": a.params["day"], "step": step})
+
+
 _RECORD = r"/records/(?P<resource>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(path), handler)
@@ -371,5 +384,6 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("POST", r"/forbid", _forbid),
         ("GET", r"/deliveries", _deliveries),
         ("POST", r"/deliveries", _set_deliveries),
+        ("POST", r"/stats/pages/(?P<page_id>[^/]+)/days/(?P<day>[^/]+)", _add_stats),
     )
 ]

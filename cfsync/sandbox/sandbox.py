@@ -347,6 +347,15 @@ class Sandbox:
                 raise ValueError(f"corrupt fields must be JSON values: {e}") from None
             corruptions[id_] = (copy.deepcopy(dict(fields)), frozenset(drop))
 
+    def add_stats(
+        self, page_id: int, day: str, *, views_all: int = 0, views_unique: int = 0, optins: int = 0
+    ) -> Record:
+        """Late counting: add views and opt-ins to a page's statistics for a UTC day (`YYYY-MM-DD`), as
+        ClickFunnels counting a day again after the fact. Answers the page's numbers for that day, as a
+        step of `GET /funnels/{id}/stats` shows them. SandboxError 404 when the page is gone."""
+        with self.state.lock:
+            return self.stats.add(page_id, day, views_all, views_unique, optins)
+
     def events(self, workspace_id: int) -> list[Record]:
         """The workspace's outgoing event log, oldest first."""
         return self.records("webhooks_outgoing_events", workspace_id=workspace_id)

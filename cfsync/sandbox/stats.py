@@ -28,7 +28,7 @@ from cfsync.sandbox import commerce, sites
 from cfsync.sandbox.ids import iso_ms, stable_int
 from cfsync.sandbox.state import Entry, SandboxError, State
 
-__all__ = ["MAX_DAYS", "Counts", "Stats", "parse_window"]
+__all__ = ["MAX_DAYS", "Counts", "Stats", "parse_window", "place_order"]
 
 DAY_MS = 86_400_000
 MAX_DAYS = 90  # the longest window answered; a longer one is clamped to its last 90 days
@@ -106,6 +106,22 @@ def parse_window(query: Any, now_ms: int) -> tuple[int, int]:
     return max(start, end - MAX_DAYS * DAY_MS), end
 
 
+def place_order(state: State, rec: Record) -> None:
+    """A written order that names a page (the Python helpers and the control API can set `page_id`) is
+    attributed as a generated one: the page's name, its funnel (else the store) and, on a funnel's page,
+    its workspace's currency, the one the funnel's statistics count in."""
+    page_id = rec.get("page_id")
+    page = state.base("pages", page_id) if isinstance(page_id, int) else None
+    if page is None:
+        return
+    ref = page.get("funnel")
+    funnel_id = ref.get("id") if isinstance(ref, dict) else None
+    funnel = state.base("funnels", funnel_id) if isinstance(funnel_id, int) else None
+    rec.update(page_name=page.get("name"), **commerce.attribution(funnel))
+    if funnel is not None:
+        rec["currency"] = commerce.workspace_currency(state.gen, state.workspace_of("funnels", funnel["id"]))
+
+
 class Stats:
     def __init__(self, state: State) -> None:
         self.s = state
@@ -135,8 +151,9 @@ class Stats:
             ids = self.s.ids
             ws_offset = ids.offset_of("workspaces", workspace)
             if ws_offset is not None and ids.parent("orders") == "workspaces":
+                total = ids.total("workspaces")
                 for p in range(ids.count("orders")):
-                    offset = ids.offset_under("orders", "workspaces", ws_offset, p)
+                    offset = p * total + ws_offset  # the p-th order of the workspace
                     page = commerce.order_page(self.gen, offset)
                     if page is not None:
                         day = ids.created_ms("orders", offset) // DAY_MS
@@ -195,7 +212,7 @@ class Stats:
     def page_counts(self, workspace: int, page: int, start: int, end: int, born_ms: int) -> Counts:
         """A page's numbers over [start, end): day by day, each day's invariants kept."""
         total = Counts()
-        end = min(end, self.now_ms())
+        end = min(end, self.now_ms() + 1)  # what happened at the clock's millisecond has happened
         day = start // DAY_MS
         while day * DAY_MS < end:
             a, b = max(start, day * DAY_MS), min(end, (day + 1) * DAY_MS)
@@ -221,11 +238,23 @@ class Stats:
         c.views_all = max(va, c.views_unique)
         return c
 
-    def add(self, page: int, day: int, views_all: int = 0, views_unique: int = 0, optins: int = 0) -> None:
-        """Late counting: numbers added to a page's day (its invariants still hold: they are raised)."""
-        got = self.added.setdefault((page, day), [0, 0, 0])
-        for i, value in enumerate((views_all, views_unique, optins)):
+    def add(self, page: int, day: str, views_all: int = 0, views_unique: int = 0, optins: int = 0) -> Record:
+        """Late counting: numbers added to a page's day (`YYYY-MM-DD`, UTC), whenever; the day's invariants
+        still hold (views are raised to the opt-ins, and so on). Answers the page's step for that day.
+        SandboxError 404 for a page that is gone, 400 for a day or a number that makes no sense."""
+        if not self.s.exists("pages", page):
+            raise SandboxError(404, "Not found: Record missing")
+        try:
+            number = int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000) // DAY_MS
+        except (TypeError, ValueError):
+            raise SandboxError(400, f"Invalid day {day!r}: use YYYY-MM-DD") from None
+        values = (views_all, views_unique, optins)
+        if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in values):
+            raise SandboxError(400, f"views_all, views_unique and optins must be integers >= 0, not {values}")
+        got = self.added.setdefault((page, number), [0, 0, 0])
+        for i, value in enumerate(values):
             got[i] += value
+        return self._step(page, number * DAY_MS, (number + 1) * DAY_MS)
 
     # -- answers ----------------------------------------------------------------------------------------
 
@@ -321,7 +350,3 @@ class Stats:
             "currency": self.currency(self.s.workspace_of("pages", page)),
             "timerange": {"from": iso_ms(start), "to": iso_ms(end)},
         }
-
-    def check_page(self, page: int) -> None:
-        if not self.s.exists("pages", page):
-            raise SandboxError(404, "Not found: Record missing")

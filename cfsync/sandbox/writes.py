@@ -16,6 +16,7 @@ from cfsync.sandbox.actions import page_changes
 from cfsync.sandbox.catalog import ACCOUNT
 from cfsync.sandbox.ids import stable_hex
 from cfsync.sandbox.state import Entry, SandboxError, State
+from cfsync.sandbox.stats import place_order
 from cfsync.sandbox.values import field_type
 
 __all__ = ["PROTECTED", "Writes"]
@@ -284,6 +285,8 @@ class Writes:
             s.index_email(entry)
             if extras.get("tag_ids") is not None:
                 self._set_tags(entry, list(extras["tag_ids"]))
+        if name == "orders":
+            place_order(s, rec)
         if name == "images" and extras.get("upload_source_url"):
             source = str(extras["upload_source_url"])
             filename = posixpath.basename(urlsplit(source).path) or "image"

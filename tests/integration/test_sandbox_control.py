@@ -26,6 +26,7 @@ ROUTES = [
     ("POST", "/latency"),
     ("POST", "/rate_limit"),
     ("POST", "/forbid"),
+    ("POST", "/stats/pages/1/days/2024-10-01"),
     ("GET", "/nowhere"),
 ]
 

@@ -8,6 +8,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -89,16 +90,35 @@ def test_is_active_follows_writes():
     assert is_active({"email_address": "a@b.c", "unsubscribed_at": "2024-01-01T00:00:00.000Z"}) is False
 
 
+def unlanded(visit: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if visit is None else {k: v for k, v in visit.items() if k != "landing_page"}
+
+
 def test_orders_carry_their_contacts_visits_and_their_subscription_story(sb: Sandbox):
     ws = sb.workspace_ids()[0]
     orders = sb.records("orders", workspace_id=ws)
     invoices = sb.records("orders_invoices", workspace_id=ws)
+    landed = 0
     for order in orders:
         visits = sb.get("contacts", order["contact_id"])["visits"]  # type: ignore[index]
-        assert order["visits"] == {
+        expected = {
             "last_visit": visits["last_visit"] or visits["first_visit"],
             "last_visit_with_utm": visits["last_visit_with_utm"],
         }
+        page = sb.get("pages", order["page_id"]) if order["page_id"] else None
+        utm = order["visits"]["last_visit_with_utm"]
+        if utm and page:
+            # The same visits, but the one with UTMs landed on the order's page, its UTMs in the URL.
+            query = urlsplit(expected["last_visit_with_utm"]["landing_page"]).query
+            assert utm["landing_page"] == f"{page['url']}?{query}"
+            landed += 1
+            assert {k: unlanded(v) for k, v in order["visits"].items()} == {
+                k: unlanded(v) for k, v in expected.items()
+            }
+            last = order["visits"]["last_visit"]
+            assert last == utm if last["uuid"] == utm["uuid"] else last == expected["last_visit"]
+        else:
+            assert order["visits"] == expected
         if order["order_type"] == "one-time-order":
             assert (order["recurring_invoices_paid_count"], order["paid_until"]) == (0, None)
             continue
@@ -115,6 +135,7 @@ def test_orders_carry_their_contacts_visits_and_their_subscription_story(sb: San
             funnel = sb.get("funnels", order["origination_channel_id"])
             assert funnel is not None
             assert order["origination_channel_public_id"] == funnel["public_id"]
+    assert landed > 0
     assert {o["recurring_invoices_paid_count"] > 1 for o in orders} == {True, False}
     revenue = Counter()
     for order in orders:
