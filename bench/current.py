@@ -157,13 +157,14 @@ def run_freshness(opts: Options) -> CaseResult:
     return result
 
 
-def quiet_requests(opts: Options, cfsync: list[str], shape: list[str]) -> dict[str, Any]:
+def quiet_requests(opts: Options, cfsync: list[str], shape: list[str], sync: str = "") -> dict[str, Any]:
     """Three syncs of a fresh database (a backfill, an incremental run, the quiet run): their requests,
-    the first's and the last's wall time, the rows and tables the first filled."""
+    the first's and the last's wall time, the rows and tables the first filled. `sync`: [sync] lines."""
     work = opts.scratch("quiet")
     with procs.Sandbox(["--seed", "4", *shape]) as sb:
         config = procs.write_config(work / "cfsync.toml", sb.url, f"sqlite:///{work / 'cfsync.db'}",
-                                    requests_per_second=1000, max_in_flight=opts.max_in_flight)  # fmt: skip
+                                    requests_per_second=1000, max_in_flight=opts.max_in_flight,
+                                    sync=sync)  # fmt: skip
         runs = []
         for _ in range(3):  # the backfill, a first incremental run, then the quiet one measured
             done = procs.start([*cfsync, "--config", str(config), "sync", "--json", "--no-progress"],
@@ -179,6 +180,9 @@ def quiet_requests(opts: Options, cfsync: list[str], shape: list[str]) -> dict[s
         "quiet_wall": quiet_wall,
         "rows": first["totals"]["inserted"],
         "tables": sum(1 for counts in first["rows"].values() if counts["inserted"]),
+        "stats_backfill": first.get("stats_requests", 0),
+        "stats_quiet": quiet.get("stats_requests", 0),
+        "funnels": first["rows"].get("funnels", {}).get("inserted", 0),
     }
 
 

@@ -77,8 +77,9 @@ def start(args: Sequence[str], env: dict[str, str] | None = None) -> Running:
 
 
 def write_config(
-    path: Path, url: str, db_url: str, *, requests_per_second: float, max_in_flight: int = 8
+    path: Path, url: str, db_url: str, *, requests_per_second: float, max_in_flight: int = 8, sync: str = ""
 ) -> Path:
+    """A config for the sandbox at `url`; `sync`: the lines of a [sync] table, if any."""
     path.write_text(
         "[api]\n"
         'mode = "direct"\n'
@@ -87,7 +88,7 @@ def write_config(
         f"requests_per_second = {requests_per_second}\n"
         f"max_in_flight = {max_in_flight}\n"
         "[database]\n"
-        f'url = "{db_url}"\n',
+        f'url = "{db_url}"\n' + (f"[sync]\n{sync}" if sync else ""),
         "utf-8",
     )
     return path

@@ -21,7 +21,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, current, limits, memory, noise, shared, startup, surface, versus_dlt
+from bench import (
+    ceiling,
+    current,
+    funnel_stats,
+    limits,
+    memory,
+    noise,
+    shared,
+    startup,
+    surface,
+    versus_dlt,
+)
 from bench.common import Options, postgres_server
 from bench.report import CaseResult, render
 
@@ -43,6 +54,7 @@ CASES: dict[int, Callable[[Options], CaseResult]] = {
     11: surface.run_surface,
     12: shared.run_shared_budget,
     13: startup.run_startup,
+    14: funnel_stats.run_funnel_stats,
 }
 
 

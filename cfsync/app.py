@@ -66,7 +66,10 @@ def plan(
         expand=checked_expand(config.sync.expand),
     )
     return SyncPlan(
-        resources=chosen, workspaces=frozenset(workspaces or config.sync.workspaces), policy=policy
+        resources=chosen,
+        workspaces=frozenset(workspaces or config.sync.workspaces),
+        policy=policy,
+        stats_days=config.sync.stats_days,
     )
 
 

@@ -40,7 +40,15 @@ FACETS = (
 # The sync's bookkeeping: there, but not what anyone browses for.
 _HIDDEN = {"alembic_version", "_models", "sync_sweep_misses", "sync_segments"}
 # Models read newest first by their time column.
-_MODEL_SORT = {"revenue_daily": "day", "mrr_monthly": "month", "subscriptions": "started_at"}
+_MODEL_SORT = {
+    "revenue_daily": "day",
+    "revenue_by_utm": "day",
+    "funnel_conversion_daily": "day",
+    "contacts_by_utm": "day",
+    "appointments_daily": "day",
+    "mrr_monthly": "month",
+    "subscriptions": "started_at",
+}
 
 
 # The bookkeeping columns the schema leaves without a comment (comments there are API fields and sources).
@@ -102,15 +110,13 @@ def _columns(name: str) -> dict[str, str]:
         about = column.comment or _ABOUT.get(column.name)
         if about:
             out[column.name] = about
-    out.update(
-        {
-            "_raw": "the record exactly as the API sent it (JSON)",
-            "_synced_at": "when cfsync last wrote the row (it moves only when the record changed)",
-            "_deleted_at": "when cfsync found the record gone (soft deletes); NULL for live rows",
-        }
-        if "_raw" in table.columns
-        else {}
-    )
+    bookkeeping = {
+        "_raw": "the record exactly as the API sent it (JSON)",
+        "_synced_at": "when cfsync last wrote the row (it moves only when the record changed)",
+        "_deleted_at": "when cfsync found the record gone (soft deletes); NULL for live rows",
+    }
+    if "_raw" in table.columns:  # a table of API records (the statistics' have no _deleted_at)
+        out.update({k: v for k, v in bookkeeping.items() if k in table.columns})
     return out
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "MATON_BASE_URL",
     "MATON_CONTROL_URL",
+    "MAX_STATS_DAYS",
     "AccountConfig",
     "Config",
     "DatabaseConfig",
@@ -44,6 +45,7 @@ MATON_BASE_URL = "https://api.maton.ai/clickfunnels"
 # newer pages write https://ctrl.maton.ai): `control_url` picks the other.
 MATON_CONTROL_URL = "https://api.maton.ai"
 ALL_CONNECTIONS = "all"
+MAX_STATS_DAYS = 90  # the API's longest statistics window
 DEFAULT_KEY_ENV = {"maton": "MATON_API_KEY", "direct": "CLICKFUNNELS_API_TOKEN"}
 DEFAULT_SECRETS_FILE = "cfsync-webhook-secrets.json"
 
@@ -109,6 +111,8 @@ class SyncConfig:
     revisit_every: timedelta | None = timedelta(days=1)
     # Optional fields asked of a list with expand[] (`pages = ["markup"]`), by resource name.
     expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Funnel statistics: each funnel's last this many UTC days, one request per day (0: none).
+    stats_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,7 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "full_refresh_every": (str, ""),
         "revisit_every": (str, "1d"),
         "expand": (dict, {}),
+        "stats_days": (int, 30),
     },
     "run": {"interval": (str, "5m"), "host": (str, "127.0.0.1"), "port": (int, 8788)},
     "webhooks": {
@@ -359,12 +364,18 @@ def _sync_policy(sync: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"config: sync.overlap_minutes must be 0 or more, got {sync['overlap_minutes']!r}")
     if sync["deletes"] not in ("soft", "hard"):
         raise ConfigError(f'config: sync.deletes must be "soft" or "hard", got {sync["deletes"]!r}')
+    if not 0 <= sync["stats_days"] <= MAX_STATS_DAYS:
+        raise ConfigError(
+            f"config: sync.stats_days must be 0 (no funnel statistics) to {MAX_STATS_DAYS}, "
+            f"got {sync['stats_days']!r}"
+        )
     return {
         "overlap": timedelta(minutes=sync["overlap_minutes"]),
         "deletes": sync["deletes"],
         "full_refresh_every": _optional_duration(sync, "full_refresh_every"),
         "revisit_every": _optional_duration(sync, "revisit_every"),
         "expand": _expand(sync["expand"]),
+        "stats_days": sync["stats_days"],
     }
 
 

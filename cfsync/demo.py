@@ -75,15 +75,81 @@ def _models(conn: sa.Connection, echo: Callable[[str], None]) -> None:
     """A taste of the models: what a newcomer can ask at once (docs/schema.md lists them all)."""
     for title, query in MODEL_QUERIES:
         echo(f"\n{title}:")
-        result = conn.execute(sa.text(query))
-        names = list(result.keys())
-        echo("  " + "  ".join(f"{n:>10}" for n in names))
-        for row in result:
-            echo("  " + "  ".join(f"{_cell(v):>10}" for v in row))
+        _table(conn.execute(sa.text(query)), echo)
+    _funnel_conversion(conn, echo)
+    echo(
+        "\nnet revenue per UTM source, last touch (the order's last visit with UTM), all time "
+        "(model revenue_by_utm):"
+    )
+    _table(conn.execute(sa.text(UTM_QUERY)), echo)
 
 
-def _cell(value: Any) -> str:
-    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+FUNNEL_DAYS = 7
+FUNNEL_QUERY = f"""
+WITH days AS (SELECT DISTINCT day FROM funnel_conversion_daily ORDER BY day DESC LIMIT {FUNNEL_DAYS})
+SELECT funnel_name AS funnel, SUM(views) AS views, SUM(unique_views) AS "unique", SUM(optins) AS "opt-ins",
+  SUM(sales) AS sales, ROUND(1.0 * SUM(optins) / NULLIF(SUM(unique_views), 0), 4) AS optin_rate,
+  ROUND(1.0 * SUM(sales) / NULLIF(SUM(unique_views), 0), 4) AS sales_rate,
+  SUM(sales_value_cents) / 100.0 AS sales_value, currency
+FROM funnel_conversion_daily WHERE day IN (SELECT day FROM days)
+GROUP BY funnel_id, funnel_name, currency ORDER BY SUM(views) DESC, funnel_id LIMIT 8"""
+UTM_QUERY = """
+SELECT COALESCE(last_utm_source, '(no UTM)') AS source, currency, SUM(orders) AS orders, SUM(gross) AS gross,
+  SUM(refunds) AS refunds, SUM(net) AS net
+FROM revenue_by_utm GROUP BY COALESCE(last_utm_source, '(no UTM)'), currency
+ORDER BY currency, SUM(net_cents) DESC"""
+
+
+def _funnel_conversion(conn: sa.Connection, echo: Callable[[str], None]) -> None:
+    """The last days with statistics, which the sync fetched up to today: views, opt-ins and sales summed
+    over every step of each funnel, and rates over the sums (a rate summed over days would mean nothing)."""
+    days = conn.execute(
+        sa.text(
+            "SELECT day, MAX(CASE WHEN partial THEN 1 ELSE 0 END) AS partial "
+            f"FROM funnel_conversion_daily GROUP BY day ORDER BY day DESC LIMIT {FUNNEL_DAYS}"
+        )
+    ).all()
+    if not days:
+        echo("\nfunnel conversion (model funnel_conversion_daily): no statistics synced ([sync].stats_days)")
+        return
+    partial = [row.day for row in days if row.partial]
+    echo(
+        f"\nfunnel conversion, {days[-1].day} to {days[0].day} (model funnel_conversion_daily): the last "
+        f"{len(days)} days with statistics,\nsummed over every step"
+        + (f" ({', '.join(partial)} is partial: fetched before the day ended)" if partial else "")
+        + ":"
+    )
+    result = conn.execute(sa.text(FUNNEL_QUERY))
+    rows = _table(result, echo)
+    if not any(row.sales for row in rows):
+        last = conn.scalar(sa.text("SELECT MAX(day) FROM funnel_conversion_daily WHERE sales > 0"))
+        placed = conn.scalar(sa.text("SELECT substr(MAX(created_at), 1, 10) FROM orders"))
+        echo(
+            f"  no sales on these days: the last order synced was placed on {placed}"
+            + (f"; the last day with sales in the statistics is {last}" if last else "")
+        )
+
+
+def _table(result: sa.CursorResult[Any], echo: Callable[[str], None]) -> list[sa.Row[Any]]:
+    """Print a result as an aligned table (text left, numbers right); returns its rows."""
+    names, rows = list(result.keys()), list(result.all())
+    cells = [[_cell(name, v) for name, v in zip(names, row, strict=True)] for row in rows]
+    widths = [max([len(n), *(len(c[i]) for c in cells)]) for i, n in enumerate(names)]
+    left = [all(isinstance(row[i], str | None) for row in rows) for i in range(len(names))]
+    for line in [names, *cells]:
+        aligned = (c.ljust(w) if lf else c.rjust(w) for c, w, lf in zip(line, widths, left, strict=True))
+        echo(("  " + "  ".join(aligned)).rstrip())
+    return rows
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name.endswith("rate"):
+        return f"{value:.2%}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 async def _sync_a_sandbox(

@@ -37,6 +37,8 @@ def summary_line(summary: RunSummary) -> str:
         inserted=totals["inserted"],
         updated=totals["updated"],
         rejected=totals["rejected"],
+        # Daily statistics fetched (a share of `requests`): shown when the run fetched any.
+        **({"stats_requests": run["stats_requests"]} if run["stats_requests"] else {}),
     )
 
 

@@ -24,7 +24,9 @@ def resources(ctx: click.Context, as_json: bool) -> None:
     and changed records alike). A nested list (enrollments per course) is walked under the parents that
     changed, are new, or that the event log or a webhook named, and under every other parent at least every
     [sync].revisit_every (1d): a change nothing announces can be that old. The expensive fan-outs are off by
-    default and walked under those parents only. Parent counts come from the database when it exists.
+    default and walked under those parents only. Funnel statistics cost one request per live funnel and
+    UTC day: [sync].stats_days (30) per funnel on the first run, then today, yesterday and the day before
+    (3) plus any day a pause left unsettled. Parent counts come from the database when it exists.
     """
     from ..resources.catalog import CATALOG, CHANGED_PARENTS, ordered
     from ..resources.facts import list_operations
@@ -61,6 +63,7 @@ def resources(ctx: click.Context, as_json: bool) -> None:
                 "expand": list(config_of(ctx).sync.expand.get(r.name, ())),
             }
         )
+    rows.append(_stats_row(config_of(ctx).sync.stats_days, known))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -78,13 +81,48 @@ def resources(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  + expand: {', '.join(row['expandable'])}{asked}")
     click.echo(
         f"\n{len(CATALOG)} resources, from {len(list_operations())} list endpoints (invoices per order are "
-        "read from the workspace's invoices list). Turn one on with "
+        "read from the workspace's invoices list), and funnel statistics per day ([sync].stats_days). "
+        "Turn one on with "
         '[sync].resources = ["all", "NAME"]; leave one out with [sync].exclude; ask for an expandable '
         "field with [sync].expand."
     )
 
 
+def _stats_row(days: int, known: dict[str, int]) -> dict[str, Any]:
+    """Funnel statistics: fetched per live funnel, one request per UTC day (engine/stats.py)."""
+    from ..resources.stats import FUNNEL_STATS as stats
+
+    return {
+        "name": stats.name,
+        "path": stats.path,
+        "since": 2026,
+        "parent": stats.parent,
+        "default": days > 0,
+        "by_updated_at": False,
+        "read_whole": False,
+        "walked_for": "every live funnel (not deleted, not archived)",
+        "revisit_seconds": None,
+        "known_parents": known.get(stats.parent),
+        "children": [stats.steps_name],
+        "filters": [],
+        "params": {"expand[]": ",".join(stats.expand)},
+        "expandable": [],
+        "expand": [],
+        "stats_days": days,
+        "first_run_requests_per_parent": days,
+        "quiet_run_requests_per_parent": min(days, 3),
+    }
+
+
 def _cost(row: dict[str, Any]) -> str:
+    if "stats_days" in row:
+        if not row["stats_days"]:
+            return "none ([sync].stats_days = 0)"
+        parents = f", {row['known_parents']:,} known" if row["known_parents"] is not None else ""
+        return (
+            f"1 request per funnel and day: {row['stats_days']} per funnel on its first run, then "
+            f"{row['quiet_run_requests_per_parent']} per live funnel a run, +1 per day missed{parents}"
+        )
     changes = (
         "+1 per 20 changed or new records"
         if row["by_updated_at"]

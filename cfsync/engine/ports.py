@@ -8,7 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from ..client.paginate import Lister as ListSource
@@ -16,6 +16,7 @@ from ..client.shared import Ask as BudgetAsk
 from ..client.shared import Grant as BudgetGrant
 from ..client.shared import Learned as BudgetLearned
 from ..resources.catalog import Resource
+from ..resources.stats import DailyStats, StatsRows
 from ..resources.transform import RecordRows, Scope
 from ..tally import Tally
 from .segments import Segment
@@ -136,6 +137,7 @@ class RunSummary:
     error: str | None = None  # why the whole run stopped or failed, if it did
     causes: dict[str, int] = field(default_factory=dict)  # failed partitions by what went wrong
     not_started: int = 0  # partitions left alone because their account's API was down
+    stats_requests: int = 0  # of the requests: daily statistics fetched (one per parent and day)
 
     def rows_written(self) -> int:
         return sum(r.inserted + r.updated for r in self.rows.values())
@@ -153,6 +155,7 @@ class RunSummary:
             "requests": self.requests,
             "retries": self.retries,
             "rate_limited": self.rate_limited,
+            "stats_requests": self.stats_requests,
             "failures": [{"partition": p, "error": e} for p, e in self.failures],
             "error": self.error,
             "totals": totals,
@@ -256,6 +259,18 @@ class StorePort(Protocol):
     ) -> dict[str, dict[int | None, datetime]]:
         """Per nested list, the parents that events in the workspace named since its lists' oldest walk
         (None: an event that could not be placed, naming them all), with the newest such event's time."""
+        ...
+
+    def stats_parents(self, parent: Partition) -> list[tuple[int, datetime | None]]:
+        """The live, unarchived rows of `parent`'s walk (a workspace's funnels) with their created_at."""
+        ...
+
+    def stats_fetched(self, stats: DailyStats, parent_id: int, since: date) -> dict[date, datetime]:
+        """The days since `since` stored for the parent, each with when it was fetched."""
+        ...
+
+    def write_stats_day(self, stats: DailyStats, rows: StatsRows) -> tuple[WriteResult, WriteResult]:
+        """One day's summary and steps, replacing the day's rows, in one transaction."""
         ...
 
     def start_run(

@@ -14,6 +14,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from ..client.http import ApiClient
@@ -31,6 +32,7 @@ from ..errors import (
 )
 from ..logfmt import logfmt
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, Resource
+from ..resources.stats import FUNNEL_STATS
 from .ports import (
     Claims,
     Partition,
@@ -42,6 +44,7 @@ from .ports import (
     StorePort,
     WriteResult,
 )
+from .stats import fetch_days
 from .walk import PassPolicy, walk_partition
 from .writer import PageWriter
 
@@ -56,6 +59,17 @@ class SyncPlan:
     resources: tuple[Resource, ...]  # parents included, parent-first (catalog.resolve)
     workspaces: frozenset[int] = frozenset()  # empty: every workspace
     policy: PassPolicy = field(default_factory=PassPolicy)
+    stats_days: int = 0  # funnel statistics: the days of each funnel's daily series kept fresh (0: none)
+
+    @property
+    def stats(self) -> bool:
+        """Funnel statistics are fetched: asked for, and their funnels synced."""
+        return self.stats_days > 0 and any(r.name == FUNNEL_STATS.parent for r in self.resources)
+
+    def tables(self) -> list[str]:
+        """What the run writes, as its summary and progress name it: the lists, then the statistics."""
+        names = [r.name for r in self.resources]
+        return [*names, FUNNEL_STATS.name, FUNNEL_STATS.steps_name] if self.stats else names
 
 
 class NullReporter:
@@ -127,14 +141,16 @@ class Syncer:
     async def run(self, plan: SyncPlan) -> RunSummary:
         names = [r.name for r in plan.resources]
         self.started = self.clock()
-        run_id = await self._db(self.store.start_run, names, plan.policy.full_refresh, list(self.clients))
-        summary = RunSummary(run_id=run_id, rows={name: WriteResult() for name in names})
+        tables = plan.tables()
+        run_id = await self._db(self.store.start_run, tables, plan.policy.full_refresh, list(self.clients))
+        summary = RunSummary(run_id=run_id, rows={name: WriteResult() for name in tables})
         if self.claims is not None:
             # Workers started together form one sync: what a peer finished since it began is done.
             peer_started = await asyncio.wrap_future(self.claims.join(run_id))
             if peer_started is not None and peer_started < self.started:
                 self.started = peer_started
-        self.reporter.run_started(run_id, names)
+        # The step rows come with their day's summary: one line for both on a progress display.
+        self.reporter.run_started(run_id, [t for t in tables if t != FUNNEL_STATS.steps_name])
         ticker = asyncio.create_task(self._tick(summary))
         try:
             if plan.policy.full_refresh:
@@ -193,8 +209,14 @@ class Syncer:
         return sorted(plan.workspaces - self._workspaces_seen)
 
     async def _walk(
-        self, plan: SyncPlan, part: Partition, summary: RunSummary, state: PartitionState | None = None
+        self,
+        plan: SyncPlan,
+        part: Partition,
+        summary: RunSummary,
+        state: PartitionState | None = None,
+        fetch: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """One partition's pass (or `fetch`, for a partition that is not a list), its failure recorded."""
         summary.partitions += 1
         self.reporter.partition_started(part)
         began = self.clock()
@@ -203,21 +225,24 @@ class Syncer:
         watermark = None
         try:
             client = self.clients[part.key.account]
-            watermark = await walk_partition(
-                part,
-                client,
-                self.store,
-                self._db,
-                self._writer,
-                policy=plan.policy,
-                clock=self.clock,
-                run_id=summary.run_id,
-                summary=summary,
-                reporter=self.reporter,
-                max_segments=client.account.max_in_flight,
-                pages_left=self._pages_left,
-                state=state,
-            )
+            if fetch is not None:
+                await fetch()
+            else:
+                watermark = await walk_partition(
+                    part,
+                    client,
+                    self.store,
+                    self._db,
+                    self._writer,
+                    policy=plan.policy,
+                    clock=self.clock,
+                    run_id=summary.run_id,
+                    summary=summary,
+                    reporter=self.reporter,
+                    max_segments=client.account.max_in_flight,
+                    pages_left=self._pages_left,
+                    state=state,
+                )
         except (AuthError, UnknownHostError, DatabaseError):
             raise  # the account, or the database, is unusable: the whole run stops
         except BadRequestError as exc:
@@ -248,7 +273,8 @@ class Syncer:
 
     async def _parent_gone(self, part: Partition, summary: RunSummary) -> bool:
         """A nested list answered 404: if its parent's own route says 404 too, the parent was deleted since
-        it was stored. That is a delete to record (parent row and this list's rows), not a failure."""
+        it was stored. That is a delete to record (parent row and this list's rows), not a failure. A
+        parent's statistics stay: they are what the parent did while it lived."""
         parent_path = part.resource.path.rsplit("/", 1)[0].replace(
             "{" + str(part.resource.parent_param) + "}", str(part.key.parent_id)
         )
@@ -256,10 +282,15 @@ class Syncer:
             await self.clients[part.key.account].request("GET", parent_path)
         except NotFoundError:
             parent = CATALOG[part.resource.parent or ""]
-            gone = await self._db(self.store.retire_partition, part, parent, summary.run_id, self.clock())
+            if part.resource.name == FUNNEL_STATS.name:
+                await self._db(self.store.mark_deleted, parent, [part.key.parent_id], self.clock())
+                gone, detail = 0, "its statistics stay"
+            else:
+                gone = await self._db(self.store.retire_partition, part, parent, summary.run_id, self.clock())
+                detail = "its rows were removed"
             summary.rows.setdefault(parent.name, WriteResult()).deleted += 1
             summary.rows.setdefault(part.resource.name, WriteResult()).deleted += gone
-            log.info(logfmt(event="parent_gone", partition=part.key, detail="its rows were removed"))
+            log.info(logfmt(event="parent_gone", partition=part.key, detail=detail))
             return True
         except CfsyncError:
             return False
@@ -341,8 +372,47 @@ class Syncer:
         for child in plan.resources:
             if child.parent == part.resource.name:
                 await self._children(group, plan, part, child, summary)
+        if plan.stats and part.resource.name == FUNNEL_STATS.parent:
+            await self._daily_stats(group, plan, part, summary)
 
-    async def _pass(self, plan: SyncPlan, part: Partition, summary: RunSummary) -> None:
+    async def _daily_stats(
+        self, group: asyncio.TaskGroup, plan: SyncPlan, part: Partition, summary: RunSummary
+    ) -> None:
+        """Once a workspace's funnels and its event log are read (new, deleted and archived funnels known),
+        each live funnel's due days of statistics (engine/stats.py), one partition per funnel: claimed by
+        one worker, failed alone, sharing the account's request budget with the lists."""
+        if any(r.name == _EVENT_LOG for r in plan.resources):  # its `funnel.deleted` entries first
+            slot = (part.key.account, part.key.workspace_id)
+            await self._event_logs.setdefault(slot, asyncio.Event()).wait()
+        parents = await self._db(self.store.stats_parents, part)
+        if self.claims is not None:
+            random.shuffle(parents)
+        client = self.clients[part.key.account]
+        for parent_id, created in parents:
+            key = PartitionKey(part.key.account, FUNNEL_STATS.name, part.key.workspace_id, parent_id)
+            stats = Partition(key, FUNNEL_STATS.resource)
+            fetch = partial(
+                fetch_days,
+                FUNNEL_STATS,
+                stats,
+                client,
+                self.store,
+                self._db,
+                created=created,
+                days=plan.stats_days,
+                clock=self.clock,
+                summary=summary,
+                reporter=self.reporter,
+            )
+            group.create_task(self._pass(plan, stats, summary, fetch))
+
+    async def _pass(
+        self,
+        plan: SyncPlan,
+        part: Partition,
+        summary: RunSummary,
+        fetch: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         async with self._slots:
             if self.clients[part.key.account].budget.outage is not None:
                 # The account's API answered nothing for a whole retry schedule: every request would
@@ -352,7 +422,7 @@ class Syncer:
             mine, state = await self._claim(part)
             if mine:
                 try:
-                    await self._walk(plan, part, summary, state)
+                    await self._walk(plan, part, summary, state, fetch)
                 finally:
                     if self.claims is not None:
                         await asyncio.wrap_future(self.claims.release(part.key))

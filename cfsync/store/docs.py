@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..resources.catalog import CENTS, CENTS_SUFFIX, CHANGED_PARENTS, Resource, ordered
 from ..resources.facts import since_2026
 from .models import MODELS
-from .schema import META_TABLES, metadata
+from .schema import META_TABLES, STATS_TABLES, metadata
 from .types import Money, UtcDateTime
 
 __all__ = ["schema_markdown"]
@@ -28,6 +28,8 @@ def _type(column: sa.Column) -> str:
         return "integer"
     if isinstance(kind, sa.Boolean):
         return "boolean"
+    if isinstance(kind, sa.Date):
+        return "date"
     return "text"
 
 
@@ -73,6 +75,21 @@ def _read(resource: Resource) -> str:
     if resource.append_only:
         return "new records (append-only)"
     return "by updated_at" if resource.by_updates else "whole, every run"
+
+
+def _stats() -> list[str]:
+    out = [
+        "",
+        "## Funnel statistics",
+        "",
+        "Daily series, not records: `GET /funnels/{funnel_id}/stats` asked for one UTC day per request (see",
+        "[sync.md](sync.md#funnel-statistics)), one row per funnel and day and one per funnel step and day.",
+        "A day fetched again replaces its rows; a deleted or archived funnel's rows stay. `partial` rows",
+        "were fetched before their day ended. Amounts are in the summary's `currency`.",
+    ]
+    for name in STATS_TABLES:
+        out += ["", f"### {name}", "", str(metadata.tables[name].comment), "", *_table(name)]
+    return out
 
 
 def _models() -> list[str]:
@@ -122,8 +139,8 @@ def schema_markdown() -> str:
         "are in the row's `currency` (an invoice or transaction without one: its order's); never add up",
         "amounts of different currencies.",
         "",
-        "The models (views answering revenue, subscriptions and MRR, lifetime value, course progress and",
-        "form conversion) are under [Models](#models).",
+        "The models (views answering revenue, subscriptions and MRR, lifetime value, course progress, form",
+        "conversion, funnel conversion, UTM sources and appointments) are under [Models](#models).",
         "",
         "Where the 2025 and 2026 API documents differ, the table keeps every field of either: a field",
         "the API no longer sends stays NULL, and a field whose type changed keeps its column's type. Fields",
@@ -160,6 +177,7 @@ def schema_markdown() -> str:
             )
             out += ["", f"### {child.name}", "", what, ""]
             out += _table(child.name)
+    out += _stats()
     out += _models()
     out += ["", "## The sync's own tables"]
     for name in META_TABLES:

@@ -13,98 +13,15 @@ PostgreSQL, a REAL on SQLite that prints exactly to the cent).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .model_sql import Model, Sql, money
 from .schema import models_state as _STATE
+from .traffic_models import FIRST_VISIT, LAST_VISIT_WITH_UTM, NO_UTM, TRAFFIC_MODELS, UTM
 
 __all__ = ["MODELS", "Model", "Sql", "refresh"]
-
-
-@dataclass(frozen=True)
-class Sql:
-    """The pieces of SQL that differ between SQLite and PostgreSQL. Timestamps are UTC on both."""
-
-    dialect: str
-
-    @property
-    def pg(self) -> bool:
-        return self.dialect == "postgresql"
-
-    def day(self, ts: str) -> str:
-        """'2024-11-30': the UTC day of a timestamp, as text on both databases."""
-        return f"to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if self.pg else f"date({ts})"
-
-    def month_start(self, ts: str) -> str:
-        """The first day of a timestamp's month (a date on PostgreSQL, 'YYYY-MM-01' on SQLite)."""
-        return (
-            f"CAST(date_trunc('month', {ts} AT TIME ZONE 'UTC') AS date)"
-            if self.pg
-            else f"date({ts}, 'start of month')"
-        )
-
-    def next_month(self, month: str) -> str:
-        return f"CAST({month} + interval '1 month' AS date)" if self.pg else f"date({month}, '+1 month')"
-
-    def previous_month(self, month: str) -> str:
-        return f"CAST({month} - interval '1 month' AS date)" if self.pg else f"date({month}, '-1 month')"
-
-    def instant(self, month: str) -> str:
-        """A month's first day as a UTC instant, comparable with timestamps."""
-        return f"(CAST({month} AS timestamp) AT TIME ZONE 'UTC')" if self.pg else month
-
-    @property
-    def this_month(self) -> str:
-        return (
-            "CAST(date_trunc('month', now() AT TIME ZONE 'UTC') AS date)"
-            if self.pg
-            else "date('now', 'start of month')"
-        )
-
-    def label(self, month: str) -> str:
-        """'2024-11': a month as text on both databases."""
-        return f"to_char({month}, 'YYYY-MM')" if self.pg else f"strftime('%Y-%m', {month})"
-
-    def json_id(self, column: str) -> str:
-        """The `id` inside a JSON object column (`{"id": 12, "public_id": ...}`)."""
-        return (
-            f"CAST({column} ->> 'id' AS BIGINT)"
-            if self.pg
-            else f"CAST(json_extract({column}, '$.id') AS INTEGER)"
-        )
-
-    def ratio(self, part: str, whole: str) -> str:
-        """part / whole to 4 decimals; NULL when whole is 0."""
-        kind = "NUMERIC" if self.pg else "REAL"
-        return f"CASE WHEN ({whole}) > 0 THEN ROUND(CAST({part} AS {kind}) / ({whole}), 4) END"
-
-    def names(self, column: str) -> str:
-        """The distinct values of a text column, sorted, joined with ', ' (an aggregate)."""
-        return (
-            f"string_agg(DISTINCT {column}, ', ' ORDER BY {column})"
-            if self.pg
-            else f"group_concat({column}, ', ')"
-        )
-
-
-def money(cents: str, name: str) -> str:
-    """The `<name>_cents` and `<name>` columns of an amount in cents."""
-    return f"{cents} AS {name}_cents, ({cents}) / 100.0 AS {name}"
-
-
-@dataclass(frozen=True)
-class Model:
-    name: str
-    row: str  # what one row is
-    columns: tuple[tuple[str, str], ...]  # (column, what it holds and how it is derived)
-    sql: Callable[[Sql], str]
-    notes: str = ""  # what the derivation assumes about the API's fields
-
-    def definition(self, dialect: str) -> str:
-        return self.sql(Sql(dialect)).strip()
 
 
 _REFUND_INVOICE = "COALESCE(i.invoice_type, '') = 'refund'"
@@ -126,8 +43,10 @@ _SUMS = (
     )
 )
 # Paid invoices, and the order each belongs to (for its currency when the invoice has none).
-_PAID = """orders_invoices i LEFT JOIN orders o ON o.id = i.order_id
-    WHERE i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL"""
+_PAID_FROM = "orders_invoices i LEFT JOIN orders o ON o.id = i.order_id"
+_PAID_WHERE = "i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL"
+_PAID = f"""{_PAID_FROM}
+    WHERE {_PAID_WHERE}"""
 _INVOICE_NOTES = (
     "An invoice counts once it has a `paid_at` (the API documents no values of `status`). A refund is an "
     "invoice of `invoice_type` 'refund'; the API does not say whether its amount is positive or negative, so "
@@ -199,6 +118,23 @@ FROM orders_invoices i JOIN orders o ON o.id = i.order_id AND o._deleted_at IS N
 LEFT JOIN funnels f ON f.id = {funnel}
 WHERE i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL
 GROUP BY o.workspace_id, {funnel}, COALESCE(f.name, o.funnel_name), COALESCE(i.currency, o.currency)"""
+
+
+def _revenue_by_utm(q: Sql) -> str:
+    first = ", ".join(f"fv.{c} AS first_{c}" for c in UTM)
+    last = ", ".join(f"lv.{c} AS last_{c}" for c in UTM)
+    keys = ", ".join(f"{v}.{c}" for v in ("fv", "lv") for c in UTM)
+    currency = "COALESCE(i.currency, o.currency)"
+    return f"""
+SELECT {q.day("i.paid_at")} AS day, i.workspace_id, {currency} AS currency, {first}, {last},
+  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE i.order_id END) AS orders, {_SUMS}
+FROM {_PAID_FROM}
+LEFT JOIN contacts__visits fv ON fv.contact_id = o.contact_id AND fv._position = {FIRST_VISIT}
+  AND fv._deleted_at IS NULL
+LEFT JOIN orders__visits lv ON lv.order_id = i.order_id AND lv._position = {LAST_VISIT_WITH_UTM}
+  AND lv._deleted_at IS NULL
+WHERE {_PAID_WHERE}
+GROUP BY {q.day("i.paid_at")}, i.workspace_id, {currency}, {keys}"""
 
 
 # Months per billing interval, as (numerator, denominator) of the monthly share of one period's amount.
@@ -370,6 +306,37 @@ WHERE f._deleted_at IS NULL"""
 
 
 _DAILY = (("day", "the UTC day the money moved (an invoice's `paid_at`, a transaction's `created_at`)"),)
+_UTM_COLUMNS = tuple(
+    (f"{touch}_{c}", f"`{c}` of {visit}; {NO_UTM}")
+    for touch, visit in (
+        ("first", "the customer's first visit (the order's contact's `first_visit`)"),
+        ("last", "the order's last visit with UTM (its `last_visit_with_utm`)"),
+    )
+    for c in UTM
+)
+_REVENUE_BY_UTM = Model(
+    "revenue_by_utm",
+    "one UTC day of one workspace's invoiced money in one currency, per first-touch and last-touch UTM "
+    "source, medium and campaign",
+    (
+        ("day", "the UTC day the invoice was paid (its `paid_at`), 'YYYY-MM-DD'"),
+        ("workspace_id", "the workspace"),
+        ("currency", "the invoice's currency, else its order's"),
+        *_UTM_COLUMNS,
+        ("orders", "distinct orders charged that day"),
+        *_MONEY_COLUMNS,
+    ),
+    _revenue_by_utm,
+    _INVOICE_NOTES + " The invoices are revenue_daily's (source 'invoices'), each once: first and last "
+    "touch are columns of one row, so any sum over this model equals revenue_daily's for the same "
+    "workspace, currency and days; sum over the first-touch columns or the last-touch ones, as the "
+    "question asks. The API does not say how ClickFunnels picks an order's `last_visit_with_utm` (how "
+    "far back it looks, or whether it is the visit of the purchase) nor whether the refund of an order "
+    "belongs to the visit of the order: a refund is counted under its order's visits, on the day it was "
+    "paid.",
+)
+
+
 MODELS: tuple[Model, ...] = (
     Model(
         "revenue_daily",
@@ -444,6 +411,7 @@ MODELS: tuple[Model, ...] = (
         "`origination_channel_id` and the text `funnel_name`: that `origination_channel_id` is a funnel id "
         "when the type is 'Funnel' is an assumption the API does not document.",
     ),
+    _REVENUE_BY_UTM,
     Model(
         "subscriptions",
         "one subscription order",
@@ -563,6 +531,7 @@ MODELS: tuple[Model, ...] = (
         _form_conversion,
         "Submissions without a contact count toward `submissions` only. Any order counts, paid or not.",
     ),
+    *TRAFFIC_MODELS,
 )
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..resources.catalog import CATALOG
-from .schema import metadata, rejects, sync_runs, sync_state
+from .schema import STATS_TABLES, metadata, rejects, sync_runs, sync_state
 
 __all__ = ["newest_changes", "partitions", "recent_runs", "reject_count", "report", "row_counts"]
 
@@ -33,7 +33,7 @@ def recent_runs(engine: Engine, limit: int = 10) -> list[dict[str, Any]]:
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
-    """Live rows per resource table and per child table, in catalog order."""
+    """Live rows per resource table and per child table, in catalog order, then the statistics' rows."""
     counts = {}
     with engine.connect() as conn:
         for resource in CATALOG.values():
@@ -41,6 +41,8 @@ def row_counts(engine: Engine) -> dict[str, int]:
                 table = metadata.tables[name]
                 query = sa.select(sa.func.count()).select_from(table).where(table.c._deleted_at.is_(None))
                 counts[name] = conn.scalar(query) or 0
+        for name in STATS_TABLES:  # a daily series: its rows stay when their funnel goes
+            counts[name] = conn.scalar(sa.select(sa.func.count()).select_from(metadata.tables[name])) or 0
     return counts
 
 

@@ -24,10 +24,12 @@ from ..resources.catalog import (
     Column,
     Resource,
 )
+from ..resources.stats import FUNNEL_STATS, DailyStats
 from .types import Json, Money, UtcDateTime
 
 __all__ = [
     "META_TABLES",
+    "STATS_TABLES",
     "backfills",
     "checks",
     "metadata",
@@ -135,9 +137,56 @@ def _child_tables(resource: Resource) -> list[sa.Table]:
     return tables
 
 
+def _stats_columns(stats: DailyStats, *middle: sa.Column, steps: bool) -> list[sa.Column]:
+    """A statistics table's columns: the parent and day (and the step's position) as the key, the
+    workspace, `middle`, the figures, and whether the day was over when fetched."""
+    step = [sa.Column("_position", sa.Integer(), primary_key=True, comment="the step's index in steps[]")]
+    partial = "fetched before the day ended: its figures grow until it is fetched again"
+    return [
+        sa.Column(stats.parent_key, sa.BigInteger(), primary_key=True, comment=f"{stats.parent}.id"),
+        sa.Column("day", sa.Date(), primary_key=True, comment="the UTC day [00:00, 24:00) counted"),
+        *(step if steps else []),
+        sa.Column("workspace_id", sa.BigInteger(), comment=f"the {stats.parent} row's workspace"),
+        *middle,
+        *(
+            sa.Column(c.name, _sql_type(c.kind), comment=_comment(c))
+            for c in (stats.step_columns if steps else stats.columns)
+        ),
+        sa.Column("partial", sa.Boolean(create_constraint=False), nullable=False, comment=partial),
+    ]
+
+
+def _daily_stats_tables(stats: DailyStats) -> None:
+    """The summary per parent and UTC day, and its steps per day: each day fetched replaces both."""
+    sa.Table(
+        stats.name,
+        metadata,
+        *_stats_columns(
+            stats,
+            sa.Column("_account", sa.Text(), comment="the config account that fetched it"),
+            sa.Column("currency", sa.Text(), comment="currency (ISO 4217) of every amount of the row"),
+            steps=False,
+        ),
+        sa.Column("fetched_at", UtcDateTime(), nullable=False, comment="when the run fetched the day"),
+        sa.Column("_raw", Json, nullable=False, comment="the answer as the API sent it"),
+        sa.Column("_synced_at", UtcDateTime(), nullable=False, comment="when cfsync wrote this row"),
+        sa.Index(None, "workspace_id", "day"),
+        comment=f"GET {stats.path}: one row per {stats.parent_key.removesuffix('_id')} and UTC day",
+    )
+    sa.Table(
+        stats.steps_name,
+        metadata,
+        *_stats_columns(stats, steps=True),
+        sa.Column("_raw", Json, nullable=False, comment="the step as the API sent it"),
+        sa.Column("_synced_at", UtcDateTime(), nullable=False, comment="when cfsync wrote this row"),
+        comment=f"GET {stats.path}?expand[]=steps: one row per step and UTC day",
+    )
+
+
 for _resource in CATALOG.values():
     _resource_table(_resource)
     _child_tables(_resource)
+_daily_stats_tables(FUNNEL_STATS)
 
 sync_state = sa.Table(
     "sync_state",
@@ -303,6 +352,8 @@ rate_budgets = sa.Table(
     comment="PostgreSQL: the request budget that the workers on one API key share (UNLOGGED; unused on "
     "SQLite)",
 )
+
+STATS_TABLES = (FUNNEL_STATS.name, FUNNEL_STATS.steps_name)
 
 META_TABLES = (
     "sync_state",

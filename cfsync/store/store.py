@@ -32,6 +32,7 @@ from .rows import (
     upsert_rows,
 )
 from .schema import metadata, rejects, segments, sweep_misses, sync_runs, sync_state
+from .stats import StatsStore
 
 __all__ = ["Store"]
 
@@ -40,7 +41,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Store:
+class Store(StatsStore):
     """One database. Methods are synchronous; the engine calls them from its writer thread."""
 
     def __init__(self, engine: Engine, *, deletes: str = "soft") -> None:

@@ -178,8 +178,11 @@ def test_unreachable_api_is_one_line(workdir):
 def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     result = run("resources", "--json")
     rows = {r["name"]: r for r in json.loads(result.stdout)}
-    assert len(rows) == 63
+    assert len(rows) == 64  # the catalog's 63 lists, then funnel statistics
     assert list(rows)[:3] == ["teams", "users", "workspaces"]
+    assert list(rows)[-1] == "funnel_stats_daily"
+    assert rows["funnel_stats_daily"]["first_run_requests_per_parent"] == 30
+    assert rows["funnel_stats_daily"]["quiet_run_requests_per_parent"] == 3
     assert rows["contacts_applied_tags"]["default"] is False
     assert rows["contacts_applied_tags"]["walked_for"] == "changed, new and named parents"
     assert rows["contacts_applied_tags"]["revisit_seconds"] is None  # the expensive fan-outs: never
@@ -196,6 +199,7 @@ def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     assert rows["emails_topics"]["params"] == {"include_archived": "true"}
     assert rows["pages"]["expandable"] == ["footer_code", "head_code", "markup"]
     assert "  + expand: footer_code, head_code, markup" in text
+    assert re.search(r"^funnel_stats_daily +funnels +on +1 request per funnel and day: 30 per", text, re.M)
 
     write_config(workdir / "cfsync.toml", url, extra='[sync]\nrevisit_every = "6h"\n')
     assert run("sync", "--no-progress", env={"CF_TOKEN": sb.api_token(0)}).exit_code == 0
@@ -210,6 +214,8 @@ def test_resources_lists_the_catalog_and_its_cost(workdir, url, sb):
     write_config(workdir / "cfsync.toml", url, extra='[sync]\nrevisit_every = ""\n')
     rows = {r["name"]: r for r in json.loads(run("resources", "--json").stdout)}
     assert rows["courses_enrollments"]["walked_for"] == "every parent"
+    write_config(workdir / "cfsync.toml", url, extra="[sync]\nstats_days = 0\n")
+    assert re.search(r"^funnel_stats_daily +funnels +off +none", run("resources").stdout, re.M)
 
 
 def test_exclude_leaves_a_resource_and_its_children_out(workdir, url, sb):
@@ -315,7 +321,7 @@ def test_init_into_a_missing_directory_is_one_line(workdir):
 
 def test_sync_as_a_real_process(workdir, url, sb):
     """The installed entry point, as cron runs it: no terminal, logs on stderr, exit code."""
-    write_config(workdir / "cfsync.toml", url)
+    write_config(workdir / "cfsync.toml", url, extra="[sync]\nstats_days = 3\n")  # a short backfill
     env = {**os.environ, "CF_TOKEN": sb.api_token(0)}
     exe = Path(sys.executable).with_name("cfsync")
     done = subprocess.run(
@@ -330,8 +336,14 @@ def test_sync_as_a_real_process(workdir, url, sb):
     rerun = json.loads(again.stdout)
     # One page per list walked; the nested lists under parents nothing changed are not walked.
     first = int(re.search(r"\bpartitions=(\d+)", done.stderr)[1])  # type: ignore[index]
-    assert rerun["requests"] == rerun["partitions"] < first
-    assert sum(r["inserted"] + r["updated"] + r["deleted"] for r in rerun["rows"].values()) == 0
+    # Each live funnel's statistics: a partition of 3 requests (today, yesterday, the day before).
+    funnels = [f for w in sb.workspace_ids(0) for f in sb.records("funnels", workspace_id=w)]
+    live = sum(1 for f in funnels if not f.get("archived"))
+    assert rerun["stats_requests"] == 3 * live > 0
+    assert rerun["requests"] - rerun["stats_requests"] == rerun["partitions"] - live < first
+    lists = {name: r for name, r in rerun["rows"].items() if "stats" not in name}  # days are fetched again
+    assert sum(r["inserted"] + r["updated"] + r["deleted"] for r in lists.values()) == 0
+    assert rerun["rows"]["funnel_stats_daily"]["updated"] == 3 * live
 
 
 def test_sandbox_serve_answers_until_stopped(tmp_path):
@@ -374,6 +386,13 @@ def test_demo_syncs_the_sandbox_and_shows_what_landed(workdir):
     assert int(counts["orders__line_items"]) > 0
     assert "SELECT c.email_address" in result.stdout
     assert (workdir / "demo.db").exists()
+    # It ends with funnel conversion over the last days with statistics and revenue per UTM source.
+    funnels = next(i for i, line in enumerate(lines) if line.startswith("funnel conversion, "))
+    header = next(line for line in lines[funnels:] if line.startswith("  "))
+    assert header.split()[:5] == ["funnel", "views", "unique", "opt-ins", "sales"]
+    utm = next(i for i, line in enumerate(lines) if line.startswith("net revenue per UTM source"))
+    sources = {line[2:].split("  ")[0].strip() for line in lines[utm + 2 :]}
+    assert {"facebook", "google", "(no UTM)"} <= sources
 
 
 def test_init_direct_writes_the_direct_defaults_and_the_placeholder_is_refused_until_filled(workdir):

@@ -1,11 +1,13 @@
 """The models (views) against rows computed independently in Python from the sandbox's own records
-(model_reference.py), on SQLite and PostgreSQL, after a first sync and after changes an incremental sync
-picks up: a subscription canceled, an order refunded, lessons completed, a price raised."""
+(model_reference.py, traffic_reference.py), on SQLite and PostgreSQL, after a first sync and after changes
+an incremental sync picks up: a subscription canceled, an order refunded, lessons completed, a price raised,
+an appointment canceled, a contact arriving through a new campaign."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +23,7 @@ from cfsync.store import Store
 from cfsync.store.models import MODELS
 
 from . import model_reference as ref
+from . import traffic_reference as traffic
 from .helpers import config_for
 
 COUNTS = {
@@ -31,12 +34,31 @@ COUNTS = {
     "courses_enrollments": 5,
     "forms": 2,
     "forms_submissions": 6,
+    "appointments_scheduled_events": 12,
 }
 _TIME = re.compile(r"_at$")
 
 
-def sandbox() -> Sandbox:
-    return Sandbox(SandboxConfig(seed=21, workspaces=2, counts=COUNTS))
+DAY = timedelta(days=1)
+STATS_DAYS = 4  # the funnel statistics' window: a first sync fetches 4 days per funnel, the next 3
+
+
+class Clock:
+    """The sandbox's clock, moved by the test only: the statistics of today count up to it, so the
+    reference reads them as the sync did."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self) -> None:
+        self.now += timedelta(minutes=1)
+
+
+def sandbox(clock: Clock | None = None) -> Sandbox:
+    return Sandbox(SandboxConfig(seed=21, workspaces=2, counts=COUNTS), clock=clock)
 
 
 def normal(column: str, value: Any) -> Any:
@@ -45,7 +67,9 @@ def normal(column: str, value: Any) -> Any:
         return None
     if _TIME.search(column):
         return ref.ts(value)
-    if column.endswith("rate"):
+    if isinstance(value, bool):
+        return int(value)  # a boolean is 0/1 on SQLite
+    if column.endswith(("rate", "per_view")):
         return Decimal(str(value)).quantize(Decimal("0.0001"))
     if isinstance(value, Decimal | float) and Decimal(str(value)) == int(value):
         return int(value)
@@ -62,8 +86,10 @@ def expected(rows: list[dict[str, Any]], columns: list[str]) -> list[tuple]:
     return sorted((tuple(normal(c, r[c]) for c in columns) for r in rows), key=repr)
 
 
-def reference(sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
+def reference(sb: Sandbox, today: date) -> dict[str, list[dict[str, Any]]]:
+    """`today`: the UTC day of the sync that just ran (its statistics window ends there)."""
     world = ref.World.of(sb)
+    days = [today - n * DAY for n in range(STATS_DAYS)]
     return {
         "revenue_daily": ref.revenue_daily(world),
         "revenue_by_product": ref.revenue_by_product(world),
@@ -74,11 +100,15 @@ def reference(sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
         "contact_lifetime_value": ref.contact_lifetime_value(world),
         "course_progress": ref.course_progress(world),
         "form_conversion": ref.form_conversion(world),
+        "revenue_by_utm": traffic.revenue_by_utm(world),
+        "contacts_by_utm": traffic.contacts_by_utm(world),
+        "appointments_daily": traffic.appointments_daily(world),
+        "funnel_conversion_daily": traffic.funnel_conversion_daily(world, days, today),
     }
 
 
 def check_models(engine: sa.Engine, sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
-    wanted = reference(sb)
+    wanted = reference(sb, datetime.now(UTC).date())
     assert set(wanted) == {m.name for m in MODELS}
     for model in MODELS:  # the columns docs/schema.md documents, in order, on either database
         with engine.connect() as conn:
@@ -92,19 +122,49 @@ def check_models(engine: sa.Engine, sb: Sandbox) -> dict[str, list[dict[str, Any
             [r for r in got if r not in want][:2] + [r for r in want if r not in got][:2]
         )
         # The unit columns are the cents / 100, exactly as printed.
-        money = [m for m in ("gross", "net", "mrr", "amount") if f"{m}_cents" in columns]
+        money = [m for m in ("gross", "net", "mrr", "amount", "sales_value") if f"{m}_cents" in columns]
         for m in money:
             with engine.connect() as conn:
                 pairs = conn.execute(sa.text(f"SELECT {m}_cents, {m} FROM {name}")).all()
             assert all(c is None or Decimal(str(u)) * 100 == Decimal(c) for c, u in pairs), (name, m)
+    reconcile_revenue_by_utm(engine)
     return wanted
 
 
+def reconcile_revenue_by_utm(engine: sa.Engine) -> None:
+    """revenue_by_utm counts revenue_daily's invoices, each once: the same sums per workspace, currency and
+    day (orders too: an order's visits put all its invoices under one pair of touches)."""
+    sums = (
+        "SELECT day, workspace_id, currency, SUM(orders), SUM(gross_cents), SUM(refunds_cents), "
+        "SUM(net_cents) FROM {} GROUP BY day, workspace_id, currency"
+    )
+    with engine.connect() as conn:
+        by_utm = conn.execute(sa.text(sums.format("revenue_by_utm"))).all()
+        daily = conn.execute(
+            sa.text(sums.format("(SELECT * FROM revenue_daily WHERE source = 'invoices') d"))
+        ).all()
+    assert len(by_utm) > 1
+    assert sorted(map(tuple, by_utm), key=repr) == sorted(map(tuple, daily), key=repr)
+
+
+def assert_utm_says_something(models: dict[str, list[dict[str, Any]]]) -> None:
+    """Both touches name several sources, and some money and contacts have no UTM known."""
+    for touch in ("first", "last"):
+        sources = {r[f"{touch}_utm_source"] for r in models["revenue_by_utm"] if r["net_cents"]}
+        assert len(sources - {None}) >= 2, (touch, sources)
+        assert None in sources, touch
+    sources = {r["utm_source"] for r in models["contacts_by_utm"]}
+    assert len(sources - {None}) >= 3, sources
+    assert None in sources
+
+
 async def test_every_model_equals_its_independent_computation_before_and_after_changes(db_url):
-    sb = sandbox()
+    clock = Clock()
+    sb = sandbox(clock)
     resources = ["all", "orders_transactions"]
     async with SandboxServer(sb) as server:
         config = config_for(server.url, sb.api_token(0), db_url)
+        config = dataclasses.replace(config, sync=dataclasses.replace(config.sync, stats_days=STATS_DAYS))
         await app.sync(config, resources)
         engine = sa.create_engine(db_url)
         try:
@@ -119,14 +179,22 @@ async def test_every_model_equals_its_independent_computation_before_and_after_c
             assert any(r["churned_mrr_cents"] for r in before["mrr_monthly"])
             assert any(r["enrollments_completed"] for r in before["course_progress"])
             assert any(r["contacts_ordered_after"] for r in before["form_conversion"])
+            assert_utm_says_something(before)
+            assert any(r["canceled"] for r in before["appointments_daily"])
+            steps = before["funnel_conversion_daily"]
+            assert any(r["optins"] for r in steps)
+            assert {r["partial"] for r in steps} == {0, 1}
 
+            clock.tick()
             changed = change_the_business(sb)
+            clock.tick()  # the order placed is before the clock: today's statistics count it
             await app.sync(config, resources)
             after = check_models(engine, sb)
         finally:
             engine.dispose()
     for model in changed:
         assert after[model] != before[model], f"{model} did not move"
+    assert any(r["sales"] and r["partial"] for r in after["funnel_conversion_daily"])
 
 
 def change_the_business(sb: Sandbox) -> tuple[str, ...]:
@@ -168,7 +236,44 @@ def change_the_business(sb: Sandbox) -> tuple[str, ...]:
         if p["payment_type"] == "subscription"
     )
     sb.update("products_prices", price["id"], {"amount": str(Decimal(price["amount"]) + 5)})
-    return ("revenue_daily", "contact_lifetime_value", "subscriptions", "mrr_monthly", "course_progress")
+    booked = next(
+        a for a in sb.records("appointments_scheduled_events", workspace_id=ws) if a["status"] != "canceled"
+    )
+    # Spelt as ClickFunnels spells a canceled fulfillment: the model counts either spelling.
+    sb.update("appointments_scheduled_events", booked["id"], {"status": "cancelled"})
+    today = sb.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    window = {
+        "timerange_start": f"{today:%Y-%m-%dT%H:%M:%SZ}",
+        "timerange_end": f"{today + DAY:%Y-%m-%dT%H:%M:%SZ}",
+    }
+    stats = next(
+        answer
+        for funnel in sb.records("funnels", workspace_id=ws)
+        if not funnel.get("archived")
+        for answer in [sb.stats.funnel(funnel["id"], window, True)]
+        if answer["steps"]
+    )
+    # A sale on the funnel's last step today.
+    sb.create(
+        "orders",
+        {"page_id": stats["steps"][-1]["page_id"], "contact_id": one_time["contact_id"],
+         "order_type": "one-time-order", "billing_status": "paid", "total_amount": "49.00",
+         "currency": stats["currency"]},
+        workspace_id=ws,
+    )  # fmt: skip
+    visit = {"uuid": "d3b07384-d9a0-4c3b-9f1e-000000000001", "started_at": now, "created_at": now,
+             "updated_at": now, "utm_source": "tiktok", "utm_medium": "social", "utm_campaign": "launch-day",
+             "landing_page": "https://example.com/optin"}  # fmt: skip
+    sb.create(
+        "contacts",
+        {"email_address": "from.tiktok@example.com", "first_name": "Tik",
+         "visits": {"first_visit": visit, "last_visit": None, "last_visit_with_utm": visit}},
+        workspace_id=ws,
+    )  # fmt: skip
+    return (
+        "revenue_daily", "contact_lifetime_value", "subscriptions", "mrr_monthly", "course_progress",
+        "revenue_by_utm", "appointments_daily", "contacts_by_utm", "funnel_conversion_daily",
+    )  # fmt: skip
 
 
 # UTC days whatever the server's or the session's TimeZone: payments near midnight UTC, which are the day

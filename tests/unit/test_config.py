@@ -92,6 +92,9 @@ def test_the_environment_is_read_unless_one_is_given(tmp_path, monkeypatch):
         ({"sync": {"workspaces": ["a"]}}, "sync.workspaces must hold only int values"),
         ({"sync": {"resources": "contacts"}}, "sync.resources must be a list"),
         ({"api": "x"}, r"\[api\] must be a table"),
+        ({"sync": {"stats_days": 91}}, r"sync.stats_days must be 0 \(no funnel statistics\) to 90, got 91"),
+        ({"sync": {"stats_days": -1}}, "sync.stats_days must be 0"),
+        ({"sync": {"stats_days": 7.5}}, "sync.stats_days must be an integer"),
     ],
 )
 def test_bad_values_name_the_key(data, message):
@@ -216,3 +219,9 @@ def test_bad_expand_names_the_key(expand, message):
 
     with pytest.raises(ConfigError, match=message):
         checked_expand(parse_config({"sync": {"expand": expand}}, {}).sync.expand)
+
+
+def test_funnel_statistics_default_to_thirty_days_and_zero_turns_them_off():
+    assert parse_config({}, {}).sync.stats_days == 30
+    assert parse_config({"sync": {"stats_days": 0}}, {}).sync.stats_days == 0
+    assert parse_config({"sync": {"stats_days": 90}}, {}).sync.stats_days == 90
