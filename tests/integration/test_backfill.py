@@ -34,6 +34,7 @@ def config_text(url: str, db_url: str) -> str:
     return (
         f'[api]\nmode = "direct"\nbase_url = "{url}"\napi_key_env = "{TOKEN_ENV}"\n'
         f'requests_per_second = 1000\n[database]\nurl = "{db_url}"\n'
+        "[sync]\nstats_days = 0\n"  # funnel statistics are no migration's: test_stats_sync.py
     )
 
 
