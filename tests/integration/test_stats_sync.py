@@ -157,7 +157,7 @@ async def test_a_first_run_backfills_and_the_next_day_fetches_only_the_days_it_m
             clock.now += timedelta(days=1)
             before = today - timedelta(days=1)
             for day in (today, before):
-                sb.stats.add(page, (day - date(1970, 1, 1)).days, views_all=250)
+                sb.add_stats(page, day.isoformat(), views_all=250)
             sb.requests.clear()
             summary = await sync(config, clock)
             assert summary.status == "succeeded"
