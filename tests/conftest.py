@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from cfsync.store import Store
 from tests.postgres import find_bin_dir, fresh_database, throwaway_server
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -42,6 +47,12 @@ def postgres_server() -> Iterator[str]:
         server.__exit__(None, None, None)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "empty_db: `db_url` is an empty database (the default: one already migrated to the head)"
+    )
+
+
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty database on the test server, dropped afterwards."""
@@ -49,13 +60,58 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         yield url
 
 
+# Migrating an empty database to the head costs seconds (more on PostgreSQL: a round trip per table, index
+# and view): each test process migrates once, and a test that takes `db_url` gets a copy of that database.
+# Migrations themselves are tested from empty databases (`postgres_url`, files of their own, `empty_db`).
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the head, closed (no -wal beside it): copied, it is a migrated database."""
+    path = tmp_path_factory.mktemp("migrated") / "cfsync.db"
+    store = Store.open(f"sqlite:///{path}")
+    try:
+        store.migrate()
+    finally:
+        store.close()
+    assert not Path(f"{path}-wal").exists(), "the template's WAL was not checkpointed"
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_server: str) -> Iterator[str]:
+    """The name of a database on the test server migrated to the head, to create others from (TEMPLATE)."""
+    name = f"migrated_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = sa.make_url(postgres_server).set(database=name)
+        store = Store.open(url.render_as_string(hide_password=False))
+        try:
+            store.migrate()
+        finally:
+            store.close()  # a template must have no connections when it is copied
+        yield name
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
-    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL, on a database already migrated
+    to the head (a test marked `empty_db` gets an empty one)."""
+    empty = request.node.get_closest_marker("empty_db") is not None
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/cfsync.db"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
+        path = tmp_path / "cfsync.db"
+        if not empty:
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    template = None if empty else request.getfixturevalue("migrated_postgres")
+    with fresh_database(server, template=template) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -115,12 +115,14 @@ def throwaway_server(bin_dir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server at `server_url` (its URL), dropped afterwards."""
+def fresh_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """A new database on the server at `server_url` (its URL), dropped afterwards: empty, or a copy of the
+    database named `template`."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:

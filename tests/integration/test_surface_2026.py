@@ -233,6 +233,7 @@ async def test_expand_asks_for_optional_fields_and_a_change_reads_the_list_again
     assert sum(r.updated for r in quiet.rows.values()) == 0
 
 
+@pytest.mark.empty_db  # migrated here from an old revision
 async def test_a_database_made_at_0007_gets_its_new_columns_from_raw_and_syncs_like_the_sandbox(
     sb, server, config, db_url, tmp_path
 ):
