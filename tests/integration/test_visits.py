@@ -152,6 +152,7 @@ def test_a_webhook_delivery_of_a_contact_rewrites_its_visit_rows(store):
     ]
 
 
+@pytest.mark.empty_db
 async def test_an_older_database_gets_its_visit_rows_from_the_parents_raw_and_resumes_a_fill(
     sb, server, db_url, tmp_path
 ):
