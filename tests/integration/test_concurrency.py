@@ -30,6 +30,8 @@ def write_config(path: Path, url: str, db: str, **api: object) -> Path:
     path.write_text(
         f'[api]\nmode = "direct"\nbase_url = "{url}"\napi_key_env = "CF_TOKEN"\nrequests_per_second = 1000\n'
         f'{extra}[database]\nurl = "{db}"\n'
+        # Statistics are the lists' business here (their sharing by workers: test_stats_sync.py).
+        "[sync]\nstats_days = 0\n"
     )
     return path
 
