@@ -96,7 +96,7 @@ class DailyStats:
             ("timerange_end", end),
             *(("expand[]", name) for name in self.expand),
         )
-        return self.path.replace("{" + self.parent_param + "}", str(parent_id)), query
+        return self.resource.list_path(parent_id), query
 
     def rows(
         self,

@@ -38,6 +38,7 @@ __all__ = [
     "absent",
     "attribution",
     "fate",
+    "money",
     "order_page",
     "workspace_currency",
 ]
@@ -51,7 +52,7 @@ _CENT = Decimal("0.01")
 Rec = dict[str, Any]
 
 
-def _money(value: Decimal) -> str:
+def money(value: Decimal) -> str:
     return str(value.quantize(_CENT, rounding=ROUND_HALF_EVEN))
 
 
@@ -140,9 +141,9 @@ def _price(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     else:
         rec.update(interval=None, interval_count=None)
         amount = Decimal(rng.choice((7, 17, 27, 47, 97, 197, 297, 497))) - Decimal(rng.choice(("0", "0.03")))
-    rec["amount"] = _money(amount)
-    rec["cost"] = _money(amount * Decimal(rng.choice(("0.1", "0.2", "0.35"))))
-    rec["compare_at_amount"] = _money(amount * Decimal("1.5")) if rng.random() < 0.3 else None
+    rec["amount"] = money(amount)
+    rec["cost"] = money(amount * Decimal(rng.choice(("0.1", "0.2", "0.35"))))
+    rec["compare_at_amount"] = money(amount * Decimal("1.5")) if rng.random() < 0.3 else None
     rec["setup_amount"] = None
     trial = subscription and rng.random() < 0.2
     rec.update(
@@ -316,8 +317,8 @@ def _order(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         return
     rec["order_type"] = "subscription-order" if told.subscription else "one-time-order"
     rec["currency"] = told.currency
-    rec["total_amount"] = _money(told.total)
-    rec["tax_amount"] = _money(told.tax)
+    rec["total_amount"] = money(told.total)
+    rec["tax_amount"] = money(told.tax)
     rec["activated_at"] = iso_ms(told.activated_ms)
     rec["in_trial"] = False
     rec["trial_end_at"] = None
@@ -471,9 +472,9 @@ def _invoice(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         status="paid",
         invoice_type=invoice_type,
         currency=currency,
-        subtotal_amount=_money(subtotal),
-        tax_amount=_money(tax),
-        total_amount=_money(subtotal + tax),
+        subtotal_amount=money(subtotal),
+        tax_amount=money(tax),
+        total_amount=money(subtotal + tax),
         due_amount="0.00",
         shipping_amount="0.00",
         discount_amount="0.00",
@@ -490,7 +491,7 @@ def _invoice(gen: Generator, ctx: Ctx, rec: Rec) -> None:
             invoice_id=ctx.id,
             description=("Refund: " if kind == "refund" else "") + item.name,
             quantity=item.quantity,
-            amount=_money(amount),
+            amount=money(amount),
             payment_type=item.payment_type,
             discount_amount=0.0,
             state_tax_amount=float((amount * told.tax_rate).quantize(_CENT)),
@@ -540,7 +541,7 @@ def _transaction(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         status="completed",
         result="success",
         external_type="refund" if kind == "refund" else "charge",
-        amount=_money(amount),
+        amount=money(amount),
         currency=told.currency,
         adjusted_transaction_id=str(first_id) if kind == "refund" else None,
         reason="requested_by_customer" if kind == "refund" else None,

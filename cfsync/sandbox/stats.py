@@ -21,7 +21,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from cfsync.sandbox import commerce, sites
@@ -33,7 +33,6 @@ __all__ = ["MAX_DAYS", "Counts", "Stats", "parse_window", "place_order"]
 DAY_MS = 86_400_000
 MAX_DAYS = 90  # the longest window answered; a longer one is clamped to its last 90 days
 DEFAULT_DAYS = 30
-_CENT = Decimal("0.01")
 Record = dict[str, Any]
 
 
@@ -62,16 +61,12 @@ class _Index:
     written: defaultdict[tuple[int, int], set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(_CENT, rounding=ROUND_HALF_EVEN))
-
-
 def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
 def _per(value: Decimal, whole: int) -> str:
-    return _money(value / whole) if whole else "0.00"
+    return commerce.money(value / whole) if whole else "0.00"
 
 
 def _parse_ms(raw: Any) -> int | None:
@@ -294,9 +289,9 @@ class Stats:
             "optin_rate": _rate(c.optins, c.views_unique),
             "sales_count": c.sales_count,
             "sales_rate": _rate(c.sales_count, c.views_unique),
-            "sales_value": _money(c.sales_value),
+            "sales_value": commerce.money(c.sales_value),
             "recurring_sales_count": c.recurring_sales_count,
-            "recurring_sales_value": _money(c.recurring_sales_value),
+            "recurring_sales_value": commerce.money(c.recurring_sales_value),
             "earnings_per_view": _per(c.sales_value, c.views_all),
             "earnings_per_unique_view": _per(c.sales_value, c.views_unique),
         }
@@ -325,9 +320,9 @@ class Stats:
             "timerange": {"from": iso_ms(start), "to": iso_ms(end)},
             "summary": {
                 "pageviews": pageviews,
-                "upfront_sales": _money(upfront),
+                "upfront_sales": commerce.money(upfront),
                 "upfront_sales_count": count,
-                "recurring_sales": _money(recurring),
+                "recurring_sales": commerce.money(recurring),
                 "average_cart_value": _per(upfront, count),
                 "earnings_per_click": _per(upfront, clicks),
             },
