@@ -74,9 +74,13 @@ class Partition:
 
 @dataclass(frozen=True)
 class Reject:
+    """A record set aside (`column` None), or one value of an evolved column that did not fit its type:
+    the row was written with `column` NULL and the value stays in its `_raw`."""
+
     record_id: str | None
     reason: str
     raw: Any
+    column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,9 @@ class PartitionState:
     last_success_at: datetime | None = None
     query: str | None = None  # the fixed query (expand[]...) its last full sweep read the list with
     segments: bool = False  # a walk cut into segments was cut short: its segments are saved
+    # When the newest column or child table was added to the list's tables on their own (_schema_changes):
+    # a list whose last full sweep began before then is swept again, to fill the rows stored before.
+    schema_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,8 @@ class RunSummary:
     causes: dict[str, int] = field(default_factory=dict)  # failed partitions by what went wrong
     not_started: int = 0  # partitions left alone because their account's API was down
     stats_requests: int = 0  # of the requests: daily statistics fetched (one per parent and day)
+    # Columns and child tables this run added for fields the API started sending: "contacts.score integer"
+    schema_changes: list[str] = field(default_factory=list)
 
     def rows_written(self) -> int:
         return sum(r.inserted + r.updated for r in self.rows.values())
@@ -156,6 +165,7 @@ class RunSummary:
             "retries": self.retries,
             "rate_limited": self.rate_limited,
             "stats_requests": self.stats_requests,
+            "schema_changes": list(self.schema_changes),
             "failures": [{"partition": p, "error": e} for p, e in self.failures],
             "error": self.error,
             "totals": totals,

@@ -77,6 +77,9 @@ class Column:
     kind: str
     source: str  # the API field it comes from, as a path: "tags[].name"
     api_type: str
+    # Added on its own for a field the API started sending (_schema_changes): a value that does not fit
+    # leaves it NULL (noted in _rejects) instead of setting the record aside.
+    evolved: bool = False
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ class Scope:
 class RecordRows:
     row: dict[str, Any]
     children: dict[str, list[dict[str, Any]]]  # child table name -> rows
+    # Values of evolved columns that did not fit: (table.column, reason); the rows hold NULL there.
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 def to_rows(resource: Resource, record: Any, scope: Scope, synced_at: datetime) -> RecordRows:

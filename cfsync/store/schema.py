@@ -36,6 +36,7 @@ __all__ = [
     "models_state",
     "rate_budgets",
     "rejects",
+    "schema_changes",
     "segments",
     "sweep_misses",
     "sync_runs",
@@ -241,6 +242,12 @@ rejects = sa.Table(
     sa.Column("workspace_id", sa.BigInteger()),
     sa.Column("record_id", sa.Text(), comment="the record's id as sent, when it had one"),
     sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column(
+        "column_name",
+        sa.Text(),
+        comment="the column left NULL because the value did not fit it (the row was written); NULL: the "
+        "whole record was set aside",
+    ),
     sa.Column("raw", Json, comment="the record as the API sent it"),
     sa.Column("rejected_at", UtcDateTime(), nullable=False),
     comment="records that did not fit their table; the sync went on without them",
@@ -353,6 +360,33 @@ rate_budgets = sa.Table(
     "SQLite)",
 )
 
+schema_changes = sa.Table(
+    "_schema_changes",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("table_name", sa.Text(), nullable=False, comment="the table that changed"),
+    sa.Column(
+        "column_name",
+        sa.Text(),
+        nullable=False,
+        comment="the column added; kind 'table': the field whose items became the child table "
+        "<table_name>__<column_name>",
+    ),
+    sa.Column("resource", sa.Text(), nullable=False, comment="the list whose records fill the table"),
+    sa.Column(
+        "kind",
+        sa.Text(),
+        nullable=False,
+        comment="integer, decimal, cents, boolean, timestamp, text, json; or table (a child table)",
+    ),
+    sa.Column("source", sa.Text(), nullable=False, comment="the API field, as a path: badges[].name"),
+    sa.Column("first_seen_at", UtcDateTime(), nullable=False, comment="when cfsync first met a value of it"),
+    sa.Column("run_id", sa.Integer(), comment="the sync run that met it; NULL: a webhook or a write"),
+    sa.UniqueConstraint("table_name", "column_name"),
+    comment="columns and child tables cfsync added on its own for fields the API started sending "
+    "([sync].schema = \"evolve\")",
+)
+
 STATS_TABLES = (FUNNEL_STATS.name, FUNNEL_STATS.steps_name)
 
 META_TABLES = (
@@ -366,4 +400,5 @@ META_TABLES = (
     "_backfills",
     "_checks",
     "_rate_budgets",
+    "_schema_changes",
 )

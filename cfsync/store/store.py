@@ -187,7 +187,7 @@ class Store(StatsStore):
 
     def partition_state(self, key: PartitionKey) -> PartitionState:
         saved = sa.exists().where(self._segment_where(key)).label("segments")
-        columns = [sync_state.c[name] for name in PartitionState.__dataclass_fields__ if name != "segments"]
+        columns = [sync_state.c[name] for name in PartitionState.__dataclass_fields__ if name in sync_state.c]
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*columns, saved).where(self._state_where(key))).first()
             if row is None:  # no state yet: segments come with it, so there are none
