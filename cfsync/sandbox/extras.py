@@ -90,7 +90,7 @@ def check_resource(resource: Any, known: Collection[str]) -> str:
     """The resource, or ValueError naming a close match and a few known names (there are ~60)."""
     if isinstance(resource, str) and resource in known:
         return resource
-    close = difflib.get_close_matches(str(resource), list(known), n=1)
+    close = difflib.get_close_matches(str(resource), list(known), n=1, cutoff=0.75)
     hint = f"did you mean {close[0]}? " if close else ""
     examples = [n for n in ("contacts", "orders", "products", "courses_enrollments") if n in known]
     raise ValueError(
