@@ -2,10 +2,11 @@
 
 ClickFunnels adds fields to lists without notice; cfsync evolves its schema when it meets one. A switch
 (`ExtraFields.add`, from `Sandbox.add_extra_field`, `POST /_sandbox/extra_fields` or `cfsync sandbox serve
---extra-field`) names a resource, a field and a kind; from then on every answer carrying one of its records
-(list pages, member GETs, write answers, the webhook deliveries and event log) shows the field, through
-the one function `ExtraFields.apply`. A value depends only on (seed, resource, record id, field, kind) and
-the record's own timestamps, so every path shows the same one; about one record in 7 sends null.
+--extra-field`) names a resource, a field and a kind; from then on every answer of one of its records (list
+pages, member GETs, write answers, the webhook deliveries and event log; not copies embedded in other
+records) shows the field, through the one function `ExtraFields.apply`. A value depends only on (seed,
+resource, record id, field, kind) and the record's own timestamps, so every path shows the same one; about
+one record in 7 sends null.
 
 `from_id` limits the field to records with id >= it (the field "appeared" for newer records); a `change`
 sends another kind from `change.from_id` on (a field whose type changes halfway: `None` is the median id

@@ -217,7 +217,8 @@ class State:
         embedded copies, events) keeps using the real record."""
         if expand is not None:
             rec = unexpanded(rec, self.catalog.resources[name].expandable, expand)
-        rec = self.extras.apply(name, rec)
+        if self.extras.by_resource:  # no switch (the usual case): not even a call
+            rec = self.extras.apply(name, rec)
         corruption = self.corruptions[name].get(rec["id"])
         if corruption is None:
             return rec
