@@ -89,7 +89,8 @@ def test_evolve_returns_the_labels_it_made_and_then_none(store):
     assert made == ["contacts.loyalty_points integer"]
     assert next(c for c in resource.columns if c.name == "loyalty_points").evolved
     again, made = store.evolve(CATALOG["contacts"], [contact(2, loyalty_points=4)])
-    assert made == [] and again.column_names == resource.column_names
+    assert made == []
+    assert again.column_names == resource.column_names
 
 
 def test_money_gets_its_cents_twin_equal_to_the_written_values(store, frozen):
@@ -102,9 +103,14 @@ def test_money_gets_its_cents_twin_equal_to_the_written_values(store, frozen):
     ]
     amounts = column_values(store, "contacts", "bonus_amount")
     cents = column_values(store, "contacts", "bonus_amount_cents")
-    assert Decimal(str(amounts[1])) == Decimal("12.34") and cents[1] == 1234
-    assert cents[2] == 10 and cents[3] == -500 and cents[5] == 300 and cents[6] == 250
-    assert amounts[7] is None and cents[7] is None  # "n/a" stays in _raw
+    assert Decimal(str(amounts[1])) == Decimal("12.34")
+    assert cents[1] == 1234
+    assert cents[2] == 10
+    assert cents[3] == -500
+    assert cents[5] == 300
+    assert cents[6] == 250
+    assert amounts[7] is None
+    assert cents[7] is None
     # A filled row holds what the transform writes for the same value (three decimals: cents left NULL).
     text = stored_text(store, "contacts", "bonus_amount")
     for i in range(1, 7):
@@ -126,7 +132,8 @@ def test_timestamps_fill_as_the_transform_writes_them(store, frozen):
     text = stored_text(store, "contacts", "verified_at")
     read = column_values(store, "contacts", "verified_at")
     for i in range(1, len(values) + 1):
-        assert text[i] is not None and text[i] == text[100 + i], (values[i - 1], text[i], text[100 + i])
+        assert text[i] is not None, values[i - 1]
+        assert text[i] == text[100 + i], (values[i - 1], text[i], text[100 + i])
     with store.engine.connect() as conn:
         later = conn.scalar(sa.text("SELECT count(*) FROM contacts WHERE verified_at > updated_at"))
     assert later == 10
@@ -139,7 +146,8 @@ def test_an_object_becomes_a_json_column(store, frozen):
     assert changes(store) == [("contacts", "prefs", "json")]
     resource = store.evolution.resource(CATALOG["contacts"])
     table = store.evolution.table("contacts")
-    assert "prefs" in table.c and "prefs" in resource.column_names
+    assert "prefs" in table.c
+    assert "prefs" in resource.column_names
     with store.engine.connect() as conn:
         found = dict(conn.execute(sa.select(table.c.id, table.c.prefs).order_by(table.c.id)).all())
     assert found == {1: {"a": 1, "b": [1, 2]}, 2: {"a": 2}}
@@ -182,7 +190,9 @@ def test_a_type_clash_leaves_null_and_a_reject_and_writes_the_page(store):
     assert len(found) == 1
     record_id, column, reason = found[0]
     assert (record_id, column) == ("2", "score")
-    assert "score" in reason and "'n/a'" in reason and "integer" in reason
+    assert "score" in reason
+    assert "'n/a'" in reason
+    assert "integer" in reason
     assert changes(store) == [("contacts", "score", "integer")]  # no type change
 
 
@@ -250,7 +260,8 @@ def test_a_change_makes_the_list_due_for_a_sweep(store):
     assert not policy.sweep_due(state, T0 + timedelta(hours=1), resource)
     write(store, [contact(2, score=2)], "2")
     state = store.partition_state(CONTACTS.key)
-    assert state.schema_changed_at is not None and state.schema_changed_at > T0
+    assert state.schema_changed_at is not None
+    assert state.schema_changed_at > T0
     assert policy.sweep_due(state, T0 + timedelta(hours=1), resource)
     # A sweep that began after the change settles it.
     began = datetime.now(UTC) + timedelta(seconds=1)

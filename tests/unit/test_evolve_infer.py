@@ -54,7 +54,8 @@ def test_money_gets_a_cents_twin():
         ("bonus_amount", DECIMAL, "bonus_amount"),
         ("bonus_amount_cents", CENTS, "bonus_amount"),
     ]
-    assert all(c.evolved for c in columns) and columns[0].api_type == "decimal (evolved)"
+    assert all(c.evolved for c in columns)
+    assert columns[0].api_type == "decimal (evolved)"
     # By a currency sibling, too; a rate stays a plain decimal.
     assert kinds([contact(fee="1.00", fee_currency="USD")])["contacts.fee_cents"] == CENTS
     assert kinds([contact(rate=0.5)]) == {"contacts.rate": DECIMAL}
@@ -86,7 +87,9 @@ def test_new_fields_of_existing_child_items():
 
 
 def test_names_that_cannot_be_columns_stay_in_raw():
-    assert valid_name("loyalty_points") and not valid_name("Loyalty") and not valid_name("_x")
+    assert valid_name("loyalty_points")
+    assert not valid_name("Loyalty")
+    assert not valid_name("_x")
     assert not valid_name("a" * 60)
     assert kinds([contact(**{"Bad-Name": 1, "ok": 1})]) == {"contacts.ok": "integer"}
 
