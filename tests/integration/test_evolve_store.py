@@ -287,3 +287,23 @@ def test_a_change_to_a_nested_list_makes_its_parents_due(store):
     assert store.parent_ids(courses, "courses_sections", now=later) == []
     store.evolve(CATALOG["courses_sections"], [{"id": 11, "course_id": 1, "extra_note": "x"}])
     assert store.parent_ids(courses, "courses_sections", now=later) == [1]
+
+
+def test_a_webhook_delivery_with_a_new_field_evolves_the_table(store):
+    from cfsync.store.webhooks import ApplyPolicy, IncomingEvent, WebhookEvents
+
+    from .webhook_helpers import contact_event
+
+    event = contact_event(1, 1)
+    event["data"]["loyalty_points"] = 12
+    created = datetime.fromisoformat(event["created_at"].replace("Z", "+00:00"))
+    incoming = IncomingEvent(
+        event["event_id"], event["event_type"], event["workspace_id"], "Contact", 1, None, created, event
+    )
+    hooks = WebhookEvents(store, ApplyPolicy("default", frozenset(CATALOG)))
+    hooks.insert([incoming])
+    stats = hooks.apply_pending()
+    assert stats is not None
+    assert stats.applied == 1
+    assert changes(store) == [("contacts", "loyalty_points", "integer")]
+    assert column_values(store, "contacts", "loyalty_points") == {1: 12}
