@@ -407,15 +407,10 @@ def _schema(value: str | dict[str, Any]) -> dict[str, str]:
         if value not in SCHEMA_POLICIES:
             raise ConfigError(f"config: sync.schema must be {allowed}, got {value!r}")
         return {"default": value}
-    from .resources.catalog import CATALOG  # only for a per-resource table: names are checked here
-
+    # Names are checked against the catalog when a sync is planned (app.checked_schema): config lies
+    # below resources.
     policies = {"default": "evolve"}
     for name, policy in value.items():
-        if name != "default" and name not in CATALOG:
-            raise ConfigError(
-                f"config: sync.schema: unknown resource {name!r} (keys: default or a resource name, "
-                "see `cfsync resources`)"
-            )
         if policy not in SCHEMA_POLICIES:
             raise ConfigError(f"config: sync.schema.{name} must be {allowed}, got {policy!r}")
         policies[name] = policy

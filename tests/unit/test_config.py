@@ -247,7 +247,6 @@ def test_schema_evolves_by_default_and_freezes_per_resource():
         ("thaw", r'sync.schema must be "evolve" or "freeze", got \'thaw\''),
         ({"orders": "thaw"}, r'sync.schema.orders must be "evolve" or "freeze", got \'thaw\''),
         ({"default": 1}, r'sync.schema.default must be "evolve" or "freeze", got 1'),
-        ({"order": "freeze"}, r"sync.schema: unknown resource 'order' \(keys: default or a resource name"),
         (["freeze"], "sync.schema must be a string or a table"),
     ],
 )
@@ -256,3 +255,17 @@ def test_bad_schema_policy_names_the_key_and_the_choices(schema, message):
         parse_config({"sync": {"schema": schema}}, {})
     assert info.value.exit_code == 2
     assert "\n" not in str(info.value)
+
+
+def test_schema_policy_names_are_resources_when_a_sync_is_planned():
+    from cfsync.app import checked_schema, plan
+
+    config = parse_config({"sync": {"schema": {"order": "freeze"}}}, {})
+    with pytest.raises(
+        ConfigError, match=r"sync.schema: unknown resource 'order' \(keys: default or a resource"
+    ):
+        plan(config)
+    assert checked_schema({"default": "freeze", "orders": "evolve"}) == {
+        "default": "freeze",
+        "orders": "evolve",
+    }
