@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import CfsyncError, ConfigError
 from ..logfmt import duration
 from .base import cli, config_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 __all__ = ["resources", "schema", "schema_changes"]
 
@@ -239,9 +242,10 @@ def _print_changes(ctx: click.Context, resource: str | None, as_json: bool) -> N
         click.echo("  ".join(f"{line[key]:<{widths[key]}}" for key in header) + f"  {run}")
 
 
-def schema_changes(engine: Any, resource: str | None = None) -> list[dict[str, Any]]:
+def schema_changes(engine: Engine, resource: str | None = None) -> list[dict[str, Any]]:
     """The rows of _schema_changes, oldest first, as plain data (times in RFC 3339); `resource`: only the
-    tables that list fills (contacts: contacts and contacts__badges)."""
+    tables that list fills (contacts: contacts and contacts__badges). Read from the table itself, as
+    store/queries.py reads the sync's own tables."""
     import sqlalchemy as sa
 
     from ..store.schema import schema_changes as table
