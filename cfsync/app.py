@@ -65,6 +65,7 @@ def plan(
         revisit_every=config.sync.revisit_every,
         expand=checked_expand(config.sync.expand),
     )
+    checked_schema(config.sync.schema)
     return SyncPlan(
         resources=chosen,
         workspaces=frozenset(workspaces or config.sync.workspaces),
@@ -89,6 +90,18 @@ def checked_expand(expand: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str
                 f"config: sync.expand.{name}: {wrong[0]!r} is not one of {', '.join(resource.expand)}"
             )
     return dict(expand)
+
+
+def checked_schema(schema: Mapping[str, str]) -> dict[str, str]:
+    """`[sync].schema` where every key is `default` or a resource name; ConfigError naming the first that
+    is not."""
+    for name in schema:
+        if name != "default" and name not in CATALOG:
+            raise ConfigError(
+                f"config: sync.schema: unknown resource {name!r} (keys: default or a resource name, see "
+                "`cfsync resources`)"
+            )
+    return dict(schema)
 
 
 def synced_resources(config: Config, names: Sequence[str] = ()) -> tuple[Resource, ...]:
