@@ -114,7 +114,7 @@ def synced_resources(config: Config, names: Sequence[str] = ()) -> tuple[Resourc
 
 
 def open_store(config: Config, *, migrate: bool = True) -> Store:
-    store = Store.open(config.database.url, deletes=config.sync.deletes)
+    store = Store.open(config.database.url, deletes=config.sync.deletes, schema=config.sync.schema_policy)
     if migrate:
         store.migrate()
     return store
