@@ -34,7 +34,7 @@ from .rows import loader
 from .schema import column_type, metadata, schema_changes
 from .tables import child_table_of, table_of
 
-__all__ = ["SCHEMA_LOCK", "Evolution", "make_changes"]
+__all__ = ["SCHEMA_LOCK", "TABLE", "Evolution", "fill_expression", "make_changes", "present_sql"]
 
 # pg_advisory_xact_lock key of schema changes: one at a time in the whole database.
 SCHEMA_LOCK = 0x6366_7363_6865_6D61  # "cfschema"
@@ -240,7 +240,7 @@ def _add_columns(
         conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD COLUMN{exists} "{col.name}" {sql_type}')
         field = col.source.rpartition(".")[2] if "." in col.source else col.source
         value = fill_expression(conn.dialect.name, col.kind, field)
-        present = _present(conn.dialect.name, field)
+        present = present_sql(conn.dialect.name, field)
         conn.exec_driver_sql(f'UPDATE "{table}" SET "{col.name}" = {value} WHERE {present}')
     rows = [_change_row(table, c.name, resource, c.kind, c.source, run_id, now) for c in missing]
     return _record(conn, rows)
@@ -265,7 +265,7 @@ def _make_child_rows(conn: Connection, resource: Resource, child: ChildTable, ta
     parent = metadata.tables[resource.name]
     placed = [c for c in ("workspace_id",) if c in parent.c and c in table.c]
     raw = sa.cast(parent.c._raw, sa.Text).label("raw")
-    present = sa.text(_present(conn.dialect.name, child.field, f'"{parent.name}"._raw', array=True))
+    present = sa.text(present_sql(conn.dialect.name, child.field, f'"{parent.name}"._raw', array=True))
     after: int | None = None
     load = loader(conn)
     while True:
@@ -295,7 +295,7 @@ def _make_child_rows(conn: Connection, resource: Resource, child: ChildTable, ta
 # -- filling a column from _raw ----------------------------------------------------------------------------
 
 
-def _present(dialect: str, field: str, raw: str = "_raw", *, array: bool = False) -> str:
+def present_sql(dialect: str, field: str, raw: str = "_raw", *, array: bool = False) -> str:
     """SQL: the stored record has the field (not null; with `array`, an array)."""
     if dialect == "sqlite":
         wanted = "= 'array'" if array else "NOT IN ('null')"

@@ -307,3 +307,32 @@ def test_a_webhook_delivery_with_a_new_field_evolves_the_table(store):
     assert stats.applied == 1
     assert changes(store) == [("contacts", "loyalty_points", "integer")]
     assert column_values(store, "contacts", "loyalty_points") == {1: 12}
+
+
+def test_a_release_whose_catalog_has_an_evolved_column_takes_it_over(store):
+    """A later catalog types `score` as text and knows `badges` as a child table: the upgrade's take-over
+    drops what evolution made, the migration adds the catalog's (here by hand), and the values and child
+    rows come back from `_raw` with the catalog's types."""
+    from cfsync.resources.catalog import Column
+    from cfsync.store import takeover
+    from cfsync.store.schema import backfills
+
+    badges = [{"id": 1, "name": "gold"}]
+    write(store, [contact(1, score=7, badges=badges), contact(2, score=8), contact(3)], "3")
+    assert "score" in real_columns(store, "contacts")
+    assert "contacts__badges" in sa.inspect(store.engine).get_table_names()
+    later = {
+        ("contacts", "score"): Column("score", "text", "score", "string"),
+        ("contacts", "badges"): Column("badges", "table", "badges[]", "array"),
+    }
+    with store.engine.begin() as conn:
+        taken = takeover.release(conn, later)
+        assert "score" not in {c["name"] for c in sa.inspect(conn).get_columns("contacts")}
+        assert not sa.inspect(conn).has_table("contacts__badges")
+        conn.exec_driver_sql('ALTER TABLE contacts ADD COLUMN "score" TEXT')  # what the migration does
+        takeover.refill(conn, taken, "9999")
+        assert conn.scalar(sa.select(backfills.c.columns).where(backfills.c.table_name == "contacts__badges"))
+        conn.execute(sa.delete(backfills))  # the real backfill needs the catalog to know the table
+    assert column_values(store, "contacts", "score") == {1: "7", 2: "8", 3: None}
+    assert changes(store) == []
+    assert {t.table for t in taken} == {"contacts", "contacts__badges"}
