@@ -49,4 +49,4 @@ migration: $(VENV)/.test
 
 # docs/schema.md is generated from the catalog; a test fails when it is stale.
 docs: $(VENV)/.base
-	$(BIN)/cfsync schema > docs/schema.md
+	$(BIN)/cfsync schema --catalog > docs/schema.md

@@ -65,6 +65,7 @@ def plan(
         revisit_every=config.sync.revisit_every,
         expand=checked_expand(config.sync.expand),
     )
+    checked_schema(config.sync.schema)
     return SyncPlan(
         resources=chosen,
         workspaces=frozenset(workspaces or config.sync.workspaces),
@@ -91,6 +92,18 @@ def checked_expand(expand: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str
     return dict(expand)
 
 
+def checked_schema(schema: Mapping[str, str]) -> dict[str, str]:
+    """`[sync].schema` where every key is `default` or a resource name; ConfigError naming the first that
+    is not."""
+    for name in schema:
+        if name != "default" and name not in CATALOG:
+            raise ConfigError(
+                f"config: sync.schema: unknown resource {name!r} (keys: default or a resource name, see "
+                "`cfsync resources`)"
+            )
+    return dict(schema)
+
+
 def synced_resources(config: Config, names: Sequence[str] = ()) -> tuple[Resource, ...]:
     """The resources a sync of `names` (default: the config's [sync].resources) walks, parents included,
     the config's exclusions left out."""
@@ -101,7 +114,7 @@ def synced_resources(config: Config, names: Sequence[str] = ()) -> tuple[Resourc
 
 
 def open_store(config: Config, *, migrate: bool = True) -> Store:
-    store = Store.open(config.database.url, deletes=config.sync.deletes)
+    store = Store.open(config.database.url, deletes=config.sync.deletes, schema=config.sync.schema_policy)
     if migrate:
         store.migrate()
     return store

@@ -26,6 +26,7 @@ __all__ = [
     "MATON_BASE_URL",
     "MATON_CONTROL_URL",
     "MAX_STATS_DAYS",
+    "SCHEMA_POLICIES",
     "AccountConfig",
     "Config",
     "DatabaseConfig",
@@ -113,6 +114,15 @@ class SyncConfig:
     expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Funnel statistics: each funnel's last this many UTC days, one request per day (0: none).
     stats_days: int = 30
+    # Fields the API starts sending: "evolve" (new columns and child tables) or "freeze" (kept in _raw
+    # only), by resource name; "default" for every other one.
+    schema: Mapping[str, str] = field(default_factory=lambda: {"default": "evolve"})
+
+    def schema_policy(self, resource: str) -> str:
+        """ "evolve" or "freeze" for a resource or table: a child table (contacts__badges) follows its
+        parent resource, a name the config does not list follows "default"."""
+        name = resource.split("__", 1)[0]
+        return self.schema.get(name) or self.schema.get("default") or "evolve"
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,7 @@ _SPEC: dict[str, dict[str, tuple[type | tuple[type, ...], Any]]] = {
         "revisit_every": (str, "1d"),
         "expand": (dict, {}),
         "stats_days": (int, 30),
+        "schema": ((str, dict), "evolve"),
     },
     "run": {"interval": (str, "5m"), "host": (str, "127.0.0.1"), "port": (int, 8788)},
     "webhooks": {
@@ -216,7 +227,15 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", (int, float): "a number", dict: "a table"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    list: "a list",
+    (int, float): "a number",
+    dict: "a table",
+    (str, dict): "a string or a table",
+}
+SCHEMA_POLICIES = ("evolve", "freeze")
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -376,7 +395,26 @@ def _sync_policy(sync: dict[str, Any]) -> dict[str, Any]:
         "revisit_every": _optional_duration(sync, "revisit_every"),
         "expand": _expand(sync["expand"]),
         "stats_days": sync["stats_days"],
+        "schema": _schema(sync["schema"]),
     }
+
+
+def _schema(value: str | dict[str, Any]) -> dict[str, str]:
+    """`[sync].schema`: one policy for every resource, or a table of them by resource name (`default`:
+    the others)."""
+    allowed = " or ".join(f'"{p}"' for p in SCHEMA_POLICIES)
+    if isinstance(value, str):
+        if value not in SCHEMA_POLICIES:
+            raise ConfigError(f"config: sync.schema must be {allowed}, got {value!r}")
+        return {"default": value}
+    # Names are checked against the catalog when a sync is planned (app.checked_schema): config lies
+    # below resources.
+    policies = {"default": "evolve"}
+    for name, policy in value.items():
+        if policy not in SCHEMA_POLICIES:
+            raise ConfigError(f"config: sync.schema.{name} must be {allowed}, got {policy!r}")
+        policies[name] = policy
+    return policies
 
 
 def _expand(table: dict[str, Any]) -> dict[str, tuple[str, ...]]:

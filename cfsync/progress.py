@@ -14,7 +14,15 @@ from .logfmt import duration, logfmt
 if TYPE_CHECKING:
     from .display import RichReporter
 
-__all__ = ["LogReporter", "RichReporter", "duration", "logfmt", "progress_line", "summary_line"]
+__all__ = [
+    "LogReporter",
+    "RichReporter",
+    "duration",
+    "logfmt",
+    "progress_line",
+    "schema_text",
+    "summary_line",
+]
 
 log = logging.getLogger("cfsync.sync")
 
@@ -39,7 +47,25 @@ def summary_line(summary: RunSummary) -> str:
         rejected=totals["rejected"],
         # Daily statistics fetched (a share of `requests`): shown when the run fetched any.
         **({"stats_requests": run["stats_requests"]} if run["stats_requests"] else {}),
+        # Columns and child tables added for fields the API started sending: shown when there are any.
+        **({"schema": schema_text(run["schema_changes"])} if run["schema_changes"] else {}),
     )
+
+
+SHOWN_CHANGES = 8  # a run that met more lists this many in its line; `cfsync schema --changes` has them all
+
+
+def schema_text(changes: Sequence[str]) -> str:
+    """ "1 new column, 1 new table (contacts.score integer, contacts__badges table)": what a run added,
+    from RunSummary.schema_changes."""
+    tables = sum(1 for label in changes if label.endswith(" table"))
+    columns = len(changes) - tables
+    counts = [
+        f"{n} new {noun}{'s' if n > 1 else ''}" for n, noun in ((columns, "column"), (tables, "table")) if n
+    ]
+    shown = ", ".join(changes[:SHOWN_CHANGES])
+    more = f", +{len(changes) - SHOWN_CHANGES} more" if len(changes) > SHOWN_CHANGES else ""
+    return f"{', '.join(counts)} ({shown}{more})"
 
 
 def progress_line(progress: RunProgress) -> str:

@@ -300,9 +300,10 @@ async def _pump(run: _Run, rows: Iterable[Row], workers: int) -> None:
 
 def _store_batch(session: WriteSession, records: list[dict[str, Any]]) -> None:
     """Upsert a batch of answered contacts in one transaction (a contact twice: its later answer)."""
-    resource = CATALOG["contacts"]
     now = datetime.now(UTC)
     rows: dict[int, RecordRows] = {}
+    # New fields in the answers evolve the table first, as a sync's would.
+    resource, _ = session.store.evolve(CATALOG["contacts"], [storable(r) for r in records])
     for record in records:
         try:
             scope = scope_of(session.store, session.account.name, resource, record)
@@ -317,4 +318,4 @@ def _store_batch(session: WriteSession, records: list[dict[str, Any]]) -> None:
             )
             continue
         rows[built.row["id"]] = built
-    session.store.upsert(resource, list(rows.values()))
+    session.store.upsert(resource, list(rows.values()), session.account.name)

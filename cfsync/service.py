@@ -5,7 +5,8 @@ due inside those runs, every `[sync].full_refresh_every`), never two at once, an
 
 - `/healthz`: 200 once the database is reachable and migrated, 503 otherwise (or while it is not);
 - `/metrics`: Prometheus text, from the official client library: runs, rows, requests, 429s, retries, the
-  pace, webhook deliveries by outcome, and per resource the age of its newest change and its last success;
+  pace, webhook deliveries by outcome, per resource the age of its newest change and its last success, and
+  the columns and child tables added for fields the API started sending;
 - `/status`: JSON, what `cfsync status --json` prints.
 
 On SQLite the process holds the database's run lock for its whole life: a second `run` (or a `sync` from
@@ -44,7 +45,7 @@ from .store import queries
 from .store.db import create_engine
 from .store.locks import RunLock, run_lock_path
 from .store.migrate import current_revision, head_revision
-from .store.schema import sync_state
+from .store.schema import schema_changes, sync_state
 
 __all__ = ["Service", "ServiceSettings"]
 
@@ -87,12 +88,19 @@ class _Metrics:
             "cfsync_last_run_timestamp_seconds", "When the last scheduled sync ended", registry=r
         )
         self.last_duration = Gauge("cfsync_last_run_duration_seconds", "How long it took", registry=r)
+        self.schema_changes = Counter(
+            "cfsync_schema_changes",
+            "Columns and child tables scheduled syncs added for fields the API started sending, by table",
+            ["table"],
+            registry=r,
+        )
         r.register(_Live(service, cache))
 
 
 class _Live(Collector):
     """What is read when scraped: webhook deliveries by outcome, and from the database (cached) the age of
-    each resource's newest change and its last successful walk."""
+    each resource's newest change, its last successful walk and how many columns and child tables the
+    database gained on its own (by any process: syncs, webhooks, writes)."""
 
     def __init__(self, service: Service, cache: float) -> None:
         self.service = service
@@ -100,6 +108,7 @@ class _Live(Collector):
         self._read_at = float("-inf")
         self._newest: dict[str, datetime] = {}
         self._success: dict[str, datetime] = {}
+        self._evolved: int | None = None
 
     def collect(self) -> Iterable[Metric]:
         deliveries = CounterMetricFamily(
@@ -127,6 +136,13 @@ class _Live(Collector):
         for resource, at in sorted(self._success.items()):
             success.add_metric([resource], at.timestamp())
         yield success
+        evolved = GaugeMetricFamily(
+            "cfsync_evolved_columns",
+            "Columns and child tables added for fields the API started sending (rows of _schema_changes)",
+        )
+        if self._evolved is not None:
+            evolved.add_metric([], float(self._evolved))
+        yield evolved
         ready = GaugeMetricFamily("cfsync_ready", "1 when the database is reachable and migrated")
         ready.add_metric([], 1.0 if self.service.ready else 0.0)
         yield ready
@@ -145,6 +161,8 @@ class _Live(Collector):
                     )
                 ).all()
             self._success = {name: at for name, at in rows if at is not None}
+            with engine.connect() as conn:
+                self._evolved = conn.scalar(sa.select(sa.func.count()).select_from(schema_changes)) or 0
         except (CfsyncError, sa.exc.SQLAlchemyError) as exc:  # the database is away: keep what was read
             log.warning(logfmt(event="metrics_not_read", error=str(exc).splitlines()[0][:200]))
 
@@ -177,6 +195,8 @@ class _Reporter(LogReporter):
     def run_finished(self, summary: RunSummary) -> None:
         super().run_finished(summary)
         self._count(summary.requests, summary.rate_limited, summary.retries)
+        for label in summary.schema_changes:  # "contacts.score integer", "contacts__badges table"
+            self.metrics.schema_changes.labels(label.split(" ", 1)[0].split(".", 1)[0]).inc()
         self.metrics.running.set(0)
 
     def _count(self, requests: int, rate_limited: int, retries: int) -> None:

@@ -1,17 +1,22 @@
-"""What there is to sync: `cfsync resources` (each resource and what it costs a run) and `cfsync schema`."""
+"""What there is to sync: `cfsync resources` (each resource and what it costs a run) and `cfsync schema`
+(the tables, and the columns the database gained for fields the API started sending)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import CfsyncError
+from ..errors import CfsyncError, ConfigError
 from ..logfmt import duration
 from .base import cli, config_of
 
-__all__ = ["resources", "schema"]
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+__all__ = ["resources", "schema", "schema_changes"]
 
 
 @cli.command()
@@ -161,8 +166,160 @@ def _known_rows(ctx: click.Context) -> dict[str, int]:
 
 
 @cli.command()
-def schema() -> None:
-    """Print docs/schema.md: every table and column with its type and API source field."""
+@click.option(
+    "--changes",
+    is_flag=True,
+    help="List the columns and child tables cfsync added on its own (_schema_changes).",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --changes: a JSON array.")
+@click.option("--resource", metavar="NAME", help="With --changes: only this resource's tables.")
+@click.option(
+    "--catalog",
+    "catalog_only",
+    is_flag=True,
+    help="Only the catalog (docs/schema.md), whatever the database holds.",
+)
+@click.pass_context
+def schema(
+    ctx: click.Context, changes: bool, as_json: bool, resource: str | None, catalog_only: bool
+) -> None:
+    """Print docs/schema.md: every table and column with its type and API source field; then, when the
+    configured database exists and holds any, the columns it gained for fields the API started sending.
+
+    --changes lists those (table, column, type, API field, when first seen, the run that met it; run "-":
+    a webhook or a write) from the table _schema_changes; --json prints them as a JSON array.
+    """
     from ..store.docs import schema_markdown
 
+    if (as_json or resource) and not changes:
+        raise click.UsageError("--json and --resource go with --changes")
+    if changes and catalog_only:
+        raise click.UsageError("--changes and --catalog say opposite things: give one")
+    if changes:
+        _print_changes(ctx, resource, as_json)
+        return
     click.echo(schema_markdown(), nl=False)
+    if not catalog_only:
+        click.echo(_evolved_section(ctx), nl=False)
+
+
+def _print_changes(ctx: click.Context, resource: str | None, as_json: bool) -> None:
+    from .. import app
+    from ..resources.catalog import CATALOG
+
+    if resource is not None and resource not in CATALOG:
+        raise ConfigError(f"unknown resource {resource!r} (see `cfsync resources`)")
+    with app.existing_store(config_of(ctx)) as store:
+        rows = schema_changes(store.engine, resource)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(
+            "no schema changes: every column is the catalog's" + (f" ({resource})" if resource else "")
+        )
+        return
+    header = {
+        "table": "table",
+        "column": "column",
+        "kind": "type",
+        "source": "API field",
+        "seen": "first seen",
+    }
+    lines = [
+        {
+            "table": row["table_name"],
+            "column": row["column_name"],
+            "kind": _kind(row),
+            "source": row["source"],
+            "seen": _when(row["first_seen_at"]),
+        }
+        for row in rows
+    ]
+    widths = {key: max(len(line[key]) for line in [header, *lines]) for key in header}
+    runs = ["run", *(str(row["run_id"]) if row["run_id"] is not None else "-" for row in rows)]
+    for line, run in zip([header, *lines], runs, strict=True):
+        click.echo("  ".join(f"{line[key]:<{widths[key]}}" for key in header) + f"  {run}")
+
+
+def schema_changes(engine: Engine, resource: str | None = None) -> list[dict[str, Any]]:
+    """The rows of _schema_changes, oldest first, as plain data (times in RFC 3339); `resource`: only the
+    tables that list fills (contacts: contacts and contacts__badges). Read from the table itself, as
+    store/queries.py reads the sync's own tables."""
+    import sqlalchemy as sa
+
+    from ..store.schema import schema_changes as table
+
+    query = sa.select(table).order_by(table.c.first_seen_at, table.c.id)
+    if resource is not None:
+        query = query.where(table.c.resource == resource)
+    with engine.connect() as conn:
+        return [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row._mapping.items()}
+            for row in conn.execute(query)
+        ]
+
+
+def _kind(row: dict[str, Any]) -> str:
+    if row["kind"] == "table":
+        return f"table {row['table_name']}__{row['column_name']}"
+    return row["kind"]
+
+
+def _when(value: str | None) -> str:
+    """ "2026-06-01 10:00 UTC": the first-seen time, to the minute."""
+    if not value:
+        return "-"
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+_TYPES = {"timestamp": "timestamp (UTC)", "cents": "integer (cents)"}
+
+
+def _evolved_section(ctx: click.Context) -> str:
+    """What the configured database added beside the catalog, as more of the same page; "" when there is
+    no database (or config) to read, or it added nothing."""
+    import sqlalchemy as sa
+
+    from .. import app
+    from ..store.db import redacted
+
+    try:
+        config = config_of(ctx)
+        with app.existing_store(config) as store:
+            rows = schema_changes(store.engine)
+    except (CfsyncError, sa.exc.SQLAlchemyError):
+        return ""
+    if not rows:
+        return ""
+    lines = [
+        "",
+        f"## Evolved columns in {redacted(config.database.url)}",
+        "",
+        'Added by cfsync for fields the API started sending ([sync].schema = "evolve"), beside the',
+        "catalog's columns above: `cfsync schema --changes` says which run added each.",
+    ]
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        tables.setdefault(row["table_name"], []).append(row)
+    for name, changes in tables.items():
+        lines += [
+            "",
+            f"### {name}",
+            "",
+            "| column | type | source | first seen |",
+            "| --- | --- | --- | --- |",
+        ]
+        for row in changes:
+            column = f"`{row['column_name']}` (evolved)"
+            kind = (
+                f"child table `{name}__{row['column_name']}`"
+                if row["kind"] == "table"
+                else _TYPES.get(row["kind"], row["kind"])
+            )
+            source = str(row["source"]).replace("|", "\\|")
+            lines.append(f"| {column} | {kind} | {source} | {_when(row['first_seen_at'])} |")
+    return "\n".join(lines) + "\n"

@@ -89,6 +89,15 @@ def sandbox() -> None:
     help="Post signed webhooks to endpoints created through the API: loopback URLs only, any URL, or none.",
 )
 @click.option(
+    "--extra-field",
+    "extra_fields",
+    multiple=True,
+    metavar="RESOURCE.FIELD=KIND[>KIND]",
+    help="Serve a field the API facts do not have on a list's records (repeatable), e.g. "
+    "contacts.loyalty_points=integer, or =integer>text to change kind halfway (kinds: integer, number, "
+    "boolean, timestamp, money, text, object, array).",
+)
+@click.option(
     "--write-config",
     "config_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -112,6 +121,7 @@ def serve(
     fault_seed: int | None,
     bursts_spec: str | None,
     webhook_delivery: str,
+    extra_fields: tuple[str, ...],
     config_file: Path | None,
 ) -> None:
     """Serve a deterministic ClickFunnels v2 API until interrupted."""
@@ -121,6 +131,7 @@ def serve(
         Sandbox,
         SandboxConfig,
         parse_bursts,
+        parse_extra_field,
         parse_fault_rates,
         parse_latency,
         serve_forever,
@@ -138,6 +149,11 @@ def serve(
         bursts = parse_bursts(bursts_spec) if bursts_spec is not None else ()
     except ValueError as exc:
         raise ConfigError(f"--bursts: {exc}") from None
+
+    try:
+        extras = [parse_extra_field(spec) for spec in extra_fields]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--extra-field") from None
 
     sizes: dict[str, int] = {}
     for item in counts:
@@ -165,6 +181,11 @@ def serve(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    for resource, field, kind, change in extras:
+        try:
+            sb.add_extra_field(resource, field, kind, change=change)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--extra-field") from None
 
     def ready(url: str) -> None:
         click.echo(f"sandbox listening on {url}  (Ctrl-C stops it)")
@@ -179,6 +200,10 @@ def serve(
         misbehaviour = _misbehaviour(sb.config)
         if misbehaviour:
             click.echo(f"  misbehaving: {misbehaviour}")
+        for extra in sb.extra_fields():
+            change = extra["change"]
+            then = f", {change['kind']} from id {change['from_id']}" if change else ""
+            click.echo(f"  extra field: {extra['resource']}.{extra['field']} {extra['kind']}{then}")
         if config_file is not None:
             try:
                 config_file.write_text(sandbox_config(url), "utf-8")

@@ -47,7 +47,9 @@ def apply_record(
     parent_id: int | None = None,
     now: datetime | None = None,
 ) -> WriteResult:
-    """Upsert one API record (and its child rows) as a sync would have; RecordError if it does not fit."""
+    """Upsert one API record (and its child rows) as a sync would have; RecordError if it does not fit.
+    New fields evolve the table first, as a sync's would."""
     scope = scope_of(store, account, resource, record, parent_id)
+    resource, _ = store.evolve(resource, [record])
     rows = to_rows(resource, record, scope, now or datetime.now(UTC))
-    return store.upsert(resource, [rows])
+    return store.upsert(resource, [rows], account)

@@ -230,7 +230,20 @@ class StorePort(Protocol):
         """Several pages, each with its cursor, in one transaction."""
         ...
 
-    def upsert(self, resource: Resource, records: list[RecordRows]) -> WriteResult: ...
+    def upsert(self, resource: Resource, records: list[RecordRows], account: str = "") -> WriteResult:
+        """Rows not from a list walk; values left NULL in evolved columns go to _rejects (no run)."""
+        ...
+
+    def evolve(
+        self, resource: Resource, records: Sequence[Any], run_id: int | None = None
+    ) -> tuple[Resource, list[str]]:
+        """The resource to transform `records` with (with its evolved columns and child tables), after
+        adding what their new fields need (each change committed on its own); the labels of those added."""
+        ...
+
+    def schema_changes(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Rows of _schema_changes, oldest first (all, or one run's)."""
+        ...
 
     def mark_deleted(self, resource: Resource, ids: list[int], at: datetime) -> int: ...
 

@@ -176,6 +176,7 @@ class Syncer:
             self._finish(summary)
             try:
                 # After the page in hand: the writer thread takes one call at a time.
+                await self._schema_changes(summary)
                 await self._db(self.store.finish_run, summary)
             except CfsyncError as failed:
                 log.warning(logfmt(event="run_not_recorded", run=summary.run_id, error=str(failed)))
@@ -194,6 +195,7 @@ class Syncer:
                 f"lists it (they list {', '.join(map(str, sorted(self._workspaces_seen))) or 'none'})"
             )
         self._finish(summary)
+        await self._schema_changes(summary)
         await self._db(self.store.finish_run, summary)
         self._thread.close()
         self.reporter.run_finished(summary)
@@ -351,6 +353,16 @@ class Syncer:
         summary.requests = sum(c.stats.requests for c in self.clients.values())
         summary.retries = sum(c.stats.retries for c in self.clients.values())
         summary.rate_limited = sum(c.stats.rate_limited for c in self.clients.values())
+
+    async def _schema_changes(self, summary: RunSummary) -> None:
+        """The columns and child tables this run added (recorded with its id, whichever worker made them)."""
+        changes = await self._db(self.store.schema_changes, summary.run_id)
+        summary.schema_changes = [
+            f"{c['table_name']}__{c['column_name']} table"
+            if c["kind"] == "table"
+            else f"{c['table_name']}.{c['column_name']} {c['kind']}"
+            for c in changes
+        ]
 
     async def _partition(
         self,

@@ -58,6 +58,11 @@ class PassPolicy:
     def sweep_due(self, state: PartitionState, now: datetime, resource: Resource | None = None) -> bool:
         if self.full_refresh or state.cursor is None:
             return True  # asked for, or the first walk of this partition: it reads the whole list anyway
+        changed = state.schema_changed_at
+        if changed is not None and (state.last_full_sweep_at is None or changed > state.last_full_sweep_at):
+            # Columns were added since the last sweep began: rows stored before the API sent the field are
+            # read again (the API adds a field without touching any record's updated_at).
+            return True
         if resource is not None:
             if not resource.by_updates and not resource.append_only:
                 return True  # nothing says what changed (no updated_at order): read it whole every time

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from ..dbthread import together_or_alone
 from ..errors import DatabaseError, RecordError
-from ..resources.catalog import resource_for_event
-from ..resources.transform import RecordRows, to_rows
+from ..resources.catalog import Resource, resource_for_event
+from ..resources.transform import RecordRows, note_column, to_rows
 from .ports import PageWrite, Partition, Reject, StorePort, WriteResult
 from .segments import Segment
 
@@ -91,28 +91,55 @@ def _write_batch(
 ) -> list[WriteResult | BaseException]:
     """On the writer thread: every page transformed, then one transaction in the store (a page that fails
     it alone gets its error, handed to its walker, which fails its partition)."""
-    results: list[WriteResult | BaseException] = []
+    # Fields the API started sending become columns first, each in a transaction of its own that commits
+    # before the pages' (failing to evolve fails that page alone). Every page of a resource is then built
+    # with the resource as the last call left it: columns are only ever added.
+    latest: dict[str, Resource] = {}
+    failed: dict[int, BaseException] = {}
+    for index, page in enumerate(pages):
+        try:
+            latest[page.partition.resource.name], _ = store.evolve(
+                page.partition.resource, page.items, page.run_id
+            )
+        except DatabaseError:
+            raise
+        except Exception as exc:
+            failed[index] = exc
+    ready = [i for i in range(len(pages)) if i not in failed]
+    built = {i: build_page(pages[i], accounts, latest[pages[i].partition.resource.name]) for i in ready}
+    outcomes: dict[int, WriteResult | BaseException] = dict(failed)
     for some, outcome in together_or_alone(
-        pages, lambda some: store.write_pages([build_page(p, accounts) for p in some]), fatal=(DatabaseError,)
+        ready, lambda some: store.write_pages([built[i] for i in some]), fatal=(DatabaseError,)
     ):
-        results += [outcome] * len(some) if isinstance(outcome, Exception) else outcome
-    return results
+        written = [outcome] * len(some) if isinstance(outcome, Exception) else outcome
+        outcomes.update(zip(some, written, strict=True))
+    return [outcomes[i] for i in range(len(pages))]
 
 
-def build_page(page: PageRequest, accounts: frozenset[str] = frozenset()) -> PageWrite:
-    """The page's rows (records that do not fit their table become rejects) ready for the store."""
+def build_page(
+    page: PageRequest, accounts: frozenset[str] = frozenset(), resource: Resource | None = None
+) -> PageWrite:
+    """The page's rows (records that do not fit their table become rejects; values that do not fit an
+    evolved column, notes) ready for the store. `resource`: the partition's, with its evolved columns."""
     part, now = page.partition, page.now
+    resource = resource or part.resource
     records: dict[int, RecordRows] = {}
     rejects = []
     for item in page.items:
         try:
-            rows = to_rows(part.resource, item, part.scope, now)
+            rows = to_rows(resource, item, part.scope, now)
         except RecordError as exc:
             raw_id = item.get("id") if isinstance(item, dict) else None
             rejects.append(Reject(None if raw_id is None else str(raw_id), str(exc), item))
             continue
+        rejects += [
+            Reject(str(rows.row["id"]), reason, item, column=note_column(resource.name, where))
+            for where, reason in rows.notes
+        ]
         records[rows.row["id"]] = rows  # a repeated id in one page: the later copy wins
     deletions = _deletions(page.items) if part.resource.name == _EVENTS else ()
+    if resource is not part.resource:
+        part = replace(part, resource=resource)
     return PageWrite(
         part,
         list(records.values()),

@@ -37,6 +37,7 @@ __all__ = [
     "child_rows",
     "coerce",
     "fill_values",
+    "note_column",
     "storable",
     "to_rows",
 ]
@@ -67,21 +68,31 @@ class RecordRows:
     notes: tuple[tuple[str, str], ...] = ()
 
 
+def note_column(resource: str, where: str) -> str:
+    """A note's "table.column" as `_rejects.column_name`: the column of the resource's own table, or
+    "child_table.column"."""
+    table, _, column = where.rpartition(".")
+    return column if table == resource else where
+
+
 def to_rows(resource: Resource, record: Any, scope: Scope, synced_at: datetime) -> RecordRows:
     if not isinstance(record, Mapping):
         raise RecordError(f"{resource.name}: expected an object, got {type(record).__name__}")
     record_id = coerce(ID, record.get("id"), "id")
     if record_id is None:
         raise RecordError(f"{resource.name}: record has no id")
-    row = _typed(resource.columns, record, resource.name)
+    notes: list[tuple[str, str]] = []
+    row = _typed(resource.columns, record, resource.name, notes=notes)
     row.update(_scope_columns(resource, record, scope, row))
     row.update(_raw=dict(record), _synced_at=synced_at, _deleted_at=None)
     placed = {"workspace_id": row["workspace_id"]} if "workspace_id" in row else {}
     children = {
-        child.name: child_rows(child, record.get(child.field), record_id, placed, synced_at, resource.name)
+        child.name: child_rows(
+            child, record.get(child.field), record_id, placed, synced_at, resource.name, notes
+        )
         for child in resource.children
     }
-    return RecordRows(row=row, children=children)
+    return RecordRows(row=row, children=children, notes=tuple(notes))
 
 
 def child_rows(
@@ -91,12 +102,13 @@ def child_rows(
     placed: Mapping[str, Any],
     synced_at: datetime,
     where: str,
+    notes: list[tuple[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The rows of one child table for a record's `value` of its field; `placed` holds the ids the parent's
-    row gives them (its workspace_id)."""
+    row gives them (its workspace_id). Values of evolved columns that do not fit go to `notes`."""
     rows = []
     for position, key, item in _items(child, value, f"{where} {record_id}"):
-        child_row = _typed(child.columns, item, child.name, ids_are_keys=False)
+        child_row = _typed(child.columns, item, child.name, ids_are_keys=False, notes=notes)
         child_row[child.parent_key] = record_id
         child_row["_position"] = position
         if key is not None:
@@ -144,15 +156,29 @@ def _scope_columns(resource: Resource, record: Mapping[str, Any], scope: Scope, 
 
 
 def _typed(
-    columns: tuple[Column, ...], record: Mapping[str, Any], where: str, *, ids_are_keys: bool = True
+    columns: tuple[Column, ...],
+    record: Mapping[str, Any],
+    where: str,
+    *,
+    ids_are_keys: bool = True,
+    notes: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
+    """A catalog column's value that does not fit raises RecordError (the record is set aside); an evolved
+    column's is left None, with a note (the type was guessed from the values of one page)."""
     row: dict[str, Any] = {}
     for col in columns:
-        if col.kind == CENTS:  # follows its decimal column
-            row[col.name] = cents(row[col.name.removesuffix(CENTS_SUFFIX)], f"{where}.{col.name}")
-            continue
-        kind = col.kind if ids_are_keys or col.kind != ID else INTEGER
-        row[col.name] = coerce(kind, record.get(col.name), f"{where}.{col.name}")
+        try:
+            if col.kind == CENTS:  # follows its decimal column
+                row[col.name] = cents(row[col.name.removesuffix(CENTS_SUFFIX)], f"{where}.{col.name}")
+                continue
+            kind = col.kind if ids_are_keys or col.kind != ID else INTEGER
+            row[col.name] = coerce(kind, record.get(col.name), f"{where}.{col.name}")
+        except RecordError as exc:
+            if not col.evolved:
+                raise
+            row[col.name] = None
+            if notes is not None:
+                notes.append((f"{where}.{col.name}", str(exc)))
     return row
 
 

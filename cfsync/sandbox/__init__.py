@@ -17,6 +17,7 @@ from cfsync.sandbox.config import (
     parse_fault_rates,
     parse_latency,
 )
+from cfsync.sandbox.extras import EXTRA_KINDS, parse_extra_field
 from cfsync.sandbox.faults import Faults
 from cfsync.sandbox.query import PAGE_SIZE
 from cfsync.sandbox.sandbox import RequestRecord, Sandbox
@@ -25,6 +26,7 @@ from cfsync.sandbox.state import SandboxError
 
 __all__ = [
     "DEFAULT_COUNTS",
+    "EXTRA_KINDS",
     "FAULT_KINDS",
     "PAGE_SIZE",
     "Burst",
@@ -37,6 +39,7 @@ __all__ = [
     "SandboxError",
     "SandboxServer",
     "parse_bursts",
+    "parse_extra_field",
     "parse_fault_rates",
     "parse_latency",
     "serve_forever",

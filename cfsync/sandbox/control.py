@@ -361,6 +361,29 @@ def _add_stats(a: _Ask) -> web.Response:
     return json_response(200, {"page_id": page, "day": a.params["day"], "step": step})
 
 
+def _add_extra_field(a: _Ask) -> web.Response:
+    """`{"resource", "field", "kind", "from_id", "change"}`: serve a field the facts do not have (extras.py);
+    answers every switch in force."""
+    known = {"resource": True, "field": True, "kind": True, "from_id": False, "change": False}
+    body = _fields(a.body, known)
+    # ValueError (an unknown resource or kind, a field the records have) is a 400.
+    a.sb.add_extra_field(
+        body["resource"], body["field"], body["kind"], body.get("from_id"), body.get("change")
+    )
+    return json_response(200, a.sb.extra_fields())
+
+
+def _extra_fields(a: _Ask) -> web.Response:
+    _fields(dict(a.query), {})
+    return json_response(200, a.sb.extra_fields())
+
+
+def _clear_extra_fields(a: _Ask) -> web.Response:
+    _fields(dict(a.query), {"resource": False})
+    a.sb.clear_extra_fields(a.query.get("resource"))
+    return json_response(200, a.sb.extra_fields())
+
+
 _RECORD = r"/records/(?P<resource>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(path), handler)
@@ -385,5 +408,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
         ("GET", r"/deliveries", _deliveries),
         ("POST", r"/deliveries", _set_deliveries),
         ("POST", r"/stats/pages/(?P<page_id>[^/]+)/days/(?P<day>[^/]+)", _add_stats),
+        ("POST", r"/extra_fields", _add_extra_field),
+        ("GET", r"/extra_fields", _extra_fields),
+        ("DELETE", r"/extra_fields", _clear_extra_fields),
     )
 ]

@@ -15,6 +15,7 @@ from cfsync.sandbox.catalog import ACCOUNT, Catalog, catalog
 from cfsync.sandbox.config import SandboxConfig
 from cfsync.sandbox.connections import ACTIVE, Connections
 from cfsync.sandbox.deliveries import Deliveries
+from cfsync.sandbox.extras import ExtraField, check_kind, check_resource
 from cfsync.sandbox.faults import Faults
 from cfsync.sandbox.generate import Generator
 from cfsync.sandbox.ids import IdSpace, stable_int
@@ -356,6 +357,66 @@ class Sandbox:
         with self.state.lock:
             return self.stats.add(page_id, day, views_all, views_unique, optins)
 
+    def add_extra_field(
+        self,
+        resource: str,
+        field: str,
+        kind: str,
+        from_id: int | None = None,
+        change: str | Mapping[str, Any] | None = None,
+    ) -> Record:
+        """From now on serve `field`, which the facts do not have, on `resource`'s records (lists, member
+        GETs, write answers and webhook deliveries): a value of `kind` (integer, number, boolean, timestamp,
+        money, text, object, array) fixed per (seed, resource, record id, field), null for about one record
+        in 7. `from_id`: only records with id >= it carry it. `change` (`{"kind": "text", "from_id": N}`,
+        or just the kind): records with id >= N send that kind instead; N None is the median id of the
+        resource's records now (halfway). Replaces a switch of the same field. Answers the switch as
+        `extra_fields` lists it; ValueError for an unknown resource or kind, or a field records have."""
+        known = self.catalog.resources
+        resource = check_resource(resource, known)
+        if not isinstance(field, str) or not field:
+            raise ValueError(f"field must be a non-empty string, not {field!r}")
+        spec = known[resource]
+        if field in spec.fields or field in spec.expandable:
+            raise ValueError(f"{resource} records already have a field {field!r}: name a new one")
+        kind = check_kind(kind)
+        from_id = _optional_id(from_id, "from_id")
+        if isinstance(change, str):
+            change = {"kind": change}
+        change_kind = change_from = None
+        if change is not None:
+            if not isinstance(change, Mapping) or set(change) - {"kind", "from_id"}:
+                raise ValueError('change must be {"kind": KIND, "from_id": ID or null}, or null')
+            change_kind = check_kind(change.get("kind"), "change.kind")
+            change_from = _optional_id(change.get("from_id"), "change.from_id")
+        with self.state.lock:
+            if change_kind is not None and change_from is None:
+                change_from = self._median_id(resource)
+            extra = ExtraField(resource, field, kind, from_id, change_kind, change_from)
+            self.state.extras.add(extra)
+            return extra.to_dict()
+
+    def extra_fields(self) -> list[Record]:
+        """The extra-field switches in force, in the order they were set (per resource)."""
+        with self.state.lock:
+            return [f.to_dict() for f in self.state.extras.all()]
+
+    def clear_extra_fields(self, resource: str | None = None) -> None:
+        """Stop serving extra fields: all of them, or those of one resource."""
+        with self.state.lock:
+            if resource is not None:
+                check_resource(resource, self.catalog.resources)
+            self.state.extras.clear(resource)
+
+    def _median_id(self, resource: str) -> int:
+        """The median of the ids `resource` has handed out (generated, then created), without a scan: the
+        generated ones are consecutive and every created one is above them."""
+        generated, created = self.ids.total(resource), self.state.created[resource]
+        middle = (generated + len(created)) // 2
+        if middle < generated:
+            return self.ids.id_at(resource, middle)
+        return created[middle - generated] if created else self.ids.first_created_id(resource)
+
     def events(self, workspace_id: int) -> list[Record]:
         """The workspace's outgoing event log, oldest first."""
         return self.records("webhooks_outgoing_events", workspace_id=workspace_id)
@@ -363,3 +424,9 @@ class Sandbox:
     def webhook_secret(self, endpoint_id: int) -> str | None:
         """The signing secret of an endpoint created through the API (answered once, kept here)."""
         return self.writes.webhook_secrets.get(endpoint_id)
+
+
+def _optional_id(value: Any, name: str) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ValueError(f"{name} must be an integer record id or null, not {value!r}")
+    return value

@@ -16,6 +16,7 @@ from typing import Any
 
 from cfsync.sandbox import computed
 from cfsync.sandbox.catalog import ACCOUNT, Catalog
+from cfsync.sandbox.extras import ExtraFields
 from cfsync.sandbox.generate import Generator
 from cfsync.sandbox.ids import CLOCK_FLOOR_MS, IdSpace, iso_ms
 
@@ -96,6 +97,8 @@ class State:
         self._last_ms = CLOCK_FLOOR_MS
         # Told of every record written (created or changed), by resource: the stats' order index.
         self.watchers: dict[str, list[Callable[[Entry], None]]] = {}
+        # Fields the facts do not have, served where a record is answered (lists, GETs, writes, webhooks).
+        self.extras = ExtraFields(ids.seed)
 
     # -- time -----------------------------------------------------------------------------------------
 
@@ -209,11 +212,13 @@ class State:
 
     def served(self, name: str, rec: Record, expand: Collection[str] | None = None) -> Record:
         """`rec` (a record as `get` returns it) as a list or member route answers it: its expandable fields
-        only where `expand` names them (None: all of them), and the raw values of its corruption merged in.
-        Only the answer is wrong; everything else (paging, filters, writes, embedded copies, events) keeps
-        using the real record."""
+        only where `expand` names them (None: all of them), its extra fields (extras.py) and the raw values
+        of its corruption merged in. Only the answer is wrong; everything else (paging, filters, writes,
+        embedded copies, events) keeps using the real record."""
         if expand is not None:
             rec = unexpanded(rec, self.catalog.resources[name].expandable, expand)
+        if self.extras.by_resource:  # no switch (the usual case): not even a call
+            rec = self.extras.apply(name, rec)
         corruption = self.corruptions[name].get(rec["id"])
         if corruption is None:
             return rec

@@ -143,7 +143,7 @@ class Writes:
         s.stamp(entry, now_ms)
         extra_out = self._after_write(entry, extras, created=True)
         self._touch_parent(entry)
-        record = s.serve(name, copy.deepcopy(entry.rec))
+        record = s.extras.apply(name, s.serve(name, copy.deepcopy(entry.rec)))
         self.event(name, entry.rec["id"], "created", record)
         return {**record, **extra_out}
 
@@ -168,7 +168,7 @@ class Writes:
         extras = self._assign(entry, changes)
         s.stamp(entry)
         self._after_write(entry, extras, created=False)
-        record = s.serve(name, copy.deepcopy(entry.rec))
+        record = s.extras.apply(name, s.serve(name, copy.deepcopy(entry.rec)))
         self.event(name, id_, "updated", record)
         return record
 
@@ -335,7 +335,8 @@ class Writes:
             event_type_id=f"{spec.event_name}.{action}",
             subject_id=id_,
             subject_type=spec.subject_type,
-            data=dict(data),
+            # What the webhook delivery sends: the record with its extra fields, as a GET would show it.
+            data=s.extras.apply(name, dict(data)),
         )
         if self.on_event is not None:
             self.on_event(workspace, entry.rec)

@@ -95,9 +95,7 @@ def _postgres(sqlstate: str | None, where: str, detail: str, disconnect: bool) -
     if sqlstate is None or disconnect or sqlstate.startswith(_PG_UNAVAILABLE):
         if sqlstate is None and not disconnect and "connect" not in detail.lower():
             return DatabaseError(f"{where} failed: {detail}")
-        return DatabaseUnavailableError(
-            f"{where} is unavailable ({detail}): is the server up and reachable?"
-        )
+        return DatabaseUnavailableError(f"{where} is unavailable ({detail}): is the server up and reachable?")
     if sqlstate == "53100":
         return DatabaseFullError(
             f"the disk of {where} is full ({detail}): free space on the server, then run again"

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreError
-from . import backfill, models
+from . import backfill, models, takeover
 from .db import sqlite_migration_engine
 
 __all__ = [
@@ -66,7 +66,10 @@ def upgrade(engine: Engine, revision: str = "head", *, views: bool = True) -> No
             if revision != "head" or _stored_revisions(connection) != [newest_revision()]:
                 from alembic import command
 
+                # Evolved columns the head's catalog defines: dropped here, added by the revisions, refilled.
+                taken = takeover.release(connection) if revision == "head" else []
                 command.upgrade(_config(connection), revision)
+                takeover.refill(connection, taken, newest_revision())
             if revision == "head" and views:
                 models.refresh(connection)
     except sa.exc.OperationalError as exc:

@@ -7,6 +7,7 @@ the caller's transaction, so rows and cursors still commit together.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import psycopg
@@ -53,7 +54,9 @@ def _load(raw: Any, table: sa.Table, rows: list[dict[str, Any]], upsert_on: str 
     columns = [c.name for c in table.columns]
     json_columns = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
     names = ", ".join(f'"{c}"' for c in columns)
-    temp = f"_cfsync_load_{table.name}"
+    # Named for the columns too: a table that gained columns (evolved) needs a temporary table like it now.
+    digest = hashlib.sha1(",".join(columns).encode()).hexdigest()[:10]
+    temp = f"_cfsync_load_{digest}_{table.name}"[:63]
     with raw.cursor() as cursor:
         # One temporary table per table and session, emptied at each commit and after each merge. Asked
         # for every time: a rolled-back transaction takes a table it created with it.

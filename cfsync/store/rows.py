@@ -11,9 +11,10 @@ from sqlalchemy.engine import Connection
 
 from ..engine.ports import PageWrite, PartitionKey, Reject, WriteResult
 from ..resources.catalog import Resource
-from ..resources.transform import RecordRows
+from ..resources.transform import RecordRows, note_column
 from .schema import metadata, sweep_misses
 from .sqlitebulk import bulk_insert
+from .tables import child_table_of, table_of
 
 __all__ = [
     "apply_misses",
@@ -21,6 +22,7 @@ __all__ = [
     "key_values",
     "key_where",
     "loader",
+    "note_rows",
     "reject_row",
     "remove_rows",
     "scope_filter",
@@ -57,7 +59,7 @@ def upsert_outcomes(
     synced under it. `owners` are the accounts of the run: a row whose account is none of them (it left
     the config) goes to the account listing it now, so its children are synced again.
     """
-    table = metadata.tables[resource.name]
+    table = table_of(resource)
     outcomes: dict[int, str] = {}
     if not records:
         return outcomes
@@ -98,7 +100,7 @@ def upsert_outcomes(
     load(conn, table, [r.row for r in changed], upsert_on="id")
     replaced = [r.row["id"] for r in changed if outcomes[r.row["id"]] == "updated"]
     for child in resource.children:
-        child_table = metadata.tables[child.name]
+        child_table = child_table_of(resource, child)
         for start in range(0, len(replaced), _BATCH):
             owned = child_table.c[child.parent_key].in_(replaced[start : start + _BATCH])
             conn.execute(sa.delete(child_table).where(owned))
@@ -132,9 +134,31 @@ def reject_row(page: PageWrite, reject: Reject) -> dict[str, Any]:
         "workspace_id": key.workspace_id or None,
         "record_id": reject.record_id,
         "reason": reject.reason,
+        "column_name": reject.column,
         "raw": reject.raw,
         "rejected_at": page.written_at,
     }
+
+
+def note_rows(
+    resource: str, account: str, records: Sequence[RecordRows], run_id: int | None, at: datetime
+) -> list[dict[str, Any]]:
+    """_rejects rows for the values of evolved columns left NULL in `records` (their rows are written)."""
+    return [
+        {
+            "run_id": run_id,
+            "account": account,
+            "resource": resource,
+            "workspace_id": r.row.get("workspace_id"),
+            "record_id": str(r.row["id"]),
+            "reason": reason,
+            "column_name": note_column(resource, where),
+            "raw": r.row["_raw"],
+            "rejected_at": at,
+        }
+        for r in records
+        for where, reason in r.notes
+    ]
 
 
 def remove_rows(
@@ -152,7 +176,7 @@ def remove_rows(
         else:
             gone += conn.execute(sa.update(table).where(live).values(_deleted_at=at)).rowcount or 0
         for child in resource.children:
-            child_table = metadata.tables[child.name]
+            child_table = child_table_of(resource, child)
             owned = child_table.c[child.parent_key].in_(batch)
             if mode == "hard":
                 conn.execute(sa.delete(child_table).where(owned))

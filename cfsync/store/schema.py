@@ -32,6 +32,9 @@ __all__ = [
     "STATS_TABLES",
     "backfills",
     "checks",
+    "child_table",
+    "column_comment",
+    "column_type",
     "metadata",
     "models_state",
     "rate_budgets",
@@ -56,6 +59,10 @@ metadata = sa.MetaData(
 _Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+def column_type(kind: str) -> Any:
+    return _sql_type(kind)
+
+
 def _sql_type(kind: str) -> Any:
     return {
         ID: sa.BigInteger(),
@@ -75,6 +82,10 @@ def _meta_columns() -> list[sa.Column]:
         sa.Column("_synced_at", UtcDateTime(), nullable=False, comment="when cfsync last wrote this row"),
         sa.Column("_deleted_at", UtcDateTime(), comment="when cfsync saw the record gone"),
     ]
+
+
+def column_comment(col: Column) -> str:
+    return _comment(col)
 
 
 def _comment(col: Column) -> str:
@@ -116,26 +127,27 @@ def _kind_comment(child: ChildTable) -> str:
 
 
 def _child_tables(resource: Resource) -> list[sa.Table]:
-    tables = []
-    for child in resource.children:
-        where = ", ".join(f"{p} {k}" for p, k in child.keys) or f"position in {child.field}[]"
-        columns: list[sa.Column] = [
-            sa.Column(child.parent_key, sa.BigInteger(), primary_key=True, comment=f"{resource.name}.id"),
-            sa.Column("_position", sa.Integer(), primary_key=True, comment=where),
-        ]
-        if child.keyed:
-            columns.append(sa.Column(KIND, sa.Text(), nullable=False, comment=_kind_comment(child)))
-        for col in child.columns:
-            if col.name != child.parent_key:
-                kind = INTEGER if col.kind == ID else col.kind
-                columns.append(sa.Column(col.name, _sql_type(kind), comment=_comment(col)))
-        if resource.workspace_scoped and "workspace_id" not in {c.name for c in columns}:
-            columns.append(sa.Column("workspace_id", sa.BigInteger(), comment="added by cfsync"))
-        shape = f"{child.field}.*" if child.keyed else f"{child.field}[]"
-        tables.append(
-            sa.Table(child.name, metadata, *columns, *_meta_columns(), comment=f"{resource.name}.{shape}")
-        )
-    return tables
+    return [child_table(resource, child, metadata) for child in resource.children]
+
+
+def child_table(resource: Resource, child: ChildTable, meta: sa.MetaData) -> sa.Table:
+    """A child table's layout (catalog children, and those evolved for a new array of objects): the parent's
+    id and the row's place as the key, the kind of a keyed row, typed columns, the workspace, meta columns."""
+    where = ", ".join(f"{p} {k}" for p, k in child.keys) or f"position in {child.field}[]"
+    columns: list[sa.Column] = [
+        sa.Column(child.parent_key, sa.BigInteger(), primary_key=True, comment=f"{resource.name}.id"),
+        sa.Column("_position", sa.Integer(), primary_key=True, comment=where),
+    ]
+    if child.keyed:
+        columns.append(sa.Column(KIND, sa.Text(), nullable=False, comment=_kind_comment(child)))
+    for col in child.columns:
+        if col.name != child.parent_key:
+            kind = INTEGER if col.kind == ID else col.kind
+            columns.append(sa.Column(col.name, _sql_type(kind), comment=_comment(col)))
+    if resource.workspace_scoped and "workspace_id" not in {c.name for c in columns}:
+        columns.append(sa.Column("workspace_id", sa.BigInteger(), comment="added by cfsync"))
+    shape = f"{child.field}.*" if child.keyed else f"{child.field}[]"
+    return sa.Table(child.name, meta, *columns, *_meta_columns(), comment=f"{resource.name}.{shape}")
 
 
 def _stats_columns(stats: DailyStats, *middle: sa.Column, steps: bool) -> list[sa.Column]:
@@ -384,7 +396,7 @@ schema_changes = sa.Table(
     sa.Column("run_id", sa.Integer(), comment="the sync run that met it; NULL: a webhook or a write"),
     sa.UniqueConstraint("table_name", "column_name"),
     comment="columns and child tables cfsync added on its own for fields the API started sending "
-    "([sync].schema = \"evolve\")",
+    '([sync].schema = "evolve")',
 )
 
 STATS_TABLES = (FUNNEL_STATS.name, FUNNEL_STATS.steps_name)

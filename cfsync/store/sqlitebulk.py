@@ -41,7 +41,8 @@ class _Plan:
         return tuple(row[name] if bind is None else bind(row[name]) for name, bind in self.columns)
 
 
-_PLANS: dict[tuple[str, str | None], _Plan] = {}
+# Per table name and columns: a table that gained columns (evolved) gets a plan of its own.
+_PLANS: dict[tuple[str, tuple[str, ...], str | None], _Plan] = {}
 
 
 def bulk_insert(
@@ -51,7 +52,7 @@ def bulk_insert(
     existing rows are rewritten instead."""
     if not rows:
         return
-    key = (table.name, upsert_on)
+    key = (table.name, tuple(table.c.keys()), upsert_on)
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _Plan(conn.dialect, table, upsert_on)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,14 +17,17 @@ from ..engine.ports import PageWrite, Partition, PartitionKey, PartitionState, R
 from ..engine.segments import Segment
 from ..errors import StoreError
 from ..resources.catalog import CATALOG, Resource, resource_for_event
+from ..resources.evolve import infer, new_keys
 from ..resources.transform import RecordRows
 from . import migrate
 from .db import create_engine
+from .evolve import Evolution, make_changes
 from .rows import (
     apply_misses,
     clear_misses,
     key_values,
     key_where,
+    note_rows,
     reject_row,
     remove_rows,
     scope_filter,
@@ -31,7 +35,7 @@ from .rows import (
     upsert_outcomes,
     upsert_rows,
 )
-from .schema import metadata, rejects, segments, sweep_misses, sync_runs, sync_state
+from .schema import metadata, rejects, schema_changes, segments, sweep_misses, sync_runs, sync_state
 from .stats import StatsStore
 
 __all__ = ["Store"]
@@ -44,15 +48,21 @@ def _now() -> datetime:
 class Store(StatsStore):
     """One database. Methods are synchronous; the engine calls them from its writer thread."""
 
-    def __init__(self, engine: Engine, *, deletes: str = "soft") -> None:
+    def __init__(
+        self, engine: Engine, *, deletes: str = "soft", schema: Callable[[str], str] | None = None
+    ) -> None:
         self.engine = engine
         self.deletes = deletes  # "soft": rows gone from the API get _deleted_at; "hard": they are deleted
         dialect = {"sqlite": sqlite, "postgresql": postgresql}[engine.dialect.name]
         self._insert = dialect.insert
+        # Per resource name: "evolve" (new fields become columns) or "freeze" (they stay in _raw only).
+        self.schema_policy: Callable[[str], str] = schema or (lambda _name: "evolve")
+        self.evolution = Evolution(engine)
+        self._evolving = threading.Lock()
 
     @classmethod
-    def open(cls, url: str, *, deletes: str = "soft") -> Store:
-        return cls(create_engine(url), deletes=deletes)
+    def open(cls, url: str, *, deletes: str = "soft", schema: Callable[[str], str] | None = None) -> Store:
+        return cls(create_engine(url), deletes=deletes, schema=schema)
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -74,6 +84,45 @@ class Store(StatsStore):
                 "run `cfsync db upgrade`"
             )
 
+    # -- schema evolution ------------------------------------------------------------------------------
+
+    def evolve(
+        self, resource: Resource, records: Sequence[Any], run_id: int | None = None
+    ) -> tuple[Resource, list[str]]:
+        """The resource to transform `records` with: the catalog's plus the columns and child tables added
+        for fields the API started sending. New fields the records show are added first (unless the
+        resource's policy is "freeze"), each committed on its own; returns the labels of those this call
+        added ("contacts.score integer"). Cheap when nothing is new: a set difference per record."""
+        current = self.evolution.resource(resource)
+        if self.schema_policy(resource.name) == "freeze" or not new_keys(current, records):
+            return current, []
+        with self._evolving:
+            current = self.evolution.resource(resource)  # another thread may have just added them
+            wanted = infer(current, list(records))
+            if not wanted:
+                return current, []
+            try:
+                made = make_changes(self.engine, current, wanted, run_id)
+            finally:
+                self.evolution.load()  # a peer's earlier change (perhaps another type) wins
+        return self.evolution.resource(resource), made
+
+    def schema_changes(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        """The columns and child tables added on their own, oldest first (all, or one run's)."""
+        query = sa.select(schema_changes).order_by(schema_changes.c.id)
+        if run_id is not None:
+            query = query.where(schema_changes.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def _schema_changed_at(self, conn: Connection, resource: str) -> datetime | None:
+        found: datetime | None = conn.scalar(
+            sa.select(sa.func.max(schema_changes.c.first_seen_at)).where(
+                schema_changes.c.resource == resource
+            )
+        )
+        return found
+
     # -- pages -----------------------------------------------------------------------------------------
 
     def write_page(self, page: PageWrite) -> WriteResult:
@@ -91,13 +140,15 @@ class Store(StatsStore):
                 conn.execute(sa.insert(rejects), rows)
             progress: dict[PartitionKey, tuple[PageWrite, str | None, int]] = {}
             for page, result in zip(pages, results, strict=True):
-                result.rejected = len(page.rejects)
+                # Only whole records set aside: a value left NULL in an evolved column wrote its row.
+                result.rejected = sum(1 for r in page.rejects if r.column is None)
                 key, resource = page.partition.key, page.partition.resource
                 if page.sweep_range is not None:
                     seen = [r.row["id"] for r in page.records]
                     stage_misses(conn, self._insert, resource, key, seen, *page.sweep_range)
                 deleted: dict[str, tuple[Resource, list[int]]] = {}
                 for target, record_id in page.deletions:
+                    target = self.evolution.resource(target)  # with its evolved child tables
                     deleted.setdefault(target.name, (target, []))[1].append(record_id)
                 for target, ids in deleted.values():
                     gone = remove_rows(conn, target, ids, page.written_at, self.deletes)
@@ -127,13 +178,18 @@ class Store(StatsStore):
             for i in indexes:  # earlier copies of a record written by a later page in the batch
                 results[i].unchanged += sum(1 for r in pages[i].records if last[r.row["id"]] != i)
 
-    def upsert(self, resource: Resource, records: list[RecordRows]) -> WriteResult:
-        """Rows that did not come from a list walk (a write's answer, a webhook): no cursor moves."""
+    def upsert(self, resource: Resource, records: list[RecordRows], account: str = "") -> WriteResult:
+        """Rows that did not come from a list walk (a write's answer, a webhook): no cursor moves. Values
+        left NULL in evolved columns (`notes`) are recorded in _rejects with no run."""
         with self.engine.begin() as conn:
+            notes = note_rows(resource.name, account, records, None, _now())
+            if notes:
+                conn.execute(sa.insert(rejects), notes)
             return upsert_rows(conn, resource, records)
 
     def mark_deleted(self, resource: Resource, ids: list[int], at: datetime) -> int:
         """Rows the API no longer has (and their child rows), removed the configured way."""
+        resource = self.evolution.resource(resource)
         with self.engine.begin() as conn:
             return remove_rows(conn, resource, ids, at, self.deletes)
 
@@ -142,10 +198,11 @@ class Store(StatsStore):
         and mark the partition `gone` so it is not walked again. Returns the partition's rows removed."""
         key = partition.key
         table = metadata.tables[partition.resource.name]
+        resource, parent = self.evolution.resource(partition.resource), self.evolution.resource(parent)
         with self.engine.begin() as conn:
-            rows = sa.select(table.c.id).where(scope_filter(table, partition.resource, key))
+            rows = sa.select(table.c.id).where(scope_filter(table, resource, key))
             ids = list(conn.scalars(rows))
-            gone = remove_rows(conn, partition.resource, ids, now, self.deletes)
+            gone = remove_rows(conn, resource, ids, now, self.deletes)
             remove_rows(conn, parent, [key.parent_id], now, self.deletes)
             self._save_state(conn, key, run_id, now, status="gone", last_error=None)
         return gone
@@ -190,9 +247,10 @@ class Store(StatsStore):
         columns = [sync_state.c[name] for name in PartitionState.__dataclass_fields__ if name in sync_state.c]
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*columns, saved).where(self._state_where(key))).first()
+            changed = self._schema_changed_at(conn, key.resource)
             if row is None:  # no state yet: segments come with it, so there are none
-                return PartitionState()
-        return PartitionState(**row._mapping)
+                return PartitionState(schema_changed_at=changed)
+        return PartitionState(**row._mapping, schema_changed_at=changed)
 
     # -- segments --------------------------------------------------------------------------------------
 
@@ -266,9 +324,15 @@ class Store(StatsStore):
             conn.execute(sa.update(sync_state).where(self._state_where(key)).values(cursor=None))
 
     def finish_sweep(self, partition: Partition, run_id: int, now: datetime, query: str = "") -> int:
+        """The sweep is dated when it began: a column added while it ran (for rows it had passed) makes the
+        list due again."""
+        resource = self.evolution.resource(partition.resource)
         with self.engine.begin() as conn:
-            gone = apply_misses(conn, partition.resource, partition.key, now, self.deletes)
-            done = {"sweep_started_at": None, "last_full_sweep_at": now, "query": query or None}
+            began = conn.scalar(
+                sa.select(sync_state.c.sweep_started_at).where(self._state_where(partition.key))
+            )
+            gone = apply_misses(conn, resource, partition.key, now, self.deletes)
+            done = {"sweep_started_at": None, "last_full_sweep_at": began or now, "query": query or None}
             self._save_state(conn, partition.key, run_id, now, **done)
             if gone:
                 conn.execute(
@@ -328,24 +392,34 @@ class Store(StatsStore):
             ),
         )
         query = (
-            sa.select(table.c.id, table.c._synced_at, state.c.last_success_at, state.c.status)
+            sa.select(
+                table.c.id,
+                table.c._synced_at,
+                state.c.last_success_at,
+                state.c.status,
+                state.c.last_full_sweep_at,
+            )
             .select_from(walks)
             .where(live)
             .order_by(table.c.id)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
+            # A column or child table added to the list since a parent's last full walk of it: that walk
+            # wrote rows without it, so the parent is due (its rows are read again).
+            changed_at = self._schema_changed_at(conn, child)
         now = now or datetime.now(UTC)
         named = named or {}
         anyone = named.get(None)
         due, any_fresh = [], False
-        for parent_id, changed, last, status in rows:  # UtcDateTime columns: aware, in UTC
+        for parent_id, changed, last, status, swept in rows:  # UtcDateTime columns: aware, in UTC
             events = [at for at in (named.get(parent_id), anyone) if at is not None]
             fresh = (
                 last is None
                 or status != "ok"  # its last pass failed or was cut short
                 or (changed is not None and changed > last)
                 or any(at > last for at in events)
+                or (changed_at is not None and (swept is None or swept < changed_at))
             )
             stale = (
                 last is not None

@@ -147,6 +147,7 @@ class WebhookEvents:
         stats = ApplyStats()
         if not seqs:
             return stats
+        self._evolve(seqs)
         for some, outcome in together_or_alone(
             seqs, lambda some: self._apply_seqs(some, now), fatal=TRANSIENT
         ):
@@ -161,6 +162,19 @@ class WebhookEvents:
             else:
                 stats.add(outcome)
         return stats
+
+    def _evolve(self, seqs: Sequence[int]) -> None:
+        """Fields the deliveries' records bring that their tables lack become columns first, each change in
+        a transaction of its own before the apply's (as a sync's pages do)."""
+        data: dict[str, list[Any]] = {}
+        with self.engine.connect() as conn:
+            for event in self._pending(conn, seqs):
+                body = event.payload.get("data") if isinstance(event.payload, dict) else None
+                if event.action != "deleted" and isinstance(body, dict) and self._refusal(event) is None:
+                    data.setdefault(event.resource or "", []).append(body)
+        for name, records in data.items():
+            if name in CATALOG:
+                self.store.evolve(CATALOG[name], records)
 
     def _apply_seqs(self, seqs: Sequence[int], now: datetime) -> ApplyStats | None:
         with self.engine.begin() as conn:
@@ -225,7 +239,7 @@ class WebhookEvents:
             decisions.update(
                 Gate(
                     conn,
-                    CATALOG[name],
+                    self.store.evolution.resource(CATALOG[name]),
                     group,
                     now,
                     self.policy.account,

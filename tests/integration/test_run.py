@@ -273,6 +273,75 @@ def test_healthz_is_not_ready_until_the_database_is_migrated(tmp_path):
     assert answer.status == 503
 
 
+def test_metrics_count_schema_changes_by_table_and_the_evolved_columns_in_the_database(tmp_path):
+    """/metrics asked directly: a scheduled run's schema changes count by table; the gauge is the rows of
+    _schema_changes, whichever process (a webhook, a write, another worker) added them."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from cfsync.config import parse_config
+    from cfsync.engine.ports import RunSummary
+    from cfsync.service import Service, ServiceSettings, _Reporter
+    from cfsync.store.db import create_engine
+    from cfsync.store.migrate import upgrade
+    from cfsync.store.schema import schema_changes
+
+    db = f"sqlite:///{tmp_path}/evolved.db"
+    service = Service(parse_config({"database": {"url": db}}, {}), ServiceSettings(interval=60))
+    service.engine = create_engine(db)
+    upgrade(service.engine)
+    row = {"resource": "contacts", "source": "score", "first_seen_at": datetime.now(UTC), "run_id": 1}
+    with service.engine.begin() as conn:
+        conn.execute(
+            schema_changes.insert(),
+            [
+                {**row, "table_name": "contacts", "column_name": "score", "kind": "integer"},
+                {**row, "table_name": "contacts", "column_name": "badges", "kind": "table"},
+                {**row, "table_name": "contacts__badges", "column_name": "name", "kind": "text"},
+            ],
+        )
+    reporter = _Reporter(service.metrics)
+    reporter.run_finished(RunSummary(run_id=1, status="succeeded", schema_changes=["contacts.score integer",
+                          "contacts__badges table", "contacts__badges.name text"]))  # fmt: skip
+    reporter.run_finished(RunSummary(run_id=2, status="succeeded"))
+
+    answer = asyncio.run(service._metrics(None))  # type: ignore[arg-type]
+    service.engine.dispose()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(answer.text or "")
+        for s in f.samples
+    }
+    assert samples[("cfsync_schema_changes_total", (("table", "contacts"),))] == 1
+    assert samples[("cfsync_schema_changes_total", (("table", "contacts__badges"),))] == 2
+    assert samples[("cfsync_evolved_columns", ())] == 3
+
+
+def test_metrics_show_a_field_the_api_started_sending(tmp_path):
+    """End to end: the sandbox sends a new field, a scheduled run adds its column, /metrics counts it."""
+    sb = Sandbox(SandboxConfig(seed=16, workspaces=1, counts=COUNTS))
+    if not hasattr(sb, "add_extra_field"):
+        pytest.skip("the sandbox serves no extra fields yet")
+    sb.add_extra_field("contacts", "loyalty_points", "integer")
+    db = f"sqlite:///{tmp_path}/run.db"
+    with serve_in_thread(sb) as url:
+        write_config(tmp_path / "cfsync.toml", url, db, free_port())
+        run = Running(tmp_path, sb.api_token(0), "--interval", "1h", "--no-webhooks")
+        until(lambda: run.runs() >= 1, what="the first run")
+        status, text = run.get("/metrics")
+        code, err = run.stop()
+    assert status == 200
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
+    assert samples[("cfsync_schema_changes_total", (("table", "contacts"),))] >= 1
+    assert samples[("cfsync_evolved_columns", ())] >= 1
+    assert code == 143, err
+    assert "loyalty_points integer" in err  # the run's summary line names it
+
+
 def test_run_outlives_an_api_outage_and_stops_on_a_refused_key(tmp_path):
     """Unattended: scheduled runs that fail (every request 503) leave the process up and ready, counted as
     failed; once the API answers again the next run catches up. A refused key needs a person: exit 3."""

@@ -225,3 +225,47 @@ def test_funnel_statistics_default_to_thirty_days_and_zero_turns_them_off():
     assert parse_config({}, {}).sync.stats_days == 30
     assert parse_config({"sync": {"stats_days": 0}}, {}).sync.stats_days == 0
     assert parse_config({"sync": {"stats_days": 90}}, {}).sync.stats_days == 90
+
+
+def test_schema_evolves_by_default_and_freezes_per_resource():
+    assert parse_config({}, {}).sync.schema_policy("contacts") == "evolve"
+    frozen = parse_config({"sync": {"schema": "freeze"}}, {}).sync
+    assert frozen.schema == {"default": "freeze"}
+    assert frozen.schema_policy("orders") == "freeze"
+    mixed = parse_config({"sync": {"schema": {"default": "freeze", "contacts": "evolve"}}}, {}).sync
+    assert mixed.schema_policy("contacts") == "evolve"
+    assert mixed.schema_policy("contacts__badges") == "evolve"  # a child table follows its resource
+    assert mixed.schema_policy("orders") == "freeze"
+    only_orders = parse_config({"sync": {"schema": {"orders": "freeze"}}}, {}).sync
+    assert only_orders.schema_policy("orders__contact_groups") == "freeze"
+    assert only_orders.schema_policy("contacts") == "evolve"  # no default given: evolve
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ("thaw", r'sync.schema must be "evolve" or "freeze", got \'thaw\''),
+        ({"orders": "thaw"}, r'sync.schema.orders must be "evolve" or "freeze", got \'thaw\''),
+        ({"default": 1}, r'sync.schema.default must be "evolve" or "freeze", got 1'),
+        (["freeze"], "sync.schema must be a string or a table"),
+    ],
+)
+def test_bad_schema_policy_names_the_key_and_the_choices(schema, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        parse_config({"sync": {"schema": schema}}, {})
+    assert info.value.exit_code == 2
+    assert "\n" not in str(info.value)
+
+
+def test_schema_policy_names_are_resources_when_a_sync_is_planned():
+    from cfsync.app import checked_schema, plan
+
+    config = parse_config({"sync": {"schema": {"order": "freeze"}}}, {})
+    with pytest.raises(
+        ConfigError, match=r"sync.schema: unknown resource 'order' \(keys: default or a resource"
+    ):
+        plan(config)
+    assert checked_schema({"default": "freeze", "orders": "evolve"}) == {
+        "default": "freeze",
+        "orders": "evolve",
+    }

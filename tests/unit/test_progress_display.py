@@ -9,7 +9,7 @@ from rich.console import Console
 
 from cfsync.cli.status import ago
 from cfsync.engine.ports import Partition, PartitionKey, RunProgress, RunSummary, WriteResult
-from cfsync.progress import RichReporter, duration, progress_line
+from cfsync.progress import RichReporter, duration, progress_line, summary_line
 from cfsync.resources.catalog import CATALOG
 
 NAMES = sorted(CATALOG)
@@ -106,3 +106,16 @@ def test_status_times_read_as_how_long_ago():
     assert ago("2026-11-30T11:57:00", now) == "3 min ago", "a time without a zone is UTC"
     assert ago(None, now) == "-"
     assert ago(now + timedelta(minutes=5), now) == "in the future"
+
+
+def test_the_summary_line_names_schema_changes_only_when_there_are_some():
+    assert "schema=" not in summary_line(RunSummary(run_id=1, status="succeeded"))
+    summary = RunSummary(
+        run_id=2, status="succeeded", schema_changes=["contacts.score integer", "contacts__badges table"]
+    )
+    assert summary_line(summary).endswith(
+        ' schema="1 new column, 1 new table (contacts.score integer, contacts__badges table)"'
+    )
+    many = RunSummary(run_id=3, schema_changes=[f"orders.f{i} text" for i in range(10)])
+    assert 'schema="10 new columns (orders.f0 text, ' in summary_line(many)
+    assert "orders.f7 text, +2 more)" in summary_line(many)

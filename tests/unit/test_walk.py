@@ -77,6 +77,9 @@ class FakeStore:
     def partition_state(self, key: PartitionKey) -> PartitionState:
         return replace(self.state, segments=bool(self.saved_segments))
 
+    def evolve(self, resource: Any, records: Any, run_id: int | None = None) -> tuple[Any, list[str]]:
+        return resource, []
+
     def segments(self, key: PartitionKey) -> list[Segment]:
         return [replace(s) for s in self.saved_segments]
 
