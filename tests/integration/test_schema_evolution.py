@@ -192,9 +192,14 @@ async def test_a_field_that_appears_mid_sync_becomes_a_complete_column(sb, url, 
     assert values(engine, "loyalty_points") == {i: r.get("loyalty_points") for i, r in records.items()}
     assert changes(engine) == [("contacts", "loyalty_points", "integer", "contacts", first.run_id)]
 
+    # The change was met after the run's walk began: the next run sweeps the list again (its quiet
+    # record: nothing new). After it, the list is swept only when it is due.
+    quiet = await app.sync(config)
+    assert (quiet.status, quiet.schema_changes) == ("succeeded", [])
+
     # A money field every record starts sending at once, without touching its updated_at: the run that
-    # meets it adds the decimal and its exact cents; the rows stored before get theirs from the sweep
-    # (this run's or the next).
+    # meets it (on its first page of changes) adds the decimal and its exact cents, and fills the rows of
+    # that page; the rows stored before have nothing to take it from until the next run's sweep.
     sb.add_extra_field("contacts", "bonus_amount", "money")
     second = await app.sync(config)
     assert second.status == "succeeded", second.failures
@@ -202,9 +207,17 @@ async def test_a_field_that_appears_mid_sync_becomes_a_complete_column(sb, url, 
         "contacts.bonus_amount decimal",
         "contacts.bonus_amount_cents cents",
     ]
+    records = served(url, sb)
+    waiting = {i for i, v in values(engine, "bonus_amount").items() if v is None} - {
+        i for i, r in records.items() if r["bonus_amount"] is None
+    }
+    assert waiting, "rows the first page of changes did not hold wait for the sweep"
+    sb.requests.clear()
     third = await app.sync(config)
     assert third.status == "succeeded", third.failures
     assert third.schema_changes == []
+    contacts_path = CATALOG["contacts"].list_path(sb.workspace_ids(0)[0])
+    assert any(r.api_path == contacts_path and not r.query for r in sb.requests), "a sweep from the first id"
 
     records = served(url, sb)
     assert any(r.get("bonus_amount") is not None for r in records.values())
