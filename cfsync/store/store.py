@@ -134,8 +134,15 @@ class Store(StatsStore):
         resource go in one statement; a record in two pages keeps the later copy and counts once."""
         results = [WriteResult() for _ in pages]
         with self.engine.begin() as conn:
-            self._upsert_pages(conn, pages, results)
-            rows = [reject_row(page, r) for page in pages for r in page.rejects]
+            written = self._upsert_pages(conn, pages, results)
+            # A value left NULL is noted when its row is written, not again each time an unchanged copy
+            # of the record is listed (a sweep).
+            rows = [
+                reject_row(page, r)
+                for page in pages
+                for r in page.rejects
+                if r.column is None or (page.partition.resource.name, r.record_id) in written
+            ]
             if rows:
                 conn.execute(sa.insert(rejects), rows)
             progress: dict[PartitionKey, tuple[PageWrite, str | None, int]] = {}
@@ -163,7 +170,11 @@ class Store(StatsStore):
                 self._save_state(conn, key, page.run_id, page.written_at, cursor=cursor, inserted=inserted)
         return results
 
-    def _upsert_pages(self, conn: Connection, pages: list[PageWrite], results: list[WriteResult]) -> None:
+    def _upsert_pages(
+        self, conn: Connection, pages: list[PageWrite], results: list[WriteResult]
+    ) -> set[tuple[str, str]]:
+        """Upsert the pages' records; (resource, id) of those inserted or rewritten."""
+        written: set[tuple[str, str]] = set()
         by_resource: dict[str, list[int]] = {}
         for index, page in enumerate(pages):
             by_resource.setdefault(page.partition.resource.name, []).append(index)
@@ -175,8 +186,11 @@ class Store(StatsStore):
             for record_id, outcome in outcomes.items():
                 result = results[last[record_id]]
                 setattr(result, outcome, getattr(result, outcome) + 1)
+                if outcome != "unchanged":
+                    written.add((resource.name, str(record_id)))
             for i in indexes:  # earlier copies of a record written by a later page in the batch
                 results[i].unchanged += sum(1 for r in pages[i].records if last[r.row["id"]] != i)
+        return written
 
     def upsert(self, resource: Resource, records: list[RecordRows], account: str = "") -> WriteResult:
         """Rows that did not come from a list walk (a write's answer, a webhook): no cursor moves. Values

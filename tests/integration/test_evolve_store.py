@@ -194,6 +194,10 @@ def test_a_type_clash_leaves_null_and_a_reject_and_writes_the_page(store):
     assert "'n/a'" in reason
     assert "integer" in reason
     assert changes(store) == [("contacts", "score", "integer")]  # no type change
+    again = write(store, [contact(2, score="n/a"), contact(3, score=3)], "3")  # a sweep lists them again
+    assert again.unchanged == 2
+    with store.engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(rejects)) == 1  # noted when written
 
 
 def test_a_write_outside_a_walk_evolves_and_notes_to_rejects(store):
