@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..engine.ports import PageWrite, PartitionKey, Reject, WriteResult
+from ..engine.ports import PageWrite, PartitionKey, Reject
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows, note_column
-from .schema import metadata, sweep_misses
+from .schema import metadata, rejects, sweep_misses
 from .sqlitebulk import bulk_insert
 from .tables import child_table_of, table_of
 
@@ -22,27 +22,16 @@ __all__ = [
     "key_values",
     "key_where",
     "loader",
-    "note_rows",
     "reject_row",
     "remove_rows",
     "scope_filter",
     "stage_misses",
+    "upsert_noted",
     "upsert_outcomes",
-    "upsert_rows",
 ]
 
 Insert = Callable[[sa.Table], Any]  # the dialect's insert(), which knows ON CONFLICT
 _BATCH = 500  # ids per IN (...) list
-
-
-def upsert_rows(
-    conn: Connection, resource: Resource, records: list[RecordRows], owners: Collection[str] = ()
-) -> WriteResult:
-    """Insert new records, rewrite changed ones (and replace their child rows), leave identical ones alone."""
-    result = WriteResult()
-    for outcome in upsert_outcomes(conn, resource, records, owners).values():
-        setattr(result, outcome, getattr(result, outcome) + 1)
-    return result
 
 
 def upsert_outcomes(
@@ -140,7 +129,21 @@ def reject_row(page: PageWrite, reject: Reject) -> dict[str, Any]:
     }
 
 
-def note_rows(
+def upsert_noted(
+    conn: Connection, resource: Resource, records: list[RecordRows], account: str, at: datetime
+) -> dict[int, str]:
+    """`upsert_outcomes` for records that did not come from a list walk (a write's answer, a webhook), and
+    in _rejects (no run) the values of evolved columns left NULL in the rows it wrote (an unchanged copy
+    was noted when first written)."""
+    outcomes = upsert_outcomes(conn, resource, records)
+    written = [r for r in records if outcomes.get(r.row["id"], "unchanged") != "unchanged"]
+    notes = _note_rows(resource.name, account, written, None, at)
+    if notes:
+        conn.execute(sa.insert(rejects), notes)
+    return outcomes
+
+
+def _note_rows(
     resource: str, account: str, records: Sequence[RecordRows], run_id: int | None, at: datetime
 ) -> list[dict[str, Any]]:
     """_rejects rows for the values of evolved columns left NULL in `records` (their rows are written)."""

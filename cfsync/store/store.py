@@ -27,13 +27,12 @@ from .rows import (
     clear_misses,
     key_values,
     key_where,
-    note_rows,
     reject_row,
     remove_rows,
     scope_filter,
     stage_misses,
+    upsert_noted,
     upsert_outcomes,
-    upsert_rows,
 )
 from .schema import metadata, rejects, schema_changes, segments, sweep_misses, sync_runs, sync_state
 from .stats import StatsStore
@@ -195,11 +194,11 @@ class Store(StatsStore):
     def upsert(self, resource: Resource, records: list[RecordRows], account: str = "") -> WriteResult:
         """Rows that did not come from a list walk (a write's answer, a webhook): no cursor moves. Values
         left NULL in evolved columns (`notes`) are recorded in _rejects with no run."""
+        result = WriteResult()
         with self.engine.begin() as conn:
-            notes = note_rows(resource.name, account, records, None, _now())
-            if notes:
-                conn.execute(sa.insert(rejects), notes)
-            return upsert_rows(conn, resource, records)
+            for outcome in upsert_noted(conn, resource, records, account, _now()).values():
+                setattr(result, outcome, getattr(result, outcome) + 1)
+        return result
 
     def mark_deleted(self, resource: Resource, ids: list[int], at: datetime) -> int:
         """Rows the API no longer has (and their child rows), removed the configured way."""

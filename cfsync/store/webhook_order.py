@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection
 from ..errors import RecordError
 from ..resources.catalog import Resource
 from ..resources.transform import RecordRows, Scope, to_rows
-from .rows import note_rows, remove_rows, upsert_outcomes
-from .schema import metadata, rejects, webhook_events
+from .rows import remove_rows, upsert_noted
+from .schema import metadata, webhook_events
 
 __all__ = ["APPLIED", "FAILED", "IGNORED", "PENDING", "STALE", "Gate", "PendingEvent"]
 
@@ -152,10 +152,7 @@ class Gate:
             deletes.pop(event.record_id, None)
             state.exists, state.updated_at, state.deleted_at = True, version, None
         if latest:
-            notes = note_rows(self.resource.name, self.account, list(latest.values()), None, self.now)
-            if notes:  # values left NULL in evolved columns: the rows are written
-                self.conn.execute(sa.insert(rejects), notes)
-            upsert_outcomes(self.conn, self.resource, list(latest.values()))
+            upsert_noted(self.conn, self.resource, list(latest.values()), self.account, self.now)
         for record_id, at in deletes.items():
             remove_rows(self.conn, self.resource, [record_id], at, self.deletes)
         return decisions

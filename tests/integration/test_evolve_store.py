@@ -206,6 +206,8 @@ def test_a_write_outside_a_walk_evolves_and_notes_to_rejects(store):
     apply_record(store, "default", CATALOG["contacts"], contact(1, score=5))
     assert column_values(store, "contacts", "score") == {1: 5}
     apply_record(store, "default", CATALOG["contacts"], contact(2, score="x"))
+    again = apply_record(store, "default", CATALOG["contacts"], contact(2, score="x"))  # delivered twice
+    assert again.unchanged == 1
     with store.engine.connect() as conn:
         found = conn.execute(sa.select(rejects.c.run_id, rejects.c.column_name, rejects.c.account)).all()
     assert [tuple(r) for r in found] == [(None, "score", "default")]
