@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -13,10 +13,7 @@ from ..errors import CfsyncError, ConfigError
 from ..logfmt import duration
 from .base import cli, config_of
 
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-__all__ = ["resources", "schema", "schema_changes"]
+__all__ = ["resources", "schema"]
 
 
 @cli.command()
@@ -210,7 +207,7 @@ def _print_changes(ctx: click.Context, resource: str | None, as_json: bool) -> N
     if resource is not None and resource not in CATALOG:
         raise ConfigError(f"unknown resource {resource!r} (see `cfsync resources`)")
     with app.existing_store(config_of(ctx)) as store:
-        rows = schema_changes(store.engine, resource)
+        rows = _changes(store, resource)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -242,22 +239,12 @@ def _print_changes(ctx: click.Context, resource: str | None, as_json: bool) -> N
         click.echo("  ".join(f"{line[key]:<{widths[key]}}" for key in header) + f"  {run}")
 
 
-def schema_changes(engine: Engine, resource: str | None = None) -> list[dict[str, Any]]:
-    """The rows of _schema_changes, oldest first, as plain data (times in RFC 3339); `resource`: only the
-    tables that list fills (contacts: contacts and contacts__badges). Read from the table itself, as
-    store/queries.py reads the sync's own tables."""
-    import sqlalchemy as sa
-
-    from ..store.schema import schema_changes as table
-
-    query = sa.select(table).order_by(table.c.first_seen_at, table.c.id)
-    if resource is not None:
-        query = query.where(table.c.resource == resource)
-    with engine.connect() as conn:
-        return [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row._mapping.items()}
-            for row in conn.execute(query)
-        ]
+def _changes(store: Any, resource: str | None = None) -> list[dict[str, Any]]:
+    """The database's _schema_changes rows as plain data (times in RFC 3339)."""
+    return [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+        for row in store.schema_changes(resource=resource)
+    ]
 
 
 def _kind(row: dict[str, Any]) -> str:
@@ -290,7 +277,7 @@ def _evolved_section(ctx: click.Context) -> str:
     try:
         config = config_of(ctx)
         with app.existing_store(config) as store:
-            rows = schema_changes(store.engine)
+            rows = _changes(store)
     except (CfsyncError, sa.exc.SQLAlchemyError):
         return ""
     if not rows:

@@ -106,11 +106,14 @@ class Store(StatsStore):
                 self.evolution.load()  # a peer's earlier change (perhaps another type) wins
         return self.evolution.resource(resource), made
 
-    def schema_changes(self, run_id: int | None = None) -> list[dict[str, Any]]:
-        """The columns and child tables added on their own, oldest first (all, or one run's)."""
+    def schema_changes(self, run_id: int | None = None, resource: str | None = None) -> list[dict[str, Any]]:
+        """The columns and child tables added on their own, oldest first: all, one run's, or those of the
+        tables one list fills (contacts: contacts and contacts__badges)."""
         query = sa.select(schema_changes).order_by(schema_changes.c.id)
         if run_id is not None:
             query = query.where(schema_changes.c.run_id == run_id)
+        if resource is not None:
+            query = query.where(schema_changes.c.resource == resource)
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
