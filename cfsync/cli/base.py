@@ -45,11 +45,10 @@ def usage_line(exc: click.UsageError, parent: click.Context | None = None) -> st
     """A click usage error as one line: the command, what is wrong, where its help is. (click's own form
     is three lines, its usage first, which a log or a cron mail splits from the error.) `parent`: the
     group that was invoking a subcommand, for the errors click raises without a context."""
-    names: list[str] = []
-    if exc.ctx is not None:
-        names = [c.info_name or "" for c in _chain(exc.ctx)][1:]
-    elif parent is not None:
-        names = [c.info_name or "" for c in _chain(parent)][1:] + [parent.invoked_subcommand or ""]
+    context = exc.ctx or parent
+    names = [c.info_name or "" for c in _chain(context)][1:] if context is not None else []
+    if exc.ctx is None and parent is not None:
+        names.append(parent.invoked_subcommand or "")
     path = " ".join(["cfsync", *[name for name in names if name]])
     message = " ".join(exc.format_message().split()).replace(". Did you mean", "; did you mean")
     if message[:1].isupper() and message[1:2].islower():
