@@ -430,14 +430,19 @@ def _expand(table: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     return expand
 
 
+# What "" means for each optional [sync] duration: "0s" is refused there, as it could be read either way.
+_EMPTY_MEANS = {"full_refresh_every": "never", "revisit_every": "every parent, every run"}
+
+
 def _optional_duration(sync: dict[str, Any], key: str) -> timedelta | None:
-    """A [sync] duration key: None when empty, else the duration; a ConfigError when it is neither."""
+    """A [sync] duration key: None when empty, else a duration above 0; a ConfigError when it is neither."""
     if not sync[key].strip():
         return None
     every = parse_duration(sync[key])
-    if every is None:
+    if every is None or every <= timedelta(0):
         raise ConfigError(
-            f'config: sync.{key} must be a duration like "7d", "12h" or "30m", got {sync[key]!r}'
+            f'config: sync.{key} must be a duration above 0 like "7d", "12h" or "30m" '
+            f'("" = {_EMPTY_MEANS[key]}), got {sync[key]!r}'
         )
     return every
 

@@ -41,12 +41,52 @@ def fail(message: str, code: int, option: str | None = None) -> NoReturn:
     sys.exit(code)
 
 
+def usage_line(exc: click.UsageError, parent: click.Context | None = None) -> str:
+    """A click usage error as one line: the command, what is wrong, where its help is. (click's own form
+    is three lines, its usage first, which a log or a cron mail splits from the error.) `parent`: the
+    group that was invoking a subcommand, for the errors click raises without a context."""
+    context = exc.ctx or parent
+    names = [c.info_name or "" for c in _chain(context)][1:] if context is not None else []
+    if exc.ctx is None and parent is not None:
+        names.append(parent.invoked_subcommand or "")
+    path = " ".join(["cfsync", *[name for name in names if name]])
+    message = " ".join(exc.format_message().split()).replace(". Did you mean", "; did you mean")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    where = f"{path.removeprefix('cfsync ')}: " if path != "cfsync" else ""
+    return f"{where}{message.rstrip('.')} (see `{path} --help`)"
+
+
+def _chain(ctx: click.Context) -> list[click.Context]:
+    chain = [ctx]
+    while chain[0].parent is not None:
+        chain.insert(0, chain[0].parent)
+    return chain
+
+
 class _Group(click.Group):
-    """Turns expected errors into one line on stderr and their exit code, never a traceback."""
+    """Turns expected errors into one line on stderr and their exit code, never a traceback: click's usage
+    errors (exit 2) from every command below, as well as cfsync's own."""
+
+    group_class = type  # its groups are _Groups too, so each knows which subcommand it was parsing
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a bare group shows its help, as click does
+        except click.UsageError as exc:
+            fail(usage_line(exc), exc.exit_code)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            fail(usage_line(exc, ctx), exc.exit_code)
         except CfsyncError as exc:
             fail(str(exc), exc.exit_code, exc.option)
         except KeyboardInterrupt:

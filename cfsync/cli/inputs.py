@@ -135,14 +135,22 @@ def echo_json(data: Any) -> None:
 
 
 class Duration(click.ParamType):
-    """A duration flag: "30d", "12h", "5m", "90s", "2w"."""
+    """A duration flag: "30d", "12h", "5m", "90s", "2w"; `least` (words, with `minimum`) when a flag
+    takes no shorter one, e.g. an interval of 0 s, which would mean "back to back" or "never"."""
 
     name = "DURATION"
 
+    def __init__(self, minimum: timedelta = timedelta(0), least: str = "") -> None:
+        self.minimum = minimum
+        self.least = least
+
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
         if isinstance(value, timedelta):
-            return value
-        found = parse_duration(str(value))
+            found: timedelta | None = value
+        else:
+            found = parse_duration(str(value))
         if found is None:
             self.fail(f'{value!r} is not a duration like "30d", "12h", "5m" or "2w"', param, ctx)
+        if found < self.minimum:
+            self.fail(f"{value!r} is too short: give {self.least}", param, ctx)
         return found

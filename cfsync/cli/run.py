@@ -16,8 +16,9 @@ __all__ = ["run"]
 @cli.command()
 @click.option(
     "--interval",
-    type=Duration(),
-    help="From the start of one scheduled sync to the next, e.g. 5m [default: [run].interval, 5m].",
+    type=Duration(timedelta(seconds=1), 'a second or more, like "5m"'),
+    help="From the start of one scheduled sync to the next, a second or more, e.g. 5m "
+    "[default: [run].interval, 5m].",
 )
 @click.option("--host", help="Interface for /healthz, /metrics and /status [default: [run].host, 127.0.0.1].")
 @click.option("--port", type=click.IntRange(0, 65535), help="Their port, 0 = any free one [default: 8788].")
@@ -45,7 +46,7 @@ def run(
 
     config = config_of(ctx)
     settings = ServiceSettings(
-        interval=(interval or config.run.interval).total_seconds(),
+        interval=(config.run.interval if interval is None else interval).total_seconds(),
         host=host or config.run.host,
         port=config.run.port if port is None else port,
         webhooks=webhooks,

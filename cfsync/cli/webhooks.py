@@ -126,7 +126,8 @@ def register_command(
     type=Duration(),
     default="30d",
     show_default=True,
-    help="Prune events received longer ago than this. Keep at least as long as ClickFunnels retries.",
+    help="Prune events received longer ago than this (0s: every decided one). Keep at least as long as "
+    "ClickFunnels retries.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON on stdout.")
 @click.pass_context

@@ -269,3 +269,22 @@ def test_schema_policy_names_are_resources_when_a_sync_is_planned():
         "default": "freeze",
         "orders": "evolve",
     }
+
+
+@pytest.mark.parametrize("key", ["full_refresh_every", "revisit_every"])
+@pytest.mark.parametrize("text", ["0s", "0d", "0.0h"])
+def test_sync_durations_must_be_above_zero(key, text):
+    """An empty value has a meaning for each ("never", "every parent, every run"); "0s" could be either."""
+    with pytest.raises(ConfigError, match=f"sync.{key} must be a duration above 0"):
+        parse_config({"sync": {key: text}}, {})
+
+
+def test_zero_keeps_its_documented_meaning_where_it_has_one():
+    from datetime import timedelta
+
+    config = parse_config({"database": {"check_every": "0s", "retry_seconds": 0}}, {})
+    assert config.database.check_every == timedelta(0)  # every run checks the whole file
+    assert config.database.retry_seconds == 0  # an unavailable database stops the run at once
+    assert parse_config({"sync": {"overlap_minutes": 0}}, {}).sync.overlap == timedelta(0)
+    with pytest.raises(ConfigError, match=r"run\.interval must be a duration of a second or more"):
+        parse_config({"run": {"interval": "0s"}}, {})
