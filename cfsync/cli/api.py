@@ -39,9 +39,11 @@ def api(
 ) -> None:
     """Call any API endpoint; PATH is relative to /api/v2 (`workspaces/1/contacts`).
 
-    METHOD is GET, or POST when fields are given without --paginate. For GET, `-f` fields are query parameters
-    (`-f 'filter[email_address]=a@b.c'`); otherwise they, and --input, are the JSON body (wrap them as
-    the API wants: `-f 'contact={"first_name": "Ann"}'`).
+    METHOD is GET, or POST when fields are given without --paginate (as `gh api` does): to filter, name
+    GET (`api GET workspaces/1/contacts -f 'filter[email_address]=a@b.c'`) or put the filter in PATH
+    (`api 'workspaces/1/contacts?filter[email_address]=a@b.c'`); without GET those fields would be the
+    body of a POST, which creates a record. Other than for GET, fields and --input are the JSON body (wrap
+    them as the API wants: `-f 'contact={"first_name": "Ann"}'`).
     """
     if len(words) > 2:
         raise click.UsageError("expected [METHOD] PATH")
