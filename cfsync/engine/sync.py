@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..logfmt import logfmt
 from ..resources.catalog import CATALOG, CHANGED_PARENTS, Resource
+from ..resources.evolve import change_label
 from ..resources.stats import FUNNEL_STATS
 from .ports import (
     Claims,
@@ -357,12 +358,7 @@ class Syncer:
     async def _schema_changes(self, summary: RunSummary) -> None:
         """The columns and child tables this run added (recorded with its id, whichever worker made them)."""
         changes = await self._db(self.store.schema_changes, summary.run_id)
-        summary.schema_changes = [
-            f"{c['table_name']}__{c['column_name']} table"
-            if c["kind"] == "table"
-            else f"{c['table_name']}.{c['column_name']} {c['kind']}"
-            for c in changes
-        ]
+        summary.schema_changes = [change_label(c["table_name"], c["column_name"], c["kind"]) for c in changes]
 
     async def _partition(
         self,

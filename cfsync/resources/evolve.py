@@ -33,8 +33,10 @@ from .catalog import (
 from .facts import object_name
 
 __all__ = [
+    "CHILD_TABLE",
     "OWN_COLUMNS",
     "Evolved",
+    "change_label",
     "infer",
     "known_fields",
     "new_keys",
@@ -52,6 +54,15 @@ _TABLE_NAME_MAX = 63  # PostgreSQL cuts longer identifiers
 _DATE_TIME = re.compile(r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _DECIMAL_TEXT = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 _warned: set[str] = set()
+
+# `_schema_changes.kind` of a field whose items became a child table (the others are column kinds).
+CHILD_TABLE = "table"
+
+
+def change_label(table: str, column: str, kind: str) -> str:
+    """A schema change as summaries, logs and metrics name it: "contacts.score integer", or for a child
+    table "contacts__badges table"."""
+    return f"{table}__{column} {kind}" if kind == CHILD_TABLE else f"{table}.{column} {kind}"
 
 
 def valid_name(name: str) -> bool:

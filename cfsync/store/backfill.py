@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +32,16 @@ from ..resources.transform import child_rows, fill_values
 from .rows import loader
 from .schema import backfills, metadata
 
-__all__ = ["CHUNK", "EVERY_ROW", "fill_pending", "pending"]
+__all__ = ["CHUNK", "EVERY_ROW", "fill_pending", "parents_query", "pending", "rows_from_parents"]
 
 log = logging.getLogger("cfsync.migrate")
 
 CHUNK = 2000  # rows per transaction
 _SAY_EVERY = 5.0  # seconds between progress lines
 
+
+# Ids a child row takes from its parent's row.
+_PLACED = ("workspace_id",)
 
 # `_backfills.columns` of a child table whose rows are all made from their parents' `_raw`.
 EVERY_ROW = "*"
@@ -177,28 +180,34 @@ def _make_rows(conn: Connection, target: _Target, keys: list[int]) -> int:
     parents are locked until the chunk commits, so a sync rewriting one waits and then writes its own."""
     child, parent, table = target.child, target.read, target.table
     assert child is not None
-    placed = [c for c in ("workspace_id",) if c in parent.c and c in table.c]
-    raw_text = sa.cast(parent.c._raw, sa.Text).label("raw")
-    query = (
-        sa.select(
-            parent.c.id, raw_text, parent.c._synced_at, parent.c._deleted_at, *(parent.c[c] for c in placed)
-        )
-        .where(parent.c.id.in_(keys))
-        .with_for_update()
-    )
-    rows: list[dict[str, Any]] = []
-    parents = 0
-    for found in conn.execute(query):
-        parents += 1
-        raw = orjson.loads(found.raw) if found.raw else None
-        value = raw.get(child.field) if isinstance(raw, dict) else None
-        where = {c: found._mapping[c] for c in placed}
-        try:
-            made = child_rows(child, value, found.id, where, found._synced_at, parent.name)
-        except RecordError:
-            continue  # what a sync would have set aside: this parent keeps no rows here, its _raw has it
-        rows += [{**r, "_deleted_at": found._deleted_at} for r in made]
+    query = parents_query(parent, table).where(parent.c.id.in_(keys)).with_for_update()
+    found = conn.execute(query).all()
+    rows = rows_from_parents(found, child, parent.name)
     conn.execute(sa.delete(table).where(table.c[child.parent_key].in_(keys)))
     if rows:
         loader(conn)(conn, table, rows, upsert_on=None)
-    return parents
+    return len(found)
+
+
+def parents_query(parent: sa.Table, table: sa.Table) -> sa.Select[Any]:
+    """The parent rows' columns that a child table's rows are made from: id, `_raw` as text (parsed by
+    orjson: several times faster than the JSON type's own parsing), times, and the ids that place them."""
+    placed = [parent.c[c] for c in _PLACED if c in parent.c and c in table.c]
+    raw_text = sa.cast(parent.c._raw, sa.Text).label("raw")
+    return sa.select(parent.c.id, raw_text, parent.c._synced_at, parent.c._deleted_at, *placed)
+
+
+def rows_from_parents(found: Sequence[Any], child: ChildTable, where: str) -> list[dict[str, Any]]:
+    """A child table's rows for parent rows read with `parents_query`, as a sync makes them. A parent
+    whose items do not fit keeps none (a sync would have set it aside); its _raw has them."""
+    rows: list[dict[str, Any]] = []
+    for parent in found:
+        raw = orjson.loads(parent.raw) if parent.raw else None
+        value = raw.get(child.field) if isinstance(raw, dict) else None
+        placed = {c: parent._mapping[c] for c in _PLACED if c in parent._mapping}
+        try:
+            made = child_rows(child, value, parent.id, placed, parent._synced_at, where)
+        except RecordError:
+            continue
+        rows += [{**r, "_deleted_at": parent._deleted_at} for r in made]
+    return rows

@@ -20,25 +20,22 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import RecordError
 from ..resources.catalog import CATALOG, CENTS, ChildTable, Column, Resource
-from ..resources.evolve import Evolved, parent_key
-from ..resources.transform import child_rows
+from ..resources.evolve import CHILD_TABLE, Evolved, change_label, parent_key
+from .backfill import parents_query, rows_from_parents
 from .db import sqlite_migration_engine
 from .rows import loader
 from .schema import column_type, metadata, schema_changes
 from .tables import child_table_of, table_of
 
-__all__ = ["SCHEMA_LOCK", "TABLE", "Evolution", "fill_expression", "make_changes", "present_sql"]
+__all__ = ["SCHEMA_LOCK", "Evolution", "fill_expression", "make_changes", "present_sql"]
 
 # pg_advisory_xact_lock key of schema changes: one at a time in the whole database.
 SCHEMA_LOCK = 0x6366_7363_6865_6D61  # "cfschema"
-TABLE = "table"
 _CHUNK = 2000  # parents read per statement when making an evolved child table's rows
 
 
@@ -107,7 +104,7 @@ def _extended(resource: Resource, rows: list[Any]) -> Resource:
         return tuple(
             _column(r)
             for r in mine
-            if r.table_name == table and r.kind != TABLE and r.column_name not in names
+            if r.table_name == table and r.kind != CHILD_TABLE and r.column_name not in names
         )
 
     columns = resource.columns + columns_of(resource.name, resource.columns)
@@ -115,7 +112,7 @@ def _extended(resource: Resource, rows: list[Any]) -> Resource:
     fields = {c.field for c in children} | {c.name for c in columns}
     key = parent_key(resource)
     for row in mine:
-        if row.kind == TABLE and row.table_name == resource.name and row.column_name not in fields:
+        if row.kind == CHILD_TABLE and row.table_name == resource.name and row.column_name not in fields:
             name = f"{resource.name}__{row.column_name}"
             children.append(ChildTable(name, row.column_name, key, columns_of(name, ())))
     return replace(resource, columns=columns, children=tuple(children))
@@ -205,8 +202,7 @@ def _record(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         stmt = insert(schema_changes).values(row).on_conflict_do_nothing()
         if conn.execute(stmt).rowcount:
-            joint = "__" if row["kind"] == TABLE else "."
-            made.append(f"{row['table_name']}{joint}{row['column_name']} {row['kind']}")
+            made.append(change_label(row["table_name"], row["column_name"], row["kind"]))
     return made
 
 
@@ -254,41 +250,26 @@ def _add_child(
     table = child_table_of(resource, child)
     table.create(conn, checkfirst=True)
     _make_child_rows(conn, resource, child, table)
-    rows = [_change_row(resource.name, child.field, resource, TABLE, f"{child.field}[]", run_id, now)]
+    rows = [_change_row(resource.name, child.field, resource, CHILD_TABLE, f"{child.field}[]", run_id, now)]
     rows += [_change_row(child.name, c.name, resource, c.kind, c.source, run_id, now) for c in child.columns]
     return _record(conn, rows)[:1]  # its columns come with it
 
 
 def _make_child_rows(conn: Connection, resource: Resource, child: ChildTable, table: sa.Table) -> None:
-    """The rows of a new child table for the stored parents whose `_raw` has the array, as a sync makes
-    them (a parent whose items do not fit keeps none, as a sync would have set it aside)."""
+    """The rows of a new child table for the stored parents whose `_raw` has the array, as a sync (and a
+    migration's backfill) makes them, a chunk of parents per statement."""
     parent = metadata.tables[resource.name]
-    placed = [c for c in ("workspace_id",) if c in parent.c and c in table.c]
-    raw = sa.cast(parent.c._raw, sa.Text).label("raw")
     present = sa.text(present_sql(conn.dialect.name, child.field, f'"{parent.name}"._raw', array=True))
     after: int | None = None
     load = loader(conn)
     while True:
-        query = sa.select(
-            parent.c.id, raw, parent.c._synced_at, parent.c._deleted_at, *(parent.c[c] for c in placed)
-        )
-        query = query.where(present).order_by(parent.c.id).limit(_CHUNK)
+        query = parents_query(parent, table).where(present).order_by(parent.c.id).limit(_CHUNK)
         if after is not None:
             query = query.where(parent.c.id > after)
         found = conn.execute(query).all()
         if not found:
             return
-        rows: list[dict[str, Any]] = []
-        for row in found:
-            record = orjson.loads(row.raw) if row.raw else None
-            value = record.get(child.field) if isinstance(record, dict) else None
-            where = {c: row._mapping[c] for c in placed}
-            try:
-                made = child_rows(child, value, row.id, where, row._synced_at, resource.name)
-            except RecordError:
-                continue
-            rows += [{**r, "_deleted_at": row._deleted_at} for r in made]
-        load(conn, table, rows, upsert_on=None)
+        load(conn, table, rows_from_parents(found, child, resource.name), upsert_on=None)
         after = found[-1].id
 
 

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..resources.catalog import CATALOG, Column
-from .evolve import TABLE, fill_expression, present_sql
+from ..resources.evolve import CHILD_TABLE
+from .evolve import fill_expression, present_sql
 from .schema import backfills, schema_changes
 
 __all__ = ["Taken", "catalog_columns", "refill", "release"]
@@ -37,7 +38,8 @@ def catalog_columns() -> dict[tuple[str, str], Column]:
     for resource in CATALOG.values():
         found.update(((resource.name, c.name), c) for c in resource.columns)
         for child in resource.children:
-            found[(resource.name, child.field)] = Column(child.field, TABLE, f"{child.field}[]", "array")
+            field = Column(child.field, CHILD_TABLE, f"{child.field}[]", "array")
+            found[(resource.name, child.field)] = field
             found.update(((child.name, c.name), c) for c in child.columns)
     return found
 
@@ -49,15 +51,15 @@ def release(conn: Connection, catalog: dict[tuple[str, str], Column] | None = No
     known = catalog_columns() if catalog is None else catalog
     rows = [r for r in conn.execute(sa.select(schema_changes)) if (r.table_name, r.column_name) in known]
     q = conn.dialect.identifier_preparer.quote
-    children = {f"{r.table_name}__{r.column_name}": r for r in rows if r.kind == TABLE}
+    children = {f"{r.table_name}__{r.column_name}": r for r in rows if r.kind == CHILD_TABLE}
     taken: list[Taken] = []
     for name, row in children.items():
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {q(name)}")
         conn.execute(sa.delete(schema_changes).where(schema_changes.c.table_name == name))
         conn.execute(sa.delete(schema_changes).where(schema_changes.c.id == row.id))
-        taken.append(Taken(name, row.column_name, TABLE, row.column_name, child=True))
+        taken.append(Taken(name, row.column_name, CHILD_TABLE, row.column_name, child=True))
     for row in rows:
-        if row.kind == TABLE or row.table_name in children:
+        if row.kind == CHILD_TABLE or row.table_name in children:
             continue
         conn.exec_driver_sql(f"ALTER TABLE {q(row.table_name)} DROP COLUMN {q(row.column_name)}")
         conn.execute(sa.delete(schema_changes).where(schema_changes.c.id == row.id))
