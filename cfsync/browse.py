@@ -42,6 +42,7 @@ _HIDDEN = {"alembic_version", "_models", "sync_sweep_misses", "sync_segments"}
 # Models read newest first by their time column.
 _MODEL_SORT = {
     "revenue_daily": "day",
+    "transactions_daily": "day",
     "revenue_by_utm": "day",
     "funnel_conversion_daily": "day",
     "contacts_by_utm": "day",

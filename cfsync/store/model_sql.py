@@ -1,12 +1,17 @@
-"""The pieces every model is written with: `Sql` (what differs between SQLite and PostgreSQL), `money`
-(a pair of cents and units columns) and `Model` (a view as data: its row, columns, SQL and notes)."""
+"""The pieces every model is written with: `Sql` (what differs between SQLite and PostgreSQL: days, months,
+money in units) and `Model` (a view as data: its row, columns, SQL and notes)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Model", "Sql", "money"]
+__all__ = ["UNITS", "Model", "Sql"]
+
+
+# Money in units on PostgreSQL: exact, with two decimals whatever a division would give (1605.36, never
+# 1605.3600000000000000), and room for sums of 64-bit cents.
+UNITS = "NUMERIC(20, 2)"
 
 
 @dataclass(frozen=True)
@@ -20,8 +25,8 @@ class Sql:
         return self.dialect == "postgresql"
 
     def day(self, ts: str) -> str:
-        """'2024-11-30': the UTC day of a timestamp, as text on both databases."""
-        return f"to_char({ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if self.pg else f"date({ts})"
+        """The UTC day of a timestamp: a date on PostgreSQL, 'YYYY-MM-DD' text on SQLite (no date type)."""
+        return f"CAST({ts} AT TIME ZONE 'UTC' AS date)" if self.pg else f"date({ts})"
 
     def month_start(self, ts: str) -> str:
         """The first day of a timestamp's month (a date on PostgreSQL, 'YYYY-MM-01' on SQLite)."""
@@ -49,9 +54,9 @@ class Sql:
             else "date('now', 'start of month')"
         )
 
-    def label(self, month: str) -> str:
-        """'2024-11': a month as text on both databases."""
-        return f"to_char({month}, 'YYYY-MM')" if self.pg else f"strftime('%Y-%m', {month})"
+    def month(self, month_start: str) -> str:
+        """A month as a model shows it: its first day (a date) on PostgreSQL, '2024-11' on SQLite."""
+        return month_start if self.pg else f"strftime('%Y-%m', {month_start})"
 
     def json_id(self, column: str) -> str:
         """The `id` inside a JSON object column (`{"id": 12, "public_id": ...}`)."""
@@ -65,14 +70,19 @@ class Sql:
         """The text `key` inside a JSON object column (`{"name": "Discovery call"}`); NULL when absent."""
         return f"({column} ->> '{key}')" if self.pg else f"json_extract({column}, '$.{key}')"
 
-    def date_text(self, column: str) -> str:
-        """'2024-11-30': a DATE column as text on both databases (SQLite keeps dates as that text)."""
-        return f"to_char({column}, 'YYYY-MM-DD')" if self.pg else column
-
     def ratio(self, part: str, whole: str) -> str:
         """part / whole to 4 decimals; NULL when whole is 0."""
         kind = "NUMERIC" if self.pg else "REAL"
         return f"CASE WHEN ({whole}) > 0 THEN ROUND(CAST({part} AS {kind}) / ({whole}), 4) END"
+
+    def money(self, cents: str, name: str) -> str:
+        """The `<name>_cents` and `<name>` columns of an amount in cents. On PostgreSQL the cents are a
+        BIGINT (a SUM would make them NUMERIC) and the units a NUMERIC with two decimals; on SQLite the
+        cents are an INTEGER and the units a REAL (which prints exactly to the cent)."""
+        if self.pg:
+            cents = f"CAST({cents} AS BIGINT)"
+            return f"{cents} AS {name}_cents, CAST({cents} / 100.0 AS {UNITS}) AS {name}"
+        return f"{cents} AS {name}_cents, ({cents}) / 100.0 AS {name}"
 
     def names(self, column: str) -> str:
         """The distinct values of a text column, sorted, joined with ', ' (an aggregate)."""
@@ -81,11 +91,6 @@ class Sql:
             if self.pg
             else f"group_concat({column}, ', ')"
         )
-
-
-def money(cents: str, name: str) -> str:
-    """The `<name>_cents` and `<name>` columns of an amount in cents."""
-    return f"{cents} AS {name}_cents, ({cents}) / 100.0 AS {name}"
 
 
 @dataclass(frozen=True)

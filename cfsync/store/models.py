@@ -6,8 +6,10 @@ Each model is data: what a row is, what each column means and how it is derived,
 with a few dialect-specific pieces (`Sql`). `refresh(connection)` creates them when they are missing or
 differ from these definitions, and records which definitions are in place in `_models`, so a sync that
 migrates finds nothing to do and never takes the locks a view replacement needs. Money columns come in
-pairs: `<x>_cents` (an exact integer) and `<x>` (the same amount in units: `x_cents / 100.0`, exact on
-PostgreSQL, a REAL on SQLite that prints exactly to the cent).
+pairs: `<x>_cents` (an exact integer) and `<x>` (the same amount in units: `x_cents / 100.0`, a NUMERIC with
+two decimals on PostgreSQL, a REAL on SQLite that prints exactly to the cent). Each view counts one source of
+money (invoices; transactions only in `transactions_daily`), so no sum over it counts a payment twice. Days
+and months are dates on PostgreSQL and ISO text on SQLite, which has no date type.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import hashlib
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .model_sql import Model, Sql, money
+from .model_sql import Model, Sql
 from .schema import models_state as _STATE
 from .traffic_models import FIRST_VISIT, LAST_VISIT_WITH_UTM, NO_UTM, TRAFFIC_MODELS, UTM
 
@@ -34,14 +36,19 @@ _MONEY_COLUMNS = (
     ("net_cents", "gross_cents - refunds_cents"),
     ("net", "net_cents / 100"),
 )
-_SUMS = (
-    f"{money(f'SUM(CASE WHEN {_REFUND_INVOICE} THEN 0 ELSE i.total_amount_cents END)', 'gross')}, "
-    f"{money(f'SUM(CASE WHEN {_REFUND_INVOICE} THEN ABS(i.total_amount_cents) ELSE 0 END)', 'refunds')}, "
-    + money(
-        f"SUM(CASE WHEN {_REFUND_INVOICE} THEN -ABS(i.total_amount_cents) ELSE i.total_amount_cents END)",
-        "net",
+
+
+def _sums(q: Sql, amount: str = "i.total_amount_cents", refund: str = _REFUND_INVOICE) -> str:
+    """gross, refunds and net of the money grouped: charges, refunds (their absolute amount), the two net."""
+    return ",\n  ".join(
+        (
+            q.money(f"SUM(CASE WHEN {refund} THEN 0 ELSE {amount} END)", "gross"),
+            q.money(f"SUM(CASE WHEN {refund} THEN ABS({amount}) ELSE 0 END)", "refunds"),
+            q.money(f"SUM(CASE WHEN {refund} THEN -ABS({amount}) ELSE {amount} END)", "net"),
+        )
     )
-)
+
+
 # Paid invoices, and the order each belongs to (for its currency when the invoice has none).
 _PAID_FROM = "orders_invoices i LEFT JOIN orders o ON o.id = i.order_id"
 _PAID_WHERE = "i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL"
@@ -56,27 +63,22 @@ _INVOICE_NOTES = (
 
 def _revenue_daily(q: Sql) -> str:
     return f"""
-WITH money AS (
-  SELECT 'invoices' AS source, i.workspace_id, COALESCE(i.currency, o.currency) AS currency,
-    {q.day("i.paid_at")} AS day,
-    CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE i.order_id END AS charged_order,
-    CASE WHEN {_REFUND_INVOICE} THEN 0 ELSE i.total_amount_cents END AS gross,
-    CASE WHEN {_REFUND_INVOICE} THEN ABS(i.total_amount_cents) ELSE 0 END AS refund
-  FROM {_PAID}
-  UNION ALL
-  SELECT 'transactions', t.workspace_id, COALESCE(t.currency, o.currency), {q.day("t.created_at")},
-    CASE WHEN {_REFUND_TRANSACTION} THEN NULL ELSE t.order_id END,
-    CASE WHEN {_REFUND_TRANSACTION} THEN 0 ELSE t.amount_cents END,
-    CASE WHEN {_REFUND_TRANSACTION} THEN ABS(t.amount_cents) ELSE 0 END
-  FROM orders_transactions t LEFT JOIN orders o ON o.id = t.order_id
-  WHERE t._deleted_at IS NULL AND t.result = 'success' AND t.created_at IS NOT NULL
-    AND t.amount_cents IS NOT NULL
-)
-SELECT day, workspace_id, currency, source, COUNT(DISTINCT charged_order) AS orders,
-  {money("SUM(gross)", "gross")}, {money("SUM(refund)", "refunds")},
-  {money("SUM(gross) - SUM(refund)", "net")}
-FROM money
-GROUP BY day, workspace_id, currency, source"""
+SELECT {q.day("i.paid_at")} AS day, i.workspace_id, COALESCE(i.currency, o.currency) AS currency,
+  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE i.order_id END) AS orders, {_sums(q)}
+FROM {_PAID}
+GROUP BY {q.day("i.paid_at")}, i.workspace_id, COALESCE(i.currency, o.currency)"""
+
+
+def _transactions_daily(q: Sql) -> str:
+    refund = _REFUND_TRANSACTION
+    return f"""
+SELECT {q.day("t.created_at")} AS day, t.workspace_id, COALESCE(t.currency, o.currency) AS currency,
+  COUNT(*) AS transactions, COUNT(DISTINCT CASE WHEN {refund} THEN NULL ELSE t.order_id END) AS orders,
+  {_sums(q, "t.amount_cents", refund)}
+FROM orders_transactions t LEFT JOIN orders o ON o.id = t.order_id
+WHERE t._deleted_at IS NULL AND t.result = 'success' AND t.created_at IS NOT NULL
+  AND t.amount_cents IS NOT NULL
+GROUP BY {q.day("t.created_at")}, t.workspace_id, COALESCE(t.currency, o.currency)"""
 
 
 def _revenue_by_product(q: Sql) -> str:
@@ -85,9 +87,9 @@ def _revenue_by_product(q: Sql) -> str:
 SELECT i.workspace_id, p.product_id, pr.name AS product_name, COALESCE(i.currency, o.currency) AS currency,
   COUNT(DISTINCT CASE WHEN {refund} THEN NULL ELSE i.order_id END) AS orders,
   SUM(CASE WHEN {refund} THEN 0 ELSE COALESCE(li.quantity, 1) END) AS units,
-  {money(f"SUM(CASE WHEN {refund} THEN 0 ELSE li.amount_cents END)", "gross")},
-  {money(f"SUM(CASE WHEN {refund} THEN ABS(li.amount_cents) ELSE 0 END)", "refunds")},
-  {money(f"SUM(CASE WHEN {refund} THEN -ABS(li.amount_cents) ELSE li.amount_cents END)", "net")}
+  {q.money(f"SUM(CASE WHEN {refund} THEN 0 ELSE li.amount_cents END)", "gross")},
+  {q.money(f"SUM(CASE WHEN {refund} THEN ABS(li.amount_cents) ELSE 0 END)", "refunds")},
+  {q.money(f"SUM(CASE WHEN {refund} THEN -ABS(li.amount_cents) ELSE li.amount_cents END)", "net")}
 FROM orders_invoices__line_items li
 JOIN orders_invoices i ON i.id = li.orders_invoice_id
 LEFT JOIN orders o ON o.id = i.order_id
@@ -101,7 +103,7 @@ GROUP BY i.workspace_id, p.product_id, pr.name, COALESCE(i.currency, o.currency)
 def _revenue_by_page(q: Sql) -> str:
     return f"""
 SELECT o.workspace_id, o.page_id, pg.name AS page_name, COALESCE(i.currency, o.currency) AS currency,
-  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.id END) AS orders, {_SUMS}
+  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.id END) AS orders, {_sums(q)}
 FROM orders_invoices i JOIN orders o ON o.id = i.order_id AND o._deleted_at IS NULL
 LEFT JOIN pages pg ON pg.id = o.page_id
 WHERE i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL
@@ -113,7 +115,7 @@ def _revenue_by_funnel(q: Sql) -> str:
     return f"""
 SELECT o.workspace_id, {funnel} AS funnel_id, COALESCE(f.name, o.funnel_name) AS funnel_name,
   COALESCE(i.currency, o.currency) AS currency,
-  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.id END) AS orders, {_SUMS}
+  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE o.id END) AS orders, {_sums(q)}
 FROM orders_invoices i JOIN orders o ON o.id = i.order_id AND o._deleted_at IS NULL
 LEFT JOIN funnels f ON f.id = {funnel}
 WHERE i._deleted_at IS NULL AND i.paid_at IS NOT NULL AND i.total_amount_cents IS NOT NULL
@@ -127,7 +129,7 @@ def _revenue_by_utm(q: Sql) -> str:
     currency = "COALESCE(i.currency, o.currency)"
     return f"""
 SELECT {q.day("i.paid_at")} AS day, i.workspace_id, {currency} AS currency, {first}, {last},
-  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE i.order_id END) AS orders, {_SUMS}
+  COUNT(DISTINCT CASE WHEN {_REFUND_INVOICE} THEN NULL ELSE i.order_id END) AS orders, {_sums(q)}
 FROM {_PAID_FROM}
 LEFT JOIN contacts__visits fv ON fv.contact_id = o.contact_id AND fv._position = {FIRST_VISIT}
   AND fv._deleted_at IS NULL
@@ -171,7 +173,7 @@ SELECT o.id AS order_id, o.workspace_id, o.contact_id, c.email_address, fi.produ
     ELSE 'active' END AS status,
   o.service_status, o.activated_at AS started_at, o.canceled_at, o.churned_at, o.next_charge_at,
   fi.price_interval AS billing_interval, {count} AS interval_count,
-  {money(amount, "amount")}, {money(mrr, "mrr")}
+  {q.money(amount, "amount")}, {q.money(mrr, "mrr")}
 FROM orders o
 LEFT JOIN fi ON fi.order_id = o.id
 LEFT JOIN contacts c ON c.id = o.contact_id
@@ -205,13 +207,13 @@ WITH RECURSIVE months(month_start) AS (
   LEFT JOIN held cur ON cur.month_start = k.month_start AND {cur}
   LEFT JOIN held prev ON prev.month_start = {q.previous_month("k.month_start")} AND {prev}
 )
-SELECT {q.label("month_start")} AS month, workspace_id, NULLIF(currency, '') AS currency,
+SELECT {q.month("month_start")} AS month, workspace_id, NULLIF(currency, '') AS currency,
   SUM(subs) AS subscriptions, SUM(CASE WHEN mrr > 0 THEN 1 ELSE 0 END) AS customers,
-  {money("SUM(mrr)", "mrr")},
-  {money("SUM(CASE WHEN prev_mrr = 0 AND mrr > 0 THEN mrr ELSE 0 END)", "new_mrr")},
-  {money("SUM(CASE WHEN prev_mrr > 0 AND mrr > prev_mrr THEN mrr - prev_mrr ELSE 0 END)", "expansion_mrr")},
-  {money("SUM(CASE WHEN mrr > 0 AND mrr < prev_mrr THEN prev_mrr - mrr ELSE 0 END)", "contraction_mrr")},
-  {money("SUM(CASE WHEN prev_mrr > 0 AND mrr = 0 THEN prev_mrr ELSE 0 END)", "churned_mrr")}
+  {q.money("SUM(mrr)", "mrr")},
+  {q.money("SUM(CASE WHEN prev_mrr = 0 AND mrr > 0 THEN mrr ELSE 0 END)", "new_mrr")},
+  {q.money("SUM(CASE WHEN prev_mrr > 0 AND mrr > prev_mrr THEN mrr - prev_mrr ELSE 0 END)", "expansion_mrr")},
+  {q.money("SUM(CASE WHEN mrr > 0 AND mrr < prev_mrr THEN prev_mrr - mrr ELSE 0 END)", "contraction_mrr")},
+  {q.money("SUM(CASE WHEN prev_mrr > 0 AND mrr = 0 THEN prev_mrr ELSE 0 END)", "churned_mrr")}
 FROM moves
 GROUP BY month_start, workspace_id, currency"""
 
@@ -239,7 +241,8 @@ WITH bought AS (
 ), tags AS ({tags})
 SELECT b.workspace_id, b.contact_id, c.email_address, c.first_name, c.last_name, b.currency,
   b.first_order_at, b.last_order_at, b.orders,
-  {money("b.gross", "gross")}, {money("b.refund", "refunds")}, {money("b.gross - b.refund", "net")}, t.tags
+  {q.money("b.gross", "gross")}, {q.money("b.refund", "refunds")}, {q.money("b.gross - b.refund", "net")},
+  t.tags
 FROM bought b
 LEFT JOIN contacts c ON c.id = b.contact_id AND c._deleted_at IS NULL
 LEFT JOIN tags t ON t.contact_id = b.contact_id"""
@@ -305,7 +308,6 @@ LEFT JOIN per_form p ON p.form_id = f.id
 WHERE f._deleted_at IS NULL"""
 
 
-_DAILY = (("day", "the UTC day the money moved (an invoice's `paid_at`, a transaction's `created_at`)"),)
 _UTM_COLUMNS = tuple(
     (f"{touch}_{c}", f"`{c}` of {visit}; {NO_UTM}")
     for touch, visit in (
@@ -319,7 +321,7 @@ _REVENUE_BY_UTM = Model(
     "one UTC day of one workspace's invoiced money in one currency, per first-touch and last-touch UTM "
     "source, medium and campaign",
     (
-        ("day", "the UTC day the invoice was paid (its `paid_at`), 'YYYY-MM-DD'"),
+        ("day", "the UTC day the invoice was paid (its `paid_at`)"),
         ("workspace_id", "the workspace"),
         ("currency", "the invoice's currency, else its order's"),
         *_UTM_COLUMNS,
@@ -327,7 +329,7 @@ _REVENUE_BY_UTM = Model(
         *_MONEY_COLUMNS,
     ),
     _revenue_by_utm,
-    _INVOICE_NOTES + " The invoices are revenue_daily's (source 'invoices'), each once: first and last "
+    _INVOICE_NOTES + " The invoices are revenue_daily's, each once: first and last "
     "touch are columns of one row, so any sum over this model equals revenue_daily's for the same "
     "workspace, currency and days; sum over the first-touch columns or the last-touch ones, as the "
     "question asks. The API does not say how ClickFunnels picks an order's `last_visit_with_utm` (how "
@@ -340,19 +342,41 @@ _REVENUE_BY_UTM = Model(
 MODELS: tuple[Model, ...] = (
     Model(
         "revenue_daily",
-        "one day of one workspace's money in one currency, from one source: invoices (always), or "
-        "transactions (when `orders_transactions` is synced; it is off by default)",
+        "one UTC day of one workspace's invoiced money in one currency: every paid invoice once, so any "
+        "sum over its rows is a sum of invoices",
         (
-            *_DAILY,
+            ("day", "the UTC day the invoice was paid (its `paid_at`)"),
             ("workspace_id", "the workspace"),
-            ("currency", "the invoice's or transaction's currency, else its order's"),
-            ("source", "'invoices' or 'transactions': the two are alternative views of the same money"),
+            ("currency", "the invoice's currency, else its order's"),
             ("orders", "distinct orders charged that day"),
             *_MONEY_COLUMNS,
         ),
         _revenue_daily,
-        _INVOICE_NOTES + " A transaction counts when its `result` is 'success'; a refund is one whose "
-        "`external_type` is 'refund' (undocumented values: a guess from the API's names).",
+        _INVOICE_NOTES + " Transactions (the payments behind the invoices) are another record of the same "
+        "money: they have a model of their own, `transactions_daily`, never to be added to this one.",
+    ),
+    Model(
+        "transactions_daily",
+        "one UTC day of one workspace's successful payment transactions in one currency (when "
+        "`orders_transactions` is synced; it is off by default)",
+        (
+            ("day", "the UTC day of the transaction (its `created_at`)"),
+            ("workspace_id", "the workspace"),
+            ("currency", "the transaction's currency, else its order's"),
+            ("transactions", "successful transactions that day, charges and refunds"),
+            ("orders", "distinct orders charged that day"),
+            ("gross_cents", "charges in cents: successful transactions other than refunds"),
+            ("gross", "gross_cents / 100"),
+            ("refunds_cents", "refunds in cents: successful refund transactions (their absolute amount)"),
+            ("refunds", "refunds_cents / 100"),
+            ("net_cents", "gross_cents - refunds_cents"),
+            ("net", "net_cents / 100"),
+        ),
+        _transactions_daily,
+        "The same money as `revenue_daily`'s invoices, as the payment processor moved it: compare the two, "
+        "never add them. A transaction counts when its `result` is 'success'; a refund is one whose "
+        "`external_type` is 'refund' (undocumented values: a guess from the API's names). A transaction "
+        "without a `currency` takes its order's.",
     ),
     Model(
         "revenue_by_product",
@@ -451,7 +475,7 @@ MODELS: tuple[Model, ...] = (
         "one month of one workspace's recurring revenue in one currency, from the first subscription's "
         "month to this one",
         (
-            ("month", "'2024-11'"),
+            ("month", "the month: its first day on PostgreSQL (a date), '2024-11' on SQLite"),
             ("workspace_id", "the workspace"),
             ("currency", "the subscriptions' currency"),
             (

@@ -4,7 +4,7 @@ source, `revenue_by_utm`, sits with the other revenue models: it counts the same
 
 from __future__ import annotations
 
-from .model_sql import Model, Sql, money
+from .model_sql import Model, Sql
 
 __all__ = ["TRAFFIC_MODELS"]
 
@@ -16,12 +16,12 @@ NO_UTM = "NULL: no UTM known (no visit recorded, or a visit without that paramet
 
 def _funnel_conversion_daily(q: Sql) -> str:
     return f"""
-SELECT {q.date_text("s.day")} AS day, s.workspace_id, s.funnel_id, f.name AS funnel_name,
+SELECT s.day, s.workspace_id, s.funnel_id, f.name AS funnel_name,
   s._position AS step, s.page_id, s.name AS step_name, s.views_all AS views, s.views_unique AS unique_views,
   s.optins, s.sales_count AS sales,
   {q.ratio("s.optins", "s.views_unique")} AS optin_rate,
   {q.ratio("s.sales_count", "s.views_unique")} AS sales_rate,
-  d.currency, {money("s.sales_value_cents", "sales_value")},
+  d.currency, {q.money("s.sales_value_cents", "sales_value")},
   {q.ratio("s.sales_value_cents", "s.views_all * 100")} AS earnings_per_view,
   s.partial
 FROM funnel_step_stats_daily s
@@ -63,7 +63,7 @@ TRAFFIC_MODELS: tuple[Model, ...] = (
         "one funnel step on one UTC day, from the statistics cfsync fetches a day at a time "
         "(`funnel_step_stats_daily`, `[sync].stats_days`)",
         (
-            ("day", "the UTC day the statistics cover, 'YYYY-MM-DD'"),
+            ("day", "the UTC day the statistics cover"),
             ("workspace_id", "the funnel's workspace"),
             ("funnel_id", "the funnel"),
             ("funnel_name", "its name (`funnels`; kept for a funnel deleted since)"),
@@ -95,7 +95,7 @@ TRAFFIC_MODELS: tuple[Model, ...] = (
         "contacts_by_utm",
         "the new contacts of one UTC day, workspace and first-visit UTM source, medium and campaign",
         (
-            ("day", "the UTC day of the contact's `created_at`, 'YYYY-MM-DD'"),
+            ("day", "the UTC day of the contact's `created_at`"),
             ("workspace_id", "the workspace"),
             ("utm_source", f"`utm_source` of the contact's first visit; {NO_UTM}"),
             ("utm_medium", f"`utm_medium` of the contact's first visit; {NO_UTM}"),
@@ -111,7 +111,7 @@ TRAFFIC_MODELS: tuple[Model, ...] = (
         "appointments_daily",
         "the scheduled events (appointments) starting on one UTC day, per workspace and event type",
         (
-            ("day", "the UTC day of the event's `start_on`, 'YYYY-MM-DD'"),
+            ("day", "the UTC day of the event's `start_on`"),
             ("workspace_id", "the workspace"),
             (
                 "event_type",

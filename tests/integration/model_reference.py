@@ -102,31 +102,73 @@ def _money(gross: int, refunds: int) -> Row:
 
 
 def revenue_daily(w: World) -> list[Row]:
+    """Paid invoices per UTC day, workspace and currency: the only money the model counts."""
     groups: dict[tuple, dict[str, Any]] = defaultdict(lambda: {"orders": set(), "gross": 0, "refunds": 0})
     for ws, invoice, refund, total in w.paid_invoices():
         at = ts(invoice["paid_at"])
         assert at is not None
-        g = groups[(at.date().isoformat(), ws, w.currency(invoice), "invoices")]
+        g = groups[(at.date().isoformat(), ws, w.currency(invoice))]
         if refund:
             g["refunds"] += abs(total)
         else:
             g["gross"] += total
             g["orders"].add(invoice["order_id"])
+    return [
+        {"day": d, "workspace_id": ws, "currency": cur, "orders": len(g["orders"]),
+         **_money(g["gross"], g["refunds"])}
+        for (d, ws, cur), g in groups.items()
+    ]  # fmt: skip
+
+
+def successful_transactions(w: World) -> Iterable[tuple[int, Row, bool, int, datetime]]:
+    """(workspace, transaction, is a refund, amount in cents, created_at) of every successful transaction."""
     for ws, t in w.transactions:
         amount, at = cents(t.get("amount")), ts(t.get("created_at"))
-        if t.get("result") != "success" or amount is None or at is None:
-            continue
-        g = groups[(at.date().isoformat(), ws, w.currency(t), "transactions")]
-        if t.get("external_type") == "refund":
+        if t.get("result") == "success" and amount is not None and at is not None:
+            yield ws, t, t.get("external_type") == "refund", amount, at
+
+
+def transactions_daily(w: World) -> list[Row]:
+    groups: dict[tuple, dict[str, Any]] = defaultdict(
+        lambda: {"transactions": 0, "orders": set(), "gross": 0, "refunds": 0}
+    )
+    for ws, t, refund, amount, at in successful_transactions(w):
+        g = groups[(at.date().isoformat(), ws, w.currency(t))]
+        g["transactions"] += 1
+        if refund:
             g["refunds"] += abs(amount)
         else:
             g["gross"] += amount
             g["orders"].add(t["order_id"])
     return [
-        {"day": d, "workspace_id": ws, "currency": cur, "source": src, "orders": len(g["orders"]),
-         **_money(g["gross"], g["refunds"])}
-        for (d, ws, cur, src), g in groups.items()
+        {"day": d, "workspace_id": ws, "currency": cur, "transactions": g["transactions"],
+         "orders": len(g["orders"]), **_money(g["gross"], g["refunds"])}
+        for (d, ws, cur), g in groups.items()
     ]  # fmt: skip
+
+
+Months = dict[tuple[str | None, str], int]  # (currency, 'YYYY-MM') -> cents
+
+
+def net_per_month(rows: Iterable[tuple[str | None, datetime, bool, int]]) -> Months:
+    """Net cents per currency and month of (currency, when, is a refund, amount) payments."""
+    out: Months = defaultdict(int)
+    for currency, at, refund, amount in rows:
+        out[(currency, f"{at:%Y-%m}")] += -abs(amount) if refund else amount
+    return dict(out)
+
+
+def invoice_net_per_month(w: World) -> Months:
+    """Paid invoices net of refunds per currency and month, from the sandbox's records."""
+    return net_per_month(
+        (w.currency(i), ts(i["paid_at"]), refund, total)  # type: ignore[misc]
+        for _, i, refund, total in w.paid_invoices()
+    )
+
+
+def transaction_net_per_month(w: World) -> Months:
+    """Successful transactions net of refunds per currency and month, from the sandbox's records."""
+    return net_per_month((w.currency(t), at, r, amount) for _, t, r, amount, at in successful_transactions(w))
 
 
 def revenue_by_product(w: World) -> list[Row]:

@@ -68,6 +68,8 @@ def normal(column: str, value: Any) -> Any:
         return None
     if _TIME.search(column):
         return ref.ts(value)
+    if isinstance(value, date):  # PostgreSQL's days and months; SQLite gives their ISO text
+        return f"{value:%Y-%m}" if column == "month" else value.isoformat()
     if isinstance(value, bool):
         return int(value)  # a boolean is 0/1 on SQLite
     if column.endswith(("rate", "per_view")):
@@ -87,12 +89,12 @@ def expected(rows: list[dict[str, Any]], columns: list[str]) -> list[tuple]:
     return sorted((tuple(normal(c, r[c]) for c in columns) for r in rows), key=repr)
 
 
-def reference(sb: Sandbox, today: date) -> dict[str, list[dict[str, Any]]]:
+def reference(world: ref.World, today: date) -> dict[str, list[dict[str, Any]]]:
     """`today`: the UTC day of the sync that just ran (its statistics window ends there)."""
-    world = ref.World.of(sb)
     days = [today - n * DAY for n in range(STATS_DAYS)]
     return {
         "revenue_daily": ref.revenue_daily(world),
+        "transactions_daily": ref.transactions_daily(world),
         "revenue_by_product": ref.revenue_by_product(world),
         "revenue_by_page": ref.revenue_by_page(world),
         "revenue_by_funnel": ref.revenue_by_funnel(world),
@@ -109,7 +111,8 @@ def reference(sb: Sandbox, today: date) -> dict[str, list[dict[str, Any]]]:
 
 
 def check_models(engine: sa.Engine, sb: Sandbox) -> dict[str, list[dict[str, Any]]]:
-    wanted = reference(sb, datetime.now(UTC).date())
+    world = ref.World.of(sb)
+    wanted = reference(world, datetime.now(UTC).date())
     assert set(wanted) == {m.name for m in MODELS}
     for model in MODELS:  # the columns docs/schema.md documents, in order, on either database
         with engine.connect() as conn:
@@ -129,7 +132,30 @@ def check_models(engine: sa.Engine, sb: Sandbox) -> dict[str, list[dict[str, Any
                 pairs = conn.execute(sa.text(f"SELECT {m}_cents, {m} FROM {name}")).all()
             assert all(c is None or Decimal(str(u)) * 100 == Decimal(c) for c, u in pairs), (name, m)
     reconcile_revenue_by_utm(engine)
+    one_source_of_money_per_view(engine, world)
     return wanted
+
+
+def net_per_month(engine: sa.Engine, model: str) -> dict[tuple[str | None, str], int]:
+    """SUM(net_cents) per currency and month, as an analyst sums a model: no filter, nothing but GROUP BY."""
+    month = "to_char(day, 'YYYY-MM')" if engine.dialect.name == "postgresql" else "substr(day, 1, 7)"
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(f"SELECT currency, {month}, SUM(net_cents) FROM {model} GROUP BY currency, {month}")
+        ).all()
+    return {(currency, m): int(net) for currency, m, net in rows}
+
+
+def one_source_of_money_per_view(engine: sa.Engine, world: ref.World) -> None:
+    """With transactions synced beside the invoices, a plain SUM(net_cents) of revenue_daily per currency and
+    month is the paid invoices net of refunds (not twice the money), and transactions_daily's is the
+    successful transactions', each computed from the sandbox's own records."""
+    invoices, transactions = ref.invoice_net_per_month(world), ref.transaction_net_per_month(world)
+    assert net_per_month(engine, "revenue_daily") == invoices
+    assert net_per_month(engine, "transactions_daily") == transactions
+    # The two record the same sales: a view that added them up would fail the first assertion.
+    both = [k for k in invoices if invoices[k] and transactions.get(k)]
+    assert len(both) >= 2, (invoices, transactions)
 
 
 def reconcile_revenue_by_utm(engine: sa.Engine) -> None:
@@ -141,9 +167,7 @@ def reconcile_revenue_by_utm(engine: sa.Engine) -> None:
     )
     with engine.connect() as conn:
         by_utm = conn.execute(sa.text(sums.format("revenue_by_utm"))).all()
-        daily = conn.execute(
-            sa.text(sums.format("(SELECT * FROM revenue_daily WHERE source = 'invoices') d"))
-        ).all()
+        daily = conn.execute(sa.text(sums.format("revenue_daily"))).all()
     assert len(by_utm) > 1
     assert sorted(map(tuple, by_utm), key=repr) == sorted(map(tuple, daily), key=repr)
 
@@ -180,7 +204,7 @@ async def test_every_model_equals_its_independent_computation_before_and_after_c
             daily = before["revenue_daily"]
             assert len({r["currency"] for r in daily}) >= 2
             assert any(r["refunds_cents"] for r in daily)
-            assert {r["source"] for r in daily} == {"invoices", "transactions"}
+            assert any(r["refunds_cents"] for r in before["transactions_daily"])
             assert {s["status"] for s in before["subscriptions"]} == {"active", "canceled", "churned"}
             assert any(r["churned_mrr_cents"] for r in before["mrr_monthly"])
             assert any(r["enrollments_completed"] for r in before["course_progress"])
@@ -284,9 +308,9 @@ def change_the_business(sb: Sandbox) -> tuple[str, ...]:
 
 # UTC days whatever the server's or the session's TimeZone: payments near midnight UTC, which are the day
 # before in New York (UTC-5) and the day after on Kiritimati (UTC+14).
-PAID = {  # table: (its model source, the time field, the time, its UTC day)
-    "orders_invoices": ("invoices", "paid_at", "2024-12-01T03:30:00Z", "2024-12-01"),  # Nov 30 in New York
-    "orders_transactions": ("transactions", "created_at", "2024-11-30T20:00:00Z", "2024-11-30"),  # Dec 1 +14
+PAID = {  # table: (its model, the time field, the time, its UTC day)
+    "orders_invoices": ("revenue_daily", "paid_at", "2024-12-01T03:30:00Z", date(2024, 12, 1)),  # Nov 30 NY
+    "orders_transactions": ("transactions_daily", "created_at", "2024-11-30T20:00:00Z", date(2024, 11, 30)),
 }
 
 
@@ -308,7 +332,6 @@ def test_revenue_days_are_utc_days_whatever_the_servers_or_sessions_time_zone(po
         rows = [to_rows(part.resource, record, part.scope, now)]
         store.write_pages([PageWrite(part, rows, [], None, run_id=1, written_at=now)])
     store.close()
-    expected = {(source, day) for source, _, _, day in PAID.values()}
     for zone, options in (
         ("America/New_York", {}),
         ("Pacific/Kiritimati", {"options": "-c timezone=Pacific/Kiritimati"}),
@@ -316,6 +339,7 @@ def test_revenue_days_are_utc_days_whatever_the_servers_or_sessions_time_zone(po
         engine = sa.create_engine(postgres_url, connect_args=options)
         with engine.connect() as conn:
             assert conn.scalar(sa.text("SHOW timezone")) == zone
-            days = conn.execute(sa.text("SELECT source, CAST(day AS text) FROM revenue_daily")).all()
+            for model, _, _, day in PAID.values():
+                found = conn.execute(sa.text(f"SELECT day, net_cents, net FROM {model}")).all()
+                assert [tuple(r) for r in found] == [(day, 1000, Decimal("10.00"))], (zone, model)
         engine.dispose()
-        assert {tuple(r) for r in days} == expected, zone
