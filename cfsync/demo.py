@@ -20,10 +20,13 @@ __all__ = ["DEMO_COUNTS", "EXAMPLE_QUERY", "run_demo"]
 
 DEMO_COUNTS = {"contacts": 1500, "orders": 600, "products": 40, "courses": 6, "courses_enrollments": 40}
 
+# The best customers in each currency (never one list across currencies): every paid invoice of theirs,
+# renewals included, net of refunds (model contact_lifetime_value).
 EXAMPLE_QUERY = """\
-SELECT c.email_address, o.currency, COUNT(*) AS orders, SUM(o.total_amount_cents) / 100.0 AS total
-FROM orders o JOIN contacts c ON c.id = o.contact_id
-WHERE o._deleted_at IS NULL GROUP BY c.email_address, o.currency ORDER BY total DESC LIMIT 5"""
+SELECT currency, email_address, orders, net FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY currency ORDER BY net_cents DESC) AS place
+  FROM contact_lifetime_value) AS ranked
+WHERE place <= 3 ORDER BY currency, place"""
 
 _TOKEN_ENV = "CFSYNC_DEMO_TOKEN"
 
@@ -48,7 +51,7 @@ def run_demo(
         echo(f"\nan example query (sqlite3 {db_path}):\n{EXAMPLE_QUERY};")
         with engine.connect() as conn:
             for row in conn.execute(sa.text(EXAMPLE_QUERY)):
-                echo(f"  {row.email_address:<40} {row.orders:>3} orders  {row.total:>10.2f} {row.currency}")
+                echo(f"  {row.currency}  {row.email_address:<40} {row.orders:>3} orders  {row.net:>10.2f}")
             _models(conn, echo)
     finally:
         engine.dispose()
@@ -58,14 +61,16 @@ def run_demo(
 MODEL_QUERIES = (
     (
         "revenue per month, the last six with sales (model revenue_daily)",
-        "SELECT substr(day, 1, 7) AS month, currency, SUM(orders) AS orders, SUM(gross) AS gross, "
-        "SUM(refunds) AS refunds, SUM(net) AS net FROM revenue_daily WHERE source = 'invoices' "
+        "SELECT substr(day, 1, 7) AS month, currency, SUM(orders) AS orders, "
+        "SUM(gross_cents) / 100.0 AS gross, SUM(refunds_cents) / 100.0 AS refunds, "
+        "SUM(net_cents) / 100.0 AS net FROM revenue_daily "
         "GROUP BY substr(day, 1, 7), currency ORDER BY month DESC, currency LIMIT 6",
     ),
     (
         "monthly recurring revenue, the last six months it moved (model mrr_monthly)",
-        "SELECT month, currency, SUM(customers) AS customers, SUM(mrr) AS mrr, SUM(new_mrr) AS new, "
-        "SUM(churned_mrr) AS churned FROM mrr_monthly GROUP BY month, currency "
+        "SELECT month, currency, SUM(customers) AS customers, SUM(mrr_cents) / 100.0 AS mrr, "
+        "SUM(new_mrr_cents) / 100.0 AS new, SUM(churned_mrr_cents) / 100.0 AS churned FROM mrr_monthly "
+        "GROUP BY month, currency "
         "HAVING SUM(new_mrr_cents) + SUM(churned_mrr_cents) > 0 ORDER BY month DESC, currency LIMIT 6",
     ),
 )
@@ -94,8 +99,8 @@ SELECT funnel_name AS funnel, SUM(views) AS views, SUM(unique_views) AS "unique"
 FROM funnel_conversion_daily WHERE day IN (SELECT day FROM days)
 GROUP BY funnel_id, funnel_name, currency ORDER BY SUM(views) DESC, funnel_id LIMIT 8"""
 UTM_QUERY = """
-SELECT COALESCE(last_utm_source, '(no UTM)') AS source, currency, SUM(orders) AS orders, SUM(gross) AS gross,
-  SUM(refunds) AS refunds, SUM(net) AS net
+SELECT COALESCE(last_utm_source, '(no UTM)') AS source, currency, SUM(orders) AS orders,
+  SUM(gross_cents) / 100.0 AS gross, SUM(refunds_cents) / 100.0 AS refunds, SUM(net_cents) / 100.0 AS net
 FROM revenue_by_utm GROUP BY COALESCE(last_utm_source, '(no UTM)'), currency
 ORDER BY currency, SUM(net_cents) DESC"""
 

@@ -384,7 +384,7 @@ def test_demo_syncs_the_sandbox_and_shows_what_landed(workdir):
     counts = dict(line.split() for line in lines if line.startswith("  ") and len(line.split()) == 2)
     assert int(counts["contacts"]) > 2000
     assert int(counts["orders__line_items"]) > 0
-    assert "SELECT c.email_address" in result.stdout
+    assert "FROM contact_lifetime_value" in result.stdout
     assert (workdir / "demo.db").exists()
     # It ends with funnel conversion over the last days with statistics and revenue per UTM source.
     funnels = next(i for i, line in enumerate(lines) if line.startswith("funnel conversion, "))
