@@ -34,7 +34,8 @@ def browsed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     exe = Path(sys.executable).with_name("cfsync")
     with serve_in_thread(sb) as url:
         write_config(workdir / "cfsync.toml", url, db="sqlite:///shop.db")
-        done = subprocess.run([str(exe), "-q", "sync"], cwd=workdir, env=env, capture_output=True, text=True)
+        sync = [str(exe), "-q", "sync", "--resource", "all", "--resource", "orders_transactions"]
+        done = subprocess.run(sync, cwd=workdir, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     command = [str(exe), "browse", "--port", "0", "--no-open"]
     with subprocess.Popen(
