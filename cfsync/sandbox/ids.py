@@ -25,8 +25,10 @@ __all__ = ["SPAN_MS", "IdSpace", "iso_ms", "stable_hex", "stable_int", "world_en
 _MS = 1000
 _DAY_MS = 86_400 * _MS
 
-# How far back the generated world reaches from its end: records are created over these 46 months.
+# How far back the generated world reaches from its end: records are created over these 46 months, up to
+# two hours before the end (so that an order created last is paid before it too).
 SPAN_MS = 1400 * _DAY_MS
+_LAST_CREATED_MS = SPAN_MS - 2 * 3_600 * _MS
 MAX_LAG_MS = 45 * _DAY_MS
 
 
@@ -166,8 +168,8 @@ class IdSpace:
     # -- timestamps: rising with the offset, so sorting by updated_at needs no materialisation --------
 
     def created_ms(self, name: str, offset: int) -> int:
-        """Spread over the world's span: the last record of a type is created just before the world ends."""
-        return self.start_ms + offset * SPAN_MS // max(self._total[name], 1)
+        """Spread over the world's span: the last record of a type is created a little before it ends."""
+        return self.start_ms + offset * _LAST_CREATED_MS // max(self._total[name], 1)
 
     def updated_ms(self, name: str, offset: int) -> int:
         """Some time after creation, always before the world's end: the lag shrinks toward the end (a record
@@ -176,7 +178,7 @@ class IdSpace:
         between neighbours."""
         created = self.created_ms(name, offset)
         lag = self._lag[name] * (self.end_ms - created) // SPAN_MS
-        step = SPAN_MS // max(self._total[name], 1)
+        step = _LAST_CREATED_MS // max(self._total[name], 1)
         room = step - self._lag[name] * step // SPAN_MS - 2
         jitter = stable_int(self.seed, name, offset, "updated") % max(room, 1)
         return min(created + lag + jitter, self.end_ms - 1)
