@@ -320,12 +320,14 @@ def _fate(gen: Generator, order_id: int) -> Fate | None:
             charges, refund, refund_ms = 1, draft.total, at
             canceled = churned = refund_ms
     elif roll < 0.45:  # canceled after some charges: churns at the end of the last paid period
-        charges = rng.randint(1, due)
+        # A quarter of cancellations are recent: in the period running now, which ends after the world.
+        charges = due if rng.random() < 0.25 else rng.randint(1, due)
         period_end = add_months(activated, charges * months)
-        canceled = period_end - rng.randrange(1, 10) * _DAY
-        if canceled >= end:  # only the current period can end after the world: still active, for now
-            canceled = None
-        churned = period_end if canceled is not None and period_end < end else None
+        if period_end < end:  # a few days before that period ended, and churned when it did
+            canceled, churned = period_end - rng.randrange(1, 10) * _DAY, period_end
+        else:  # some time since its last charge: it runs to the end of the period paid for
+            charged = draft.charge_ms(charges)
+            canceled = charged + rng.randrange(max(end - charged, 1))
     return replace(
         draft, charges=charges, canceled_ms=canceled, churned_ms=churned, refund=refund, refund_ms=refund_ms,
     )  # fmt: skip
@@ -547,10 +549,11 @@ def _invoice(gen: Generator, ctx: Ctx, rec: Rec) -> None:
                 gen, "products_variants", item.variant_id, shape.get("products_variant")
             )
         if item.payment_type == "subscription":
-            start = add_months(told.activated_ms, (number - 1) * told.interval_months)
-            line.update(
-                period_start_at=iso_ms(start), period_end_at=iso_ms(add_months(start, told.interval_months))
+            # Both counted from the activation (a period from the 31st ends on the 31st where there is one).
+            start, ends = (
+                add_months(told.activated_ms, n * told.interval_months) for n in (number - 1, number)
             )
+            line.update(period_start_at=iso_ms(start), period_end_at=iso_ms(ends))
         else:
             line.update(period_start_at=None, period_end_at=None)
         out.append(line)
