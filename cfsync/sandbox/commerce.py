@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from cfsync.sandbox import sites
 from cfsync.sandbox.ids import iso_ms, stable_int
+from cfsync.sandbox.values import between
 
 if TYPE_CHECKING:
     from cfsync.sandbox.generate import Ctx, Generator
@@ -327,7 +328,7 @@ def _fate(gen: Generator, order_id: int) -> Fate | None:
             canceled, churned = period_end - rng.randrange(1, 10) * _DAY, period_end
         else:  # some time since its last charge: it runs to the end of the period paid for
             charged = draft.charge_ms(charges)
-            canceled = charged + rng.randrange(max(end - charged, 1))
+            canceled = between(rng, charged, end - 1)
     return replace(
         draft, charges=charges, canceled_ms=canceled, churned_ms=churned, refund=refund, refund_ms=refund_ms,
     )  # fmt: skip
