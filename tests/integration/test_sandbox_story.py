@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from cfsync import app
 from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from cfsync.sandbox.query import ListQuery, page
+from tests.postgres import fresh_database
 
 from .helpers import config_for, sandbox_partitions
 
@@ -44,17 +45,24 @@ def served(sb: Sandbox) -> dict[tuple[str, int], list[dict[str, Any]]]:
     return sandbox_partitions(sb, names=("all", "orders_transactions"))
 
 
-@pytest.fixture(scope="module")
-def synced(sb: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    """One sync of the sandbox's subscriptions (orders, prices, products, contacts) into SQLite."""
-    db = tmp_path_factory.mktemp("story") / "story.db"
-    with serve_in_thread(sb) as url:
-        config = config_for(url, sb.api_token(0), f"sqlite:///{db}")
-        summary = asyncio.run(app.sync(config, ["orders", "products_prices", "contacts"]))
-        assert summary.status == "succeeded"
-    engine = sa.create_engine(f"sqlite:///{Path(db)}")
-    yield engine
-    engine.dispose()
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def synced(
+    request: pytest.FixtureRequest, sb: Sandbox, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[sa.Engine]:
+    """One sync of the sandbox's subscriptions (orders, prices, products, contacts) into SQLite, and into
+    PostgreSQL."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('story') / 'story.db'}"
+        else:
+            url = stack.enter_context(fresh_database(request.getfixturevalue("postgres_server")))
+        with serve_in_thread(sb) as served_at:
+            config = config_for(served_at, sb.api_token(0), url)
+            summary = asyncio.run(app.sync(config, ["orders", "products_prices", "contacts"]))
+            assert summary.status == "succeeded"
+        engine = sa.create_engine(url)
+        stack.callback(engine.dispose)
+        yield engine
 
 
 def records(served: dict[tuple[str, int], list[dict[str, Any]]], name: str) -> list[dict[str, Any]]:
@@ -178,17 +186,15 @@ def mrr_now(served: dict[tuple[str, int], list[dict[str, Any]]], now_ms: int) ->
 def test_this_months_mrr_is_the_subscriptions_running_now(sb: Sandbox, served, synced: sa.Engine):
     month = datetime.now(UTC).strftime("%Y-%m")
     with synced.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT workspace_id, currency, mrr_cents, churned_mrr_cents FROM mrr_monthly "
-                "WHERE month = :m"
-            ),
-            {"m": month},
+        found = conn.execute(
+            sa.text("SELECT month, workspace_id, currency, mrr_cents FROM mrr_monthly")
         ).all()
         churned = conn.execute(sa.text("SELECT SUM(churned_mrr_cents) FROM mrr_monthly")).scalar()
+    # 'YYYY-MM' on SQLite; on PostgreSQL the first of the month, as text or as a date.
+    rows = [(w, c, int(m)) for at, w, c, m in found if str(at)[:7] == month]
     expected = mrr_now(served, sb.ids.end_ms)
     assert sum(expected.values()) > 0
-    assert {(w, c): m for w, c, m, _ in rows if m} == {k: v for k, v in expected.items() if v}
+    assert {(w, c): m for w, c, m in rows if m} == {k: v for k, v in expected.items() if v}
     assert churned  # subscriptions churned over the years, and their MRR left with them
 
 
