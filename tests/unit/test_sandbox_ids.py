@@ -11,7 +11,6 @@ from cfsync.sandbox.catalog import ACCOUNT, catalog
 from cfsync.sandbox.config import SandboxConfig
 from cfsync.sandbox.ids import SPAN_MS, IdSpace, iso_ms, world_end_ms
 
-
 END = world_end_ms(datetime(2026, 12, 3, 15, 30, tzinfo=UTC))
 
 
@@ -88,7 +87,7 @@ def test_public_ids_round_trip_and_never_look_numeric(ids: IdSpace):
 
 def test_the_world_ends_at_the_start_of_the_clocks_day():
     assert iso_ms(world_end_ms(datetime(2026, 12, 3, 23, 59, tzinfo=UTC))) == "2026-12-03T00:00:00.000Z"
-    assert END == world_end_ms(datetime(2026, 12, 3, tzinfo=UTC))
+    assert world_end_ms(datetime(2026, 12, 3, tzinfo=UTC)) == END
 
 
 def test_generated_times_rise_strictly_and_stay_before_the_worlds_end(ids: IdSpace):
