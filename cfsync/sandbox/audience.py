@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, urlsplit
 
 from cfsync.sandbox.ids import iso_ms
-from cfsync.sandbox.values import WORDS
+from cfsync.sandbox.values import WORDS, between
 
 if TYPE_CHECKING:
     from cfsync.sandbox.generate import Ctx, Generator
@@ -166,7 +166,10 @@ def _visits(gen: Generator, ctx: Ctx, shape: dict[str, Any], email: bool) -> Rec
     if rng.random() < 0.6:
         # Back later: through the newsletter (only a subscriber gets it), the same campaign, or directly.
         again = _NEWSLETTER if email and rng.random() < 0.4 else channel if rng.random() < 0.3 else None
-        last_ms = rng.randint(v.created_ms + _MINUTE, max(v.updated_ms, v.created_ms + 2 * _MINUTE))
+        # Over (a visit lasts up to 25 minutes) by the contact's last update.
+        last_ms = between(
+            rng, v.created_ms + _MINUTE, max(v.updated_ms - 25 * _MINUTE, v.created_ms + 2 * _MINUTE)
+        )
         last = _visit(rng, shape["last_visit"], last_ms, again, rng.choice(landings))
     with_utm = next((x for x in (last, first) if x is not None and x.get("utm_source")), None)
     visits.update(first_visit=first, last_visit=last, last_visit_with_utm=with_utm)

@@ -3,16 +3,21 @@ as one story per order (and per enrollment), so that models over them have somet
 
 Every order has a *fate*, a pure function of (seed, order): the prices it bought (a subscription price
 first, or one-time prices, in one currency), its amounts (subtotal + the workspace's tax rate = total),
-and what happened by the end of the generated world (`WORLD_END_MS`): a one-time order was paid, and some
-were refunded (in full or in part) a few days later; a subscription was charged every interval since it
-was activated, and is still active, or was canceled (and has churned at the end of its last paid period,
-or will), or was refunded at once. The order's fields tell that story, and so do its generated invoices and
+and what happened by the end of the generated world (`ids.end_ms`, the start of the day the sandbox was
+built): a one-time order was paid, and some were refunded (in full or in part) a few days later; a
+subscription was charged every interval since it was activated, and is still active, or was canceled (and
+has churned at the end of its last paid period, or will), or was refunded at once. Nothing happens at or
+after the world's end. The order's fields tell that story, and so do its generated invoices and
 transactions: the first is the initial (or one-time) charge; the second is the refund, or else the latest
 renewal; a second slot with neither does not exist (`absent`). Only the latest renewal has an invoice:
 older renewals are not generated, and docs/sandbox.md says so.
 
 Lesson completions are generated per (enrollment, lesson) of a course: some enrollments complete every
-lesson, some the first few, some none.
+lesson, some the first few, some none (and none after the world's end).
+
+A story's records take their times from it (`TIMES`): an order's updated_at is its last charge,
+cancellation, churn or refund when that is later than its arithmetic one; an invoice or transaction is
+created when it was charged, a completion when the lesson was completed, and each was updated soon after.
 """
 
 from __future__ import annotations
@@ -26,14 +31,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
 from cfsync.sandbox import sites
-from cfsync.sandbox.ids import GEN_SPAN_MS, GEN_START_MS, iso_ms, stable_int
+from cfsync.sandbox.ids import iso_ms, stable_int
+from cfsync.sandbox.values import between
 
 if TYPE_CHECKING:
     from cfsync.sandbox.generate import Ctx, Generator
 
 __all__ = [
     "BASE",
-    "WORLD_END_MS",
+    "TIMES",
     "Fate",
     "absent",
     "attribution",
@@ -43,8 +49,8 @@ __all__ = [
     "workspace_currency",
 ]
 
-WORLD_END_MS = GEN_START_MS + GEN_SPAN_MS  # "now" for generated records: every fate is told up to here
 _DAY = 86_400_000
+_SETTLE = 2 * 3_600_000  # a storied record was last updated at most this long after its last event
 CURRENCIES = ("USD", "USD", "USD", "EUR", "EUR", "GBP")
 _TAX_RATES = (Decimal("0"), Decimal("0.05"), Decimal("0.08"), Decimal("0.2"))
 _CENT = Decimal("0.01")
@@ -170,7 +176,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Fate:
-    """What happened to one generated order, told up to WORLD_END_MS."""
+    """What happened to one generated order, told up to the generated world's end."""
 
     order_id: int
     subscription: bool
@@ -217,6 +223,12 @@ class Fate:
         """When charge `number` (1 = the initial one) was made."""
         return add_months(self.activated_ms, (number - 1) * self.interval_months) + (5 * 60_000)
 
+    @property
+    def last_ms(self) -> int:
+        """Its latest event: the last charge, the cancellation, the churn or the refund."""
+        events = (self.charge_ms(self.charges), self.canceled_ms, self.churned_ms, self.refund_ms)
+        return max(e for e in events if e is not None)
+
 
 def fate(gen: Generator, order_id: int) -> Fate | None:
     """The order's fate (None for an id that is not a generated order), kept for the generator's later
@@ -251,7 +263,7 @@ def _fate(gen: Generator, order_id: int) -> Fate | None:
         seen.add(pid)
         price_offset = gen.ids.offset_of("products_prices", pid)
         if price_offset is not None:
-            price = gen.base("products_prices", price_offset)
+            price = gen.peek("products_prices", price_offset)  # read, never changed
             if want is None or price["currency"] == want:
                 prices.append((pid, price_offset, price))
     if not prices and want is not None:
@@ -278,32 +290,47 @@ def _fate(gen: Generator, order_id: int) -> Fate | None:
     )
     workspace = dict(ancestry).get("workspaces", 0)
     tax_rate = random.Random(stable_int(gen.seed, "tax", workspace)).choice(_TAX_RATES)
+    # Created at least two hours before the world's end (ids.py): activated and first charged before it.
     activated = gen.ids.created_ms("orders", offset) + rng.randrange(60_000, 3_600_000)
+    end = gen.ids.end_ms
     canceled = churned = refund_ms = None
     refund: Decimal | None = None
     draft = Fate(order_id, subscription, currency, items, tax_rate, activated, 0, 1, None, None, None, None)
     if not subscription:
         if rng.random() < 0.12:
-            refund = draft.total if rng.random() < 0.6 else (draft.total / 2).quantize(_CENT)
-            refund_ms = activated + rng.randrange(1, 30) * _DAY
+            amount = draft.total if rng.random() < 0.6 else (draft.total / 2).quantize(_CENT)
+            at = activated + rng.randrange(1, 30) * _DAY
+            if at < end:  # a refund due after the world's end has not happened
+                refund, refund_ms = amount, at
         return replace(draft, refund=refund, refund_ms=refund_ms)
     months = 12 if first["interval"] == "year" else 1
-    due = 1
-    while add_months(activated, due * months) < WORLD_END_MS:
-        due += 1  # charges the subscription would have made by the end, had it never stopped
+    draft = replace(draft, interval_months=months)
+    # Charges the subscription would have made by the end, had it never stopped: about the months between
+    # its activation and the end, made exact by a step or two.
+    began, ends = (datetime.fromtimestamp(ms / 1000, tz=UTC) for ms in (activated, end))
+    due = max(1, ((ends.year - began.year) * 12 + ends.month - began.month) // months - 1)
+    while due > 1 and draft.charge_ms(due) >= end:
+        due -= 1
+    while draft.charge_ms(due + 1) < end:
+        due += 1
     roll = rng.random()
     charges = due
-    if roll < 0.1:  # refunded at once and canceled
-        charges, refund, refund_ms = 1, draft.total, activated + rng.randrange(1, 10) * _DAY
-        canceled = churned = refund_ms
+    if roll < 0.1:  # refunded at once and canceled (unless that day is still to come: active until then)
+        at = activated + rng.randrange(1, 10) * _DAY
+        if at < end:
+            charges, refund, refund_ms = 1, draft.total, at
+            canceled = churned = refund_ms
     elif roll < 0.45:  # canceled after some charges: churns at the end of the last paid period
-        charges = rng.randint(1, due)
+        # A quarter of cancellations are recent: in the period running now, which ends after the world.
+        charges = due if rng.random() < 0.25 else rng.randint(1, due)
         period_end = add_months(activated, charges * months)
-        canceled = period_end - rng.randrange(1, 10) * _DAY
-        churned = period_end if period_end < WORLD_END_MS else None
+        if period_end < end:  # a few days before that period ended, and churned when it did
+            canceled, churned = period_end - rng.randrange(1, 10) * _DAY, period_end
+        else:  # some time since its last charge: it runs to the end of the period paid for
+            charged = draft.charge_ms(charges)
+            canceled = between(rng, charged, end - 1)
     return replace(
-        draft, interval_months=months, charges=charges, canceled_ms=canceled, churned_ms=churned,
-        refund=refund, refund_ms=refund_ms,
+        draft, charges=charges, canceled_ms=canceled, churned_ms=churned, refund=refund, refund_ms=refund_ms,
     )  # fmt: skip
 
 
@@ -430,6 +457,21 @@ def _second(told: Fate) -> str | None:
     return None
 
 
+def _kind(told: Fate, slot: int) -> str | None:
+    """What an invoice (or transaction) slot of an order holds: first, renewal, refund, or None."""
+    return "first" if slot == 0 else _second(told) if slot == 1 else None
+
+
+def _charged_ms(told: Fate, kind: str) -> int:
+    """When an invoice (or transaction) of this kind was paid."""
+    if kind == "renewal":
+        return told.charge_ms(told.charges)
+    if kind == "refund":
+        assert told.refund_ms is not None
+        return told.refund_ms
+    return told.activated_ms + 5 * 60_000
+
+
 def absent(gen: Generator, name: str, offset: int) -> bool:
     """Whether a generated slot holds no record (the list skips it, its id answers 404)."""
     if name in ("orders_invoices", "orders_transactions"):
@@ -444,24 +486,21 @@ def _invoice(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     told, slot = _slot(gen, ctx.name, ctx.offset)
     if told is None:
         return
-    kind = "first" if slot == 0 else _second(told)
+    kind = _kind(told, slot)
     if kind is None:
         return
     subtotal, tax = told.subtotal, told.tax
     lines = [(i, i.unit * i.quantity) for i in told.items]
-    paid_ms, number = told.activated_ms + 5 * 60_000, 1
+    paid_ms, number = _charged_ms(told, kind), 1
     if kind == "renewal":
         subtotal, tax = told.recurring
         lines = [(i, i.unit * i.quantity) for i in told.items if i.payment_type == "subscription"]
         number = told.charges
-        paid_ms = told.charge_ms(number)
     elif kind == "refund":
         assert told.refund is not None
-        assert told.refund_ms is not None
         share = told.refund / told.total
         subtotal = (told.subtotal * share).quantize(_CENT)
         tax, lines = told.refund - subtotal, [(told.items[0], subtotal)]
-        paid_ms = told.refund_ms
     invoice_type = {
         "first": "initial" if told.subscription else "one_time",
         "renewal": "renewal",
@@ -511,10 +550,11 @@ def _invoice(gen: Generator, ctx: Ctx, rec: Rec) -> None:
                 gen, "products_variants", item.variant_id, shape.get("products_variant")
             )
         if item.payment_type == "subscription":
-            start = add_months(told.activated_ms, (number - 1) * told.interval_months)
-            line.update(
-                period_start_at=iso_ms(start), period_end_at=iso_ms(add_months(start, told.interval_months))
+            # Both counted from the activation (a period from the 31st ends on the 31st where there is one).
+            start, ends = (
+                add_months(told.activated_ms, n * told.interval_months) for n in (number - 1, number)
             )
+            line.update(period_start_at=iso_ms(start), period_end_at=iso_ms(ends))
         else:
             line.update(period_start_at=None, period_end_at=None)
         out.append(line)
@@ -525,18 +565,17 @@ def _transaction(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     told, slot = _slot(gen, ctx.name, ctx.offset)
     if told is None:
         return
-    kind = "first" if slot == 0 else _second(told)
+    kind = _kind(told, slot)
     if kind is None:
         return
     first_id = gen.ids.id_at(ctx.name, ctx.offset - slot * gen.ids.total("orders"))
-    amount, at, rebill = told.total, told.activated_ms + 5 * 60_000, None
+    amount, at, rebill = told.total, _charged_ms(told, kind), None
     if kind == "renewal":
         sub, tax = told.recurring
-        amount, at, rebill = sub + tax, told.charge_ms(told.charges), told.charges - 1
+        amount, rebill = sub + tax, told.charges - 1
     elif kind == "refund":
         assert told.refund is not None
-        assert told.refund_ms is not None
-        amount, at = told.refund, told.refund_ms
+        amount = told.refund
     rec.update(
         status="completed",
         result="success",
@@ -547,7 +586,7 @@ def _transaction(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         reason="requested_by_customer" if kind == "refund" else None,
         is_rebill=rebill is not None,
         rebill_number=str(rebill) if rebill is not None else None,
-        created_at=iso_ms(at),  # when it was charged (its updated_at stays the generated one)
+        created_at=iso_ms(at),  # when it was charged (TIMES: and updated soon after)
     )
 
 
@@ -577,11 +616,10 @@ def _completion(gen: Generator, offset: int) -> tuple[int, int, int] | None:
         return None
     lesson_offset = ids.offset_under("courses_lessons", "courses", course_offset, lesson)
     started = ids.created_ms("courses_enrollments", enrollment_offset)
-    return (
-        enrollment,
-        ids.id_at("courses_lessons", lesson_offset),
-        started + (lesson + 1) * _DAY + rng.randrange(_DAY),
-    )
+    completed = started + (lesson + 1) * _DAY + rng.randrange(_DAY)
+    if completed >= ids.end_ms:
+        return None  # not yet: the world ends first
+    return enrollment, ids.id_at("courses_lessons", lesson_offset), completed
 
 
 def _lesson_completion(gen: Generator, ctx: Ctx, rec: Rec) -> None:
@@ -590,6 +628,52 @@ def _lesson_completion(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         enrollment, lesson, at = found
         rec.update(enrollment_id=enrollment, lesson_id=lesson, completed_at=iso_ms(at))
 
+
+# -- when storied records were created and last updated -----------------------------------------------
+
+
+def _settled(gen: Generator, name: str, offset: int, last_ms: int) -> int:
+    """A storied record's updated_at: a little after its last event, before the world's end."""
+    lag = stable_int(gen.seed, name, offset, "settled") % _SETTLE
+    return min(last_ms + lag, gen.ids.end_ms - 1)
+
+
+def _order_times(gen: Generator, offset: int) -> tuple[int, int] | None:
+    told = fate(gen, gen.ids.id_at("orders", offset))
+    if told is None:
+        return None
+    ids = gen.ids
+    return ids.created_ms("orders", offset), max(
+        ids.updated_ms("orders", offset), _settled(gen, "orders", offset, told.last_ms)
+    )
+
+
+def _charge_times(name: str) -> Any:
+    def times(gen: Generator, offset: int) -> tuple[int, int] | None:
+        told, slot = _slot(gen, name, offset)
+        kind = None if told is None else _kind(told, slot)
+        if told is None or kind is None:
+            return None
+        paid = _charged_ms(told, kind)
+        # An invoice is issued a minute before it is paid; a transaction is created as it is charged.
+        return paid - (60_000 if name == "orders_invoices" else 0), _settled(gen, name, offset, paid)
+
+    return times
+
+
+def _completion_times(gen: Generator, offset: int) -> tuple[int, int] | None:
+    found = _completion(gen, offset)
+    if found is None:
+        return None
+    return found[2], _settled(gen, "courses_lesson_completions", offset, found[2])
+
+
+TIMES = {
+    "orders": _order_times,
+    "orders_invoices": _charge_times("orders_invoices"),
+    "orders_transactions": _charge_times("orders_transactions"),
+    "courses_lesson_completions": _completion_times,
+}
 
 BASE = {
     "products_prices": _price,

@@ -101,14 +101,18 @@ def _broadcast(gen: Generator, ctx: Ctx, rec: Rec) -> None:
         origination_channel_id=None,
         origination_channel_type=None,
     )
-    sending = v.created_ms + rng.randrange(1, 72) * _HOUR
+    # Sent (and complete) between its creation and its last update, whatever their gap.
+    half = max(v.updated_ms - v.created_ms, 2) // 2
+    sending = v.created_ms + min(rng.randrange(1, 72) * _HOUR, half)
     send_at = None if status == "draft" else iso_ms(sending)
     rec.update(
         send_immediately=status != "draft" and rng.random() < 0.3,
         send_at=send_at,
         send_at_local_time=None if send_at is None else send_at[11:19],
         sending_at=iso_ms(sending) if status in ("sending", "paused", "complete", "unhealthy") else None,
-        complete_at=iso_ms(sending + rng.randrange(1, 6) * _HOUR) if status == "complete" else None,
+        complete_at=iso_ms(sending + min(rng.randrange(1, 6) * _HOUR, half))
+        if status == "complete"
+        else None,
     )
 
 

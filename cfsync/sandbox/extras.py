@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cfsync.sandbox.ids import GEN_SPAN_MS, GEN_START_MS, iso_ms, stable_int
+from cfsync.sandbox.ids import iso_ms, stable_int
 
 __all__ = ["EXTRA_KINDS", "ExtraField", "ExtraFields", "parse_extra_field"]
 
@@ -103,8 +103,9 @@ def check_resource(resource: Any, known: Collection[str]) -> str:
 class ExtraFields:
     """The switches in force, by resource then field. Empty (the default) costs one dict lookup."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, world: tuple[int, int]) -> None:
         self.seed = seed
+        self.world = world  # (start, end) ms of the generated world: times for a record without its own
         self.by_resource: dict[str, dict[str, ExtraField]] = {}
 
     def add(self, extra: ExtraField) -> None:
@@ -148,7 +149,7 @@ class ExtraFields:
         if kind == "boolean":
             return bool(h & 1)
         if kind == "timestamp":
-            return _timestamp(h, rec)
+            return _timestamp(h, rec, self.world)
         if kind == "money":
             return f"{h % 100_000 / 100:.2f}"
         if kind == "text":
@@ -161,7 +162,9 @@ class ExtraFields:
                 {
                     "id": id_ * 4 + i,
                     "name": _BADGES[(h >> (4 * i)) % len(_BADGES)],
-                    "awarded_at": _timestamp(stable_int(self.seed, "extra", name, id_, field, i), rec),
+                    "awarded_at": _timestamp(
+                        stable_int(self.seed, "extra", name, id_, field, i), rec, self.world
+                    ),
                 }
                 for i in range(h % 4)
             ]
@@ -177,12 +180,12 @@ def _ms(value: Any) -> int | None:
         return None
 
 
-def _timestamp(h: int, rec: Mapping[str, Any]) -> str:
-    """An ISO 8601 time between the record's created_at and updated_at (when it has them), ending in `Z`
-    or `+00:00` (both are what APIs send)."""
+def _timestamp(h: int, rec: Mapping[str, Any], world: tuple[int, int]) -> str:
+    """An ISO 8601 time between the record's created_at and updated_at (when it has them, else within the
+    generated world), ending in `Z` or `+00:00` (both are what APIs send)."""
     low, high = _ms(rec.get("created_at")), _ms(rec.get("updated_at"))
     if low is None:
-        low, high = GEN_START_MS, GEN_START_MS + GEN_SPAN_MS
+        low, high = world[0], world[1] - 1
     if high is None or high < low:
         high = low
     ms = low + h % (high - low + 1)

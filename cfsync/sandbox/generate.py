@@ -124,6 +124,39 @@ class Generator:
         base = 1000 * (1 + stable_int(self.seed, name, field, "embedded") % 9000)
         return base + (id_ - self.ids.base(name)) * 8 + j
 
+    # -- when: the arithmetic skeleton, or a record's own story ---------------------------------------
+
+    def storied(self, name: str) -> bool:
+        """Whether records of `name` may take their times from a story (then updated_at does not rise
+        with the id: an order renewed last week was created years ago)."""
+        return overrides.storied(name)
+
+    def times(self, name: str, offset: int) -> tuple[int, int]:
+        """(created_ms, updated_ms) of a generated record: its story's (an order's updated_at is its last
+        charge, cancellation or churn, if later than the arithmetic one), else arithmetic (ids.py). Always
+        before the world's end."""
+        told = overrides.times(self, name, offset) if overrides.storied(name) else None
+        if told is None:
+            return self.ids.created_ms(name, offset), self.ids.updated_ms(name, offset)
+        return told
+
+    def updated_ms(self, name: str, offset: int) -> int:
+        return self.times(name, offset)[1]
+
+    def sorted_keys(self, name: str, scope: str, scope_offset: int) -> list[tuple[int, int]]:
+        """(updated_ms, id) of every generated `name` record under one scope record, sorted: the
+        updated_at order of a storied list, worked out once (records are pure, so it never goes stale)."""
+        memo: dict[tuple[str, str, int], list[tuple[int, int]]] = self.memo.setdefault("sorted-keys", {})
+        key = (name, scope, scope_offset)
+        found = memo.get(key)
+        if found is None:
+            ids = self.ids
+            offsets = (
+                ids.offset_under(name, scope, scope_offset, p) for p in range(ids.count_under(name, scope))
+            )
+            found = memo[key] = sorted((self.updated_ms(name, o), ids.id_at(name, o)) for o in offsets)
+        return found
+
     # -- base records ---------------------------------------------------------------------------------
 
     def base(self, name: str, offset: int) -> dict[str, Any]:
@@ -152,7 +185,8 @@ class Generator:
         id_ = ids.id_at(name, offset)
         rng = random.Random(stable_int(self.seed, name, offset))
         index = ids.index_of(name, offset)
-        values = Scalars(rng, name, id_, index, ids.created_ms(name, offset), ids.updated_ms(name, offset))
+        created, updated = self.times(name, offset)
+        values = Scalars(rng, name, id_, index, created, updated)
         ctx = Ctx(name, id_, offset, [(name, id_), *ids.ancestry(name, offset)], rng, values)
         derived = {d.field: d for d in self._derived[name]}
         rec: dict[str, Any] = {}

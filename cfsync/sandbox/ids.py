@@ -20,21 +20,26 @@ from datetime import UTC, datetime
 from cfsync.sandbox.catalog import ACCOUNT, Catalog
 from cfsync.sandbox.config import SandboxConfig
 
-__all__ = ["CLOCK_FLOOR_MS", "IdSpace", "iso_ms", "stable_hex", "stable_int"]
+__all__ = ["SPAN_MS", "IdSpace", "iso_ms", "stable_hex", "stable_int", "world_end_ms"]
 
 _MS = 1000
+_DAY_MS = 86_400 * _MS
+
+# How far back the generated world reaches from its end: records are created over these 46 months, up to
+# two hours before the end (so that an order created last is paid before it too).
+SPAN_MS = 1400 * _DAY_MS
+_LAST_CREATED_MS = SPAN_MS - 2 * 3_600 * _MS
+MAX_LAG_MS = 45 * _DAY_MS
 
 
-def _ms(year: int, month: int, day: int) -> int:
-    return int(datetime(year, month, day, tzinfo=UTC).timestamp()) * _MS
+def world_end_ms(now: datetime) -> int:
+    """Where the generated world ends for a sandbox built at `now`: the start of that UTC day, so two
+    sandboxes built the same day from one seed hold the same data. Every generated timestamp of the past
+    is earlier; the sandbox clock never reads earlier, so a record touched through the API always sorts
+    after every untouched one."""
+    day = now.astimezone(UTC).date()
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * _MS
 
-
-GEN_START_MS = _ms(2021, 1, 1)
-GEN_SPAN_MS = _ms(2024, 11, 1) - GEN_START_MS
-MAX_LAG_MS = 45 * 86_400 * _MS
-# Every generated timestamp is earlier than this; the sandbox clock never reads earlier, so a record
-# touched through the API always sorts after every untouched one.
-CLOCK_FLOOR_MS = _ms(2025, 1, 1)
 
 _PUBLIC_MOD = 1 << 41
 _NUMBERS = 128  # resource numbers a public id can carry (each resource's number is below it)
@@ -60,8 +65,13 @@ def iso_ms(ms: int) -> str:
 
 
 class IdSpace:
-    def __init__(self, catalog: Catalog, config: SandboxConfig) -> None:
+    """`end_ms`: where the generated world ends (`world_end_ms`); records are created over the SPAN_MS
+    before it."""
+
+    def __init__(self, catalog: Catalog, config: SandboxConfig, end_ms: int) -> None:
         self.seed = config.seed
+        self.end_ms = end_ms
+        self.start_ms = end_ms - SPAN_MS
         self._parent: dict[str, str] = {}
         self._count: dict[str, int] = {ACCOUNT: config.accounts}
         self._total: dict[str, int] = {ACCOUNT: config.accounts}
@@ -158,13 +168,20 @@ class IdSpace:
     # -- timestamps: rising with the offset, so sorting by updated_at needs no materialisation --------
 
     def created_ms(self, name: str, offset: int) -> int:
-        return GEN_START_MS + offset * GEN_SPAN_MS // max(self._total[name], 1)
+        """Spread over the world's span: the last record of a type is created a little before it ends."""
+        return self.start_ms + offset * _LAST_CREATED_MS // max(self._total[name], 1)
 
     def updated_ms(self, name: str, offset: int) -> int:
-        # The jitter stays below the gap between neighbours, which keeps updated_at strictly rising.
-        step = GEN_SPAN_MS // max(self._total[name], 1)
-        jitter = stable_int(self.seed, name, offset, "updated") % max(step - 1, 1)
-        return self.created_ms(name, offset) + self._lag[name] + jitter
+        """Some time after creation, always before the world's end: the lag shrinks toward the end (a record
+        created yesterday was changed since, if at all, yesterday). Strictly rising with the offset: the
+        lag grows by less than the creation time does, and the jitter stays below what is left of the gap
+        between neighbours."""
+        created = self.created_ms(name, offset)
+        lag = self._lag[name] * (self.end_ms - created) // SPAN_MS
+        step = _LAST_CREATED_MS // max(self._total[name], 1)
+        room = step - self._lag[name] * step // SPAN_MS - 2
+        jitter = stable_int(self.seed, name, offset, "updated") % max(room, 1)
+        return min(created + lag + jitter, self.end_ms - 1)
 
     # -- public ids -----------------------------------------------------------------------------------
 

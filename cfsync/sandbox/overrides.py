@@ -16,7 +16,9 @@ from cfsync.sandbox.values import COMPANIES, NOUNS, TIME_ZONES, WORDS, slug
 if TYPE_CHECKING:
     from cfsync.sandbox.generate import Ctx, Generator
 
-__all__ = ["ANONYMOUS_SHARE", "EVENT_TYPES", "absent", "apply", "archived", "blank", "serve"]
+__all__ = [
+    "ANONYMOUS_SHARE", "EVENT_TYPES", "absent", "apply", "archived", "blank", "serve", "storied", "times",
+]  # fmt: skip
 
 # Share of generated contacts that are anonymous visitors: reachable by id, hidden from the list.
 ANONYMOUS_SHARE = 0.04
@@ -144,6 +146,16 @@ def serve(gen: Generator, name: str, rec: Rec, lookup: Any, children: Any) -> No
     """Fill in what a record shows as it is served, after its embedded copies (`Generator.derive`)."""
     for fn in _SERVE.get(name, ()):
         fn(gen, rec, lookup, children)
+
+
+def storied(name: str) -> bool:
+    """Whether a resource's records may take their created/updated times from a story (commerce.TIMES)."""
+    return name in commerce.TIMES
+
+
+def times(gen: Generator, name: str, offset: int) -> tuple[int, int] | None:
+    """(created_ms, updated_ms) of a storied record, None where the arithmetic ones stand."""
+    return commerce.TIMES[name](gen, offset)
 
 
 def absent(gen: Generator, name: str, offset: int) -> bool:

@@ -1,9 +1,12 @@
 """List queries: keyset pages over generated and overlay records, in id or updated_at order.
 
 Generated records of a list are a sequence whose ids and updated_at both rise with the position, so a
-cursor is found by bisection and a page costs ~20 generated records however long the list. Touched
-records sit after every generated one in updated_at order (the sandbox clock starts after all generated
-timestamps), which is what lets the two be merged without sorting the whole list.
+cursor is found by bisection and a page costs ~20 generated records however long the list. The exception
+are records whose story runs on after their creation (an order renewed, canceled, churned): their
+updated_at is the story's last event, so in updated_at order their list is sorted once (by arithmetic on
+their stories, not by generating them) and kept. Touched records sit after every generated one in
+updated_at order (the sandbox clock starts at the generated world's end), which is what lets the two be
+merged without sorting the whole list.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cfsync.sandbox.ids import CLOCK_FLOOR_MS
 from cfsync.sandbox.state import SandboxError, State
 
 __all__ = ["PAGE_SIZE", "ListQuery", "page"]
@@ -137,13 +139,26 @@ def _ordered(
         o = offset(p)
         return ids.updated_ms(name, o), base + o
 
+    def id_at(p: int) -> int:
+        return base + offset(p)
+
     key_of = updated_key if q.by_updated else id_key
+    if q.by_updated and state.gen.storied(name) and scope_offset is not None:
+        keys = state.gen.sorted_keys(name, scope, scope_offset)
+
+        def sorted_key(p: int) -> tuple[int, int]:
+            return keys[p]
+
+        def sorted_id(p: int) -> int:
+            return keys[p][1]
+
+        key_of, id_at = sorted_key, sorted_id
     # Records changed or created through the sandbox: in updated_at order they all come after the
     # untouched generated ones. (An overlay copy never stamped, like a tombstone, keeps its place.)
     entries = {
         i: e
         for i, e in state.entries[name].items()
-        if q.by_updated and (not e.generated or e.updated_ms >= CLOCK_FLOOR_MS)
+        if q.by_updated and (not e.generated or e.updated_ms >= ids.end_ms)
     }
     tail: list[tuple[int, int]]
     if q.by_updated:
@@ -158,7 +173,7 @@ def _ordered(
     if not q.desc:
         start = 0 if after_key is None else bisect_right(positions, after_key, key=key_of)
         for p in range(start, n):
-            id_ = base + offset(p)
+            id_ = id_at(p)
             if id_ not in entries:
                 yield id_
         for key in tail:
@@ -170,6 +185,6 @@ def _ordered(
                 yield key[1]
         end = n if after_key is None else bisect_left(positions, after_key, key=key_of)
         for p in range(end - 1, -1, -1):
-            id_ = base + offset(p)
+            id_ = id_at(p)
             if id_ not in entries:
                 yield id_

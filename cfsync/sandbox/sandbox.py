@@ -18,9 +18,9 @@ from cfsync.sandbox.deliveries import Deliveries
 from cfsync.sandbox.extras import ExtraField, check_kind, check_resource
 from cfsync.sandbox.faults import Faults
 from cfsync.sandbox.generate import Generator
-from cfsync.sandbox.ids import IdSpace, stable_int
+from cfsync.sandbox.ids import IdSpace, stable_int, world_end_ms
 from cfsync.sandbox.query import ListQuery, page
-from cfsync.sandbox.state import Clock, SandboxError, State, unexpanded
+from cfsync.sandbox.state import Clock, SandboxError, State, real_clock, unexpanded
 from cfsync.sandbox.stats import Stats
 from cfsync.sandbox.writes import Writes
 
@@ -66,7 +66,9 @@ class Sandbox:
 
     Args:
         config: how many accounts, workspaces and records; faults, latency, a rate limit.
-        clock: what "now" is for generated records and changes (tests pass a fixed one).
+        clock: what "now" is (tests pass a fixed one). It is read once here: the generated world ends at the
+            start of that UTC day (orders, renewals, cancellations and churn up to it), so sandboxes built
+            the same day from one seed agree, and a fixed clock gives a fixed world.
 
     Raises:
         ValueError: a config that makes no sense (an unknown resource in `counts`, a rate above 1, ...).
@@ -82,7 +84,8 @@ class Sandbox:
         fixed = sorted(n for n in self.config.counts if specs[n].computed or specs[n].singleton)
         if fixed:
             raise ValueError(f"{fixed} cannot be counted: one per parent, or worked out from other records")
-        self.ids = IdSpace(self.catalog, self.config)
+        clock = clock or real_clock
+        self.ids = IdSpace(self.catalog, self.config, world_end_ms(clock()))
         self.generator = Generator(self.catalog, self.ids)
         self.state = State(self.catalog, self.ids, self.generator, clock)
         self.writes = Writes(self.state)

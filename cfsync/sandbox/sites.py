@@ -253,7 +253,7 @@ def _blog_post(gen: Generator, ctx: Ctx, rec: Rec) -> None:
     rec["visibility"] = visibility
     rec["published_at"] = (
         None if visibility == "draft"
-        else iso_ms(v.updated_ms + rng.randrange(1, 14) * _DAY) if visibility == "scheduled"
+        else iso_ms(gen.ids.end_ms + rng.randrange(1, 14) * _DAY) if visibility == "scheduled"  # to come
         else v.time_between()
     )  # fmt: skip
     authors = {gen.pick(ctx, "users") for _ in range(rng.randint(1, 2))} - {None}

@@ -18,9 +18,9 @@ from cfsync.sandbox import computed
 from cfsync.sandbox.catalog import ACCOUNT, Catalog
 from cfsync.sandbox.extras import ExtraFields
 from cfsync.sandbox.generate import Generator
-from cfsync.sandbox.ids import CLOCK_FLOOR_MS, IdSpace, iso_ms
+from cfsync.sandbox.ids import IdSpace, iso_ms
 
-__all__ = ["Clock", "Entry", "SandboxError", "State", "unexpanded"]
+__all__ = ["Clock", "Entry", "SandboxError", "State", "real_clock", "unexpanded"]
 
 Clock = Callable[[], datetime]
 Record = dict[str, Any]
@@ -50,7 +50,7 @@ class Entry:
     archived: bool = False  # out of lists that hide archived records (email topics), unless asked for
 
 
-def _real_clock() -> datetime:
+def real_clock() -> datetime:
     return datetime.now(UTC)
 
 
@@ -83,7 +83,7 @@ class State:
         self.catalog = catalog
         self.ids = ids
         self.gen = generator
-        self.clock = clock or _real_clock
+        self.clock = clock or real_clock
         self.lock = threading.RLock()
         self.entries: dict[str, dict[int, Entry]] = {name: {} for name in catalog.resources}
         self.created: dict[str, list[int]] = {name: [] for name in catalog.resources}
@@ -94,16 +94,16 @@ class State:
         }
         self._emails: dict[tuple[int, str], int] = {}
         self._email_of: dict[int, tuple[int, str]] = {}
-        self._last_ms = CLOCK_FLOOR_MS
+        self._last_ms = ids.end_ms  # the generated world's end: every generated record is older
         # Told of every record written (created or changed), by resource: the stats' order index.
         self.watchers: dict[str, list[Callable[[Entry], None]]] = {}
         # Fields the facts do not have, served where a record is answered (lists, GETs, writes, webhooks).
-        self.extras = ExtraFields(ids.seed)
+        self.extras = ExtraFields(ids.seed, (ids.start_ms, ids.end_ms))
 
     # -- time -----------------------------------------------------------------------------------------
 
     def now_ms(self) -> int:
-        """The sandbox clock in ms: never earlier than a generated timestamp, never going back."""
+        """The sandbox clock in ms: never earlier than the generated world's end, never going back."""
         ms = int(self.clock().timestamp() * 1000)
         self._last_ms = max(self._last_ms, ms)
         return self._last_ms
@@ -159,7 +159,7 @@ class State:
         if entry is not None:
             return entry.updated_ms, id_
         offset = self.ids.offset_of(name, id_)
-        return None if offset is None else (self.ids.updated_ms(name, offset), id_)
+        return None if offset is None else (self.gen.updated_ms(name, offset), id_)
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -272,7 +272,7 @@ class State:
                 name,
                 self.gen.base(name, offset),
                 self.ids.ancestry(name, offset),
-                self.ids.updated_ms(name, offset),
+                self.gen.updated_ms(name, offset),
                 generated=True,
                 archived=self.gen.archived(name, offset),
             )

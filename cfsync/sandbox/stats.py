@@ -129,7 +129,7 @@ class Stats:
     # -- the clock --------------------------------------------------------------------------------------
 
     def now_ms(self) -> int:
-        """The injected clock as it reads (not floored like `State.now_ms`): stats of 2024 need a 2024 now."""
+        """The injected clock as it reads (not floored like `State.now_ms`, nor made monotonic)."""
         return int(self.s.clock().timestamp() * 1000)
 
     # -- the order index --------------------------------------------------------------------------------

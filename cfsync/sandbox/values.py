@@ -158,6 +158,12 @@ def nth(names: tuple[str, ...], index: int, sep: str = " ") -> str:
     return names[index % len(names)] + (f"{sep}{lap + 1}" if lap else "")
 
 
+def between(rng: random.Random, low: int, high: int) -> int:
+    """A time in [low, high] from exactly one draw, whatever the range: the draws after it (which contact
+    is anonymous, what an order bought) stay the same when the world's end, and so every time, moves."""
+    return low + int(rng.random() * (max(high, low) - low + 1))
+
+
 class Scalars:
     """Values for one record: `rng` is the record's own generator; times are its created/updated ms."""
 
@@ -191,7 +197,7 @@ class Scalars:
         return " ".join(self.rng.choice(WORDS) for _ in range(self.rng.randint(4, 9))).capitalize() + "."
 
     def time_between(self) -> str:
-        return iso_ms(self.rng.randint(self.created_ms, max(self.updated_ms, self.created_ms)))
+        return iso_ms(between(self.rng, self.created_ms, self.updated_ms))
 
     def email(self) -> str:
         return f"{self.first}.{self.last}.{self.id}@{self.rng.choice(DOMAINS)}".lower()

@@ -12,7 +12,6 @@ from cfsync.sandbox import Sandbox, SandboxConfig, SandboxError
 from cfsync.sandbox.catalog import catalog
 from cfsync.sandbox.config import Fault
 from cfsync.sandbox.faults import Faults
-from cfsync.sandbox.ids import CLOCK_FLOOR_MS
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -85,6 +84,7 @@ def test_references_point_at_live_records_of_the_same_workspace():
 
 
 def test_the_clock_is_injectable_and_never_reads_before_generated_data():
+    # The world ends where the clock first reads (the start of its day): a later update still sorts last.
     now = [datetime(2020, 1, 1, tzinfo=UTC)]
     sb = Sandbox(SandboxConfig(), clock=lambda: now[0])
     ws = sb.workspace_ids()[0]
@@ -93,7 +93,9 @@ def test_the_clock_is_injectable_and_never_reads_before_generated_data():
     assert early["updated_at"] > max(
         c["updated_at"] for c in sb.records("contacts", workspace_id=ws) if c["id"] != first["id"]
     )
-    assert sb.now().timestamp() * 1000 >= CLOCK_FLOOR_MS
+    assert sb.ids.end_ms == datetime(2020, 1, 1, tzinfo=UTC).timestamp() * 1000
+    assert max(c["updated_at"] for c in sb.records("contacts", workspace_id=ws)) >= "2019-12"
+    assert sb.now().timestamp() * 1000 >= sb.ids.end_ms
     now[0] = datetime(2030, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
     later = sb.update("contacts", first["id"], {"first_name": "B"})
     assert later["updated_at"] == "2030-05-06T07:08:09.123Z"

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 
 from cfsync.sandbox.catalog import ACCOUNT, catalog
 from cfsync.sandbox.config import SandboxConfig
-from cfsync.sandbox.ids import CLOCK_FLOOR_MS, IdSpace, iso_ms
+from cfsync.sandbox.ids import SPAN_MS, IdSpace, iso_ms, world_end_ms
+
+END = world_end_ms(datetime(2026, 12, 3, 15, 30, tzinfo=UTC))
 
 
 @pytest.fixture
 def ids() -> IdSpace:
-    return IdSpace(catalog(), SandboxConfig(seed=3, accounts=2, workspaces=3))
+    return IdSpace(catalog(), SandboxConfig(seed=3, accounts=2, workspaces=3), END)
 
 
 def test_every_resource_has_a_parent_chain_ending_at_an_account():
@@ -82,18 +85,24 @@ def test_public_ids_round_trip_and_never_look_numeric(ids: IdSpace):
     assert ids.parse_public_id("short") is None
 
 
-def test_generated_times_rise_strictly_and_stay_before_the_clock_floor(ids: IdSpace):
+def test_the_world_ends_at_the_start_of_the_clocks_day():
+    assert iso_ms(world_end_ms(datetime(2026, 12, 3, 23, 59, tzinfo=UTC))) == "2026-12-03T00:00:00.000Z"
+    assert world_end_ms(datetime(2026, 12, 3, tzinfo=UTC)) == END
+
+
+def test_generated_times_rise_strictly_and_stay_before_the_worlds_end(ids: IdSpace):
     total = ids.total("contacts")
     created = [ids.created_ms("contacts", o) for o in range(total)]
     updated = [ids.updated_ms("contacts", o) for o in range(total)]
     assert all(a < b for a, b in itertools.pairwise(updated))
     assert all(u >= c for u, c in zip(updated, created, strict=True))
-    assert max(updated) < CLOCK_FLOOR_MS
-    assert iso_ms(created[0]) == "2021-01-01T00:00:00.000Z"
+    assert max(updated) < END
+    assert created[0] == END - SPAN_MS
+    assert END - created[-1] < SPAN_MS // total + 3 * 3_600_000  # created up to (nearly) the end
 
 
 def test_a_million_records_cost_nothing_up_front():
-    ids = IdSpace(catalog(), SandboxConfig(counts={"contacts": 1_000_000, "contacts_applied_tags": 3}))
+    ids = IdSpace(catalog(), SandboxConfig(counts={"contacts": 1_000_000, "contacts_applied_tags": 3}), END)
     assert ids.total("contacts") == 2_000_000
     assert ids.total("contacts_applied_tags") == 6_000_000
     last = ids.total("contacts_applied_tags") - 1
