@@ -168,7 +168,9 @@ def test_every_documented_route_has_a_curl_example_and_every_one_answers_2xx():
             assert 200 <= status < 300, curl.line
         missing = [_documented(text)[i] for i in range(len(routes)) if i not in shown]
         assert not missing, f"routes without a curl example: {missing}"
-    # The examples did what they say: the corruption undone, the extra field cleared, a contact made.
+    # The examples did what they say: faults set and cleared again, the corruption undone, the extra field
+    # cleared, a contact made.
+    assert (sb.faults.pending, sb.faults.rates, sb.faults.bursts, sb.faults.latency) == (0, {}, (), 0.0)
     assert sb.get("contacts", 5642002) is not None
     assert sb.get("contacts", 5642002)["email_address"] != 42
     assert sb.extra_fields() == []
