@@ -16,11 +16,16 @@ $(VENV)/.test: $(VENV)/.base
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# `make demo` ends by printing the `cfsync browse` command: Datasette comes with it.
+$(VENV)/.browse: $(VENV)/.base
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[browse]'
+	touch $@
+
 $(VENV)/.bench: $(VENV)/.base
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[bench]'
 	touch $@
 
-demo: $(VENV)/.base
+demo: $(VENV)/.browse
 	$(BIN)/cfsync demo
 
 lint: $(VENV)/.test

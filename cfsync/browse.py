@@ -17,7 +17,8 @@ import rich
 
 from .errors import ConfigError
 from .listen import bound, url_of
-from .resources.catalog import CATALOG
+from .resources.catalog import CATALOG, CENTS
+from .resources.facts import description
 from .store.models import MODELS
 from .store.schema import metadata
 
@@ -106,9 +107,18 @@ def _table_description(name: str) -> str:
 
 def _columns(name: str) -> dict[str, str]:
     table = metadata.tables[name]
+    resource = CATALOG.get(name)
+    # ClickFunnels' own words for a field (2026 facts) lead, its source and type after them; a money
+    # column's _cents twin keeps its derivation, a field the facts do not describe its comment.
+    fields = {c.name: c for c in resource.columns if c.kind != CENTS} if resource is not None else {}
     out = {}
     for column in table.columns:
         about = column.comment or _ABOUT.get(column.name)
+        field = fields.get(column.name)
+        said = description(resource.schema, field.source) if resource and field else None
+        said = " ".join((said or "").split())
+        if field and said:
+            about = f"{said if said[-1] in '.!?' else said + '.'} ({field.source}, {field.api_type})"
         if about:
             out[column.name] = about
     bookkeeping = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import shlex
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from .progress import summary_line
 from .sandbox import Sandbox, SandboxConfig, SandboxServer
 from .store import queries
 
-__all__ = ["DEMO_COUNTS", "EXAMPLE_QUERY", "run_demo"]
+__all__ = ["DEMO_COUNTS", "EXAMPLE_QUERY", "browse_command", "run_demo"]
 
 DEMO_COUNTS = {"contacts": 1500, "orders": 600, "products": 40, "courses": 6, "courses_enrollments": 40}
 
@@ -36,10 +38,11 @@ def run_demo(
     echo: Callable[[str], None],
     reporter: Reporter | None = None,
     run: Callable[[Coroutine[Any, Any, tuple[Config, int]]], tuple[Config, int]] = asyncio.run,
+    program: str = "cfsync",
 ) -> int:
-    """Sync a fresh sandbox into `db_path` twice (the second run after 3 new contacts) and print what
-    landed. Returns the number of failed partitions (0 on success). `run` runs the syncs (the CLI's
-    stops them cleanly on a signal)."""
+    """Sync a fresh sandbox into `db_path` twice (the second run after 3 new contacts), print what landed
+    and, last, the command that browses it (`program` is how the user runs cfsync). Returns the number of
+    failed partitions (0 on success). `run` runs the syncs (the CLI's stops them cleanly on a signal)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     config, failed = run(_sync_a_sandbox(db_path, echo, reporter))
@@ -55,7 +58,16 @@ def run_demo(
             _models(conn, echo)
     finally:
         engine.dispose()
+    extra = "" if importlib.util.find_spec("datasette") else " (after: pip install 'cfsync[browse]')"
+    echo(f"\nbrowse it in Datasette: tables, models and every column described{extra}:")
+    echo(f"  {browse_command(db_path, program)}")
     return failed
+
+
+def browse_command(db_path: Path, program: str = "cfsync") -> str:
+    """The shell command that opens the demo's database in `cfsync browse`, whatever config is around."""
+    url = shlex.quote(f"sqlite:///{db_path}")
+    return f"CFSYNC_DATABASE_URL={url} {shlex.quote(program)} browse"
 
 
 MODEL_QUERIES = (

@@ -124,7 +124,10 @@ def serve(
     extra_fields: tuple[str, ...],
     config_file: Path | None,
 ) -> None:
-    """Serve a deterministic ClickFunnels v2 API until interrupted."""
+    """Serve a deterministic ClickFunnels v2 API until interrupted.
+
+    Its control API (/_sandbox/..., with the control token it prints: records, faults, latency, the request
+    log...) is documented route by route, with curl examples, in docs/sandbox.md."""
     if config_file is not None and config_file.exists() and not _ours(config_file):
         raise ConfigError(f"{config_file} exists and was not written by the sandbox: give another file")
     from ..sandbox import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -171,6 +172,24 @@ def demo(db_path: Path, progress: bool | None) -> None:
     from ..progress import RichReporter
 
     show = sys.stderr.isatty() if progress is None else progress
-    failed = run_demo(db_path, click.echo, RichReporter() if show else None, run=signals.run)
+    reporter = RichReporter() if show else None
+    failed = run_demo(db_path, click.echo, reporter, run=signals.run, program=_program())
     if failed:
         sys.exit(1)
+
+
+def _program() -> str:
+    """How the user runs cfsync, for a command to print: `cfsync` when that is what PATH finds, else the
+    script's path (relative under the working directory: `.venv/bin/cfsync` after `make demo`)."""
+    script = (
+        Path(sys.argv[0]) if Path(sys.argv[0]).name == "cfsync" else Path(sys.executable).with_name("cfsync")
+    )
+    if not script.exists():
+        return "cfsync"
+    found = shutil.which("cfsync")
+    if found and Path(found).resolve() == script.resolve():
+        return "cfsync"
+    try:
+        return str(script.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(script.resolve())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -16,12 +17,13 @@ from cfsync.sandbox.routes import Call, dispatch, json_body, json_response
 from cfsync.sandbox.sandbox import RequestRecord, Sandbox
 from cfsync.sandbox.state import SandboxError
 
-__all__ = ["SANDBOX_KEY", "make_app"]
+__all__ = ["CONTROL_ROUTES", "SANDBOX_KEY", "make_app"]
 
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 
 DIRECT_PREFIX = "/api/v2"
 MATON_PREFIX = "/clickfunnels/api/v2"
+CONNECTIONS = "/connections"  # the Maton gateway's connection registry (Maton key)
 _BAD_GATEWAY = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1>"
     "</center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
@@ -44,7 +46,7 @@ def _split(path: str) -> tuple[str, str]:
     for mode, prefix in (("maton", MATON_PREFIX), ("direct", DIRECT_PREFIX)):
         if path == prefix or path.startswith(prefix + "/"):
             return mode, path[len(prefix) :] or "/"
-    if path == "/connections" or path.startswith("/connections/"):
+    if path == CONNECTIONS or path.startswith(CONNECTIONS + "/"):
         return "control", path
     return "", path
 
@@ -130,25 +132,53 @@ def _authenticate(sb: Sandbox, request: web.Request, rec: RequestRecord) -> int 
 
 async def _control(sb: Sandbox, request: web.Request) -> web.Response:
     """The gateway's connection registry: list, create, show and delete connections."""
-    tail = request.path.removeprefix("/connections").strip("/")
+    tail = request.path.removeprefix(CONNECTIONS).strip("/")
     if "/" in tail:
         return json_response(404, {"error": "Not found"})
-    try:
-        if not tail and request.method == "GET":
-            app, status = request.query.get("app"), request.query.get("status")
-            chosen = [c for c in sb.connections(status) if app is None or c["app"] == app]
-            return json_response(200, {"connections": chosen})
-        if not tail and request.method == "POST":
-            _check_app(await request.read())
-            return json_response(201, {"connection": sb.create_connection()})
-        if tail and request.method == "GET":
-            return json_response(200, {"connection": sb.connection(tail)})
-        if tail and request.method == "DELETE":
-            sb.delete_connection(tail)
-            return web.Response(status=204)
-    except SandboxError as e:
-        return json_response(e.status, {"error": e.message})
+    template = f"{CONNECTIONS}/{{connection_id}}" if tail else CONNECTIONS
+    for method, path, handler in _CONNECTION_ROUTES:
+        if path == template and method == request.method:
+            try:
+                return await handler(sb, request, tail)
+            except SandboxError as e:
+                return json_response(e.status, {"error": e.message})
     return json_response(405, {"error": "Method not allowed"})
+
+
+async def _list_connections(sb: Sandbox, request: web.Request, _: str) -> web.Response:
+    app, status = request.query.get("app"), request.query.get("status")
+    chosen = [c for c in sb.connections(status) if app is None or c["app"] == app]
+    return json_response(200, {"connections": chosen})
+
+
+async def _create_connection(sb: Sandbox, request: web.Request, _: str) -> web.Response:
+    _check_app(await request.read())
+    return json_response(201, {"connection": sb.create_connection()})
+
+
+async def _show_connection(sb: Sandbox, _: web.Request, connection_id: str) -> web.Response:
+    return json_response(200, {"connection": sb.connection(connection_id)})
+
+
+async def _delete_connection(sb: Sandbox, _: web.Request, connection_id: str) -> web.Response:
+    sb.delete_connection(connection_id)
+    return web.Response(status=204)
+
+
+_CONNECTION_ROUTES: tuple[
+    tuple[str, str, Callable[[Sandbox, web.Request, str], Awaitable[web.Response]]], ...
+] = (
+    ("GET", CONNECTIONS, _list_connections),
+    ("POST", CONNECTIONS, _create_connection),
+    ("GET", CONNECTIONS + "/{connection_id}", _show_connection),
+    ("DELETE", CONNECTIONS + "/{connection_id}", _delete_connection),
+)
+# Every route that is not the ClickFunnels API, as (method, path template): the sandbox's control API and
+# the Maton gateway's connection registry. docs/sandbox.md documents each (a test holds it to that).
+CONTROL_ROUTES: tuple[tuple[str, str], ...] = (
+    *control.ROUTES,
+    *((method, path) for method, path, _ in _CONNECTION_ROUTES),
+)
 
 
 def _check_app(raw: bytes) -> None:

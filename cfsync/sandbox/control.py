@@ -25,7 +25,7 @@ from cfsync.sandbox.routes import RECORD_MISSING, json_body, json_response
 from cfsync.sandbox.sandbox import Sandbox
 from cfsync.sandbox.state import SandboxError
 
-__all__ = ["PREFIX", "handle", "is_control"]
+__all__ = ["PREFIX", "ROUTES", "handle", "is_control"]
 
 PREFIX = "/_sandbox"
 _NO_CONTENT = 204
@@ -384,32 +384,38 @@ def _clear_extra_fields(a: _Ask) -> web.Response:
     return json_response(200, a.sb.extra_fields())
 
 
-_RECORD = r"/records/(?P<resource>[^/]+)"
-_ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
-    (method, re.compile(path), handler)
-    for method, path, handler in (
-        ("GET", _RECORD, _list_records),
-        ("POST", _RECORD, _create_record),
-        ("GET", _RECORD + r"/(?P<id>[^/]+)", _get_record),
-        ("PATCH", _RECORD + r"/(?P<id>[^/]+)", _update_record),
-        ("DELETE", _RECORD + r"/(?P<id>[^/]+)", _delete_record),
-        ("POST", r"/corrupt/(?P<resource>[^/]+)/(?P<id>[^/]+)", _corrupt),
-        ("DELETE", r"/corrupt/(?P<resource>[^/]+)/(?P<id>[^/]+)", _uncorrupt),
-        ("GET", r"/events/(?P<workspace_id>[^/]+)", _events),
-        ("GET", r"/requests", _requests),
-        ("DELETE", r"/requests", _clear_requests),
-        ("POST", r"/faults", _add_fault),
-        ("DELETE", r"/faults", _clear_faults),
-        ("POST", r"/latency", _latency),
-        ("POST", r"/fault_rates", _fault_rates),
-        ("POST", r"/rate_limit", _rate_limit),
-        ("POST", r"/bursts", _bursts),
-        ("POST", r"/forbid", _forbid),
-        ("GET", r"/deliveries", _deliveries),
-        ("POST", r"/deliveries", _set_deliveries),
-        ("POST", r"/stats/pages/(?P<page_id>[^/]+)/days/(?P<day>[^/]+)", _add_stats),
-        ("POST", r"/extra_fields", _add_extra_field),
-        ("GET", r"/extra_fields", _extra_fields),
-        ("DELETE", r"/extra_fields", _clear_extra_fields),
-    )
-]
+def _compiled(template: str) -> re.Pattern[str]:
+    """`/records/{resource}` -> a pattern matching one path segment per `{name}`, as a named group (the
+    templates are letters, `_` and `/` besides)."""
+    return re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template))
+
+
+_RECORD = "/records/{resource}"
+_TABLE: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", _RECORD, _list_records),
+    ("POST", _RECORD, _create_record),
+    ("GET", _RECORD + "/{id}", _get_record),
+    ("PATCH", _RECORD + "/{id}", _update_record),
+    ("DELETE", _RECORD + "/{id}", _delete_record),
+    ("POST", "/corrupt/{resource}/{id}", _corrupt),
+    ("DELETE", "/corrupt/{resource}/{id}", _uncorrupt),
+    ("GET", "/events/{workspace_id}", _events),
+    ("GET", "/requests", _requests),
+    ("DELETE", "/requests", _clear_requests),
+    ("POST", "/faults", _add_fault),
+    ("DELETE", "/faults", _clear_faults),
+    ("POST", "/latency", _latency),
+    ("POST", "/fault_rates", _fault_rates),
+    ("POST", "/rate_limit", _rate_limit),
+    ("POST", "/bursts", _bursts),
+    ("POST", "/forbid", _forbid),
+    ("GET", "/deliveries", _deliveries),
+    ("POST", "/deliveries", _set_deliveries),
+    ("POST", "/stats/pages/{page_id}/days/{day}", _add_stats),
+    ("POST", "/extra_fields", _add_extra_field),
+    ("GET", "/extra_fields", _extra_fields),
+    ("DELETE", "/extra_fields", _clear_extra_fields),
+)
+_ROUTES = [(method, _compiled(template), handler) for method, template, handler in _TABLE]
+# Every control route as (method, path template): what docs/sandbox.md documents, one by one.
+ROUTES: tuple[tuple[str, str], ...] = tuple((method, PREFIX + template) for method, template, _ in _TABLE)

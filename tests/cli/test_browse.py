@@ -11,6 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,23 @@ def test_the_metadata_describes_every_table_column_and_model():
     assert found["tables"]["orders"]["facets"] == [
         "workspace_id", "currency", "order_type", "billing_status", "service_status"
     ]  # fmt: skip
+
+
+def test_the_metadata_describes_api_columns_in_clickfunnels_own_words():
+    columns = browse_metadata("shop")["databases"]["shop"]["tables"]
+    facts = json.loads(resources.files("cfsync.resources").joinpath("api_facts_2026.json").read_text("utf-8"))
+    said = facts["descriptions"]["ContactBaseAttributes"]["email_address"]
+    email = columns["contacts"]["columns"]["email_address"]
+    assert said in email
+    assert email.startswith(said)
+    assert email.endswith("(email_address, string|null)")
+    total = facts["descriptions"]["OrderAttributes"]["total_amount"]
+    assert columns["orders"]["columns"]["total_amount"].startswith(total)
+    # The exact twin keeps its derivation; a field the facts do not describe keeps its source and type.
+    twin = columns["orders"]["columns"]["total_amount_cents"]
+    assert twin.startswith("total_amount x 100, an exact integer")
+    assert columns["orders__line_items"]["columns"]["quantity"] == "line_items[].quantity (integer|null)"
+    assert columns["contacts"]["columns"]["_raw"] == "the record exactly as the API sent it (JSON)"
 
 
 def test_every_table_and_model_answers_over_http(browsed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -372,7 +373,7 @@ def test_sandbox_serve_answers_until_stopped(tmp_path):
 
 
 def test_demo_syncs_the_sandbox_and_shows_what_landed(workdir):
-    result = run("demo", "--db", str(workdir / "demo.db"), "--no-progress")
+    result = run("demo", "--db", "demo.db", "--no-progress")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("sandbox: a ClickFunnels stand-in at http://127.0.0.1:")
@@ -393,6 +394,33 @@ def test_demo_syncs_the_sandbox_and_shows_what_landed(workdir):
     utm = next(i for i, line in enumerate(lines) if line.startswith("net revenue per UTM source"))
     sources = {line[2:].split("  ")[0].strip() for line in lines[utm + 2 :]}
     assert {"facebook", "google", "(no UTM)"} <= sources
+    # It ends with the command that browses what it synced, as a shell in the same directory runs it.
+    assert lines[-2].startswith("browse it in Datasette")
+    command = lines[-1].strip()
+    assert command.startswith("CFSYNC_DATABASE_URL=sqlite:///demo.db ")
+    assert command.endswith(" browse")
+    _browse_prints_its_url(command, workdir)
+
+
+def _browse_prints_its_url(command: str, cwd: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CFSYNC_")}
+    # The shell reads the command; a session of its own, so the signal reaches cfsync under the shell.
+    with subprocess.Popen(
+        ["/bin/sh", "-c", f"{command} --port 0 --no-open"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        assert proc.stdout is not None
+        try:
+            line = proc.stdout.readline()
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+    assert line.startswith("browse: http://127.0.0.1:"), (line, err)
 
 
 def test_init_direct_writes_the_direct_defaults_and_the_placeholder_is_refused_until_filled(workdir):
