@@ -32,7 +32,8 @@ import pytest
 T = TypeVar("T")
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
          "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-         "--no-proxy-server", "--hide-scrollbars", "--mute-audio", "--remote-debugging-port=0"]  # fmt: skip
+         "--no-proxy-server", "--hide-scrollbars", "--mute-audio", "--window-size=1400,1000",
+         "--remote-debugging-port=0"]  # fmt: skip
 
 
 def chromium_path() -> str | None:
@@ -53,16 +54,88 @@ class JavaScriptError(Exception):
     """An expression given to Page.evaluate threw."""
 
 
-class _Connection:
-    """One DevTools websocket: commands matched to replies by id, events handed to their session's page."""
+class Browser:
+    """A headless Chromium with a throwaway profile under tmp_path, killed and removed on exit."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws, self.ids = ws, itertools.count(1)
-        self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+    def __init__(self, tmp_path: Path, *, start_timeout: float = 30) -> None:
+        self.tmp_path, self.start_timeout = Path(tmp_path), start_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.ids = itertools.count(1)
+        self.pending: dict[int, asyncio.Future[Any]] = {}
         self.listeners: dict[str, Callable[[str, dict[str, Any]], None]] = {}
+
+    def __enter__(self) -> Browser:
+        executable = require_chromium()
+        self.profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=self.tmp_path))
+        self.log = self.profile.with_suffix(".log")
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="cdp", daemon=True)
+        self.thread.start()
+        try:
+            with self.log.open("wb") as log:  # the child keeps its own handle
+                self.proc = subprocess.Popen(
+                    [executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                )  # fmt: skip
+            self.run(self._connect(), self.start_timeout)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.session is not None:
+            with contextlib.suppress(Exception):  # a dead or stuck Chromium is killed below all the same
+                self.run(self._close(), 10)
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+            with contextlib.suppress(ProcessLookupError):  # renderers and zygote share the browser's group
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        """Run a coroutine on the protocol's loop; give up (and cancel it) after timeout seconds."""
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, timeout), self.loop)
+        try:
+            return future.result(timeout + 5)
+        except TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"Chromium did not answer within {timeout:g} s{self._log_tail()}") from None
+
+    def _log_tail(self) -> str:
+        text = self.log.read_text(errors="replace")[-1500:] if self.log.exists() else ""
+        return f"; its log ends:\n{text}" if text.strip() else ""
+
+    async def _connect(self) -> None:
+        port_file = self.profile / "DevToolsActivePort"
+        while not port_file.exists() or len(port_file.read_text().split()) < 2:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Chromium exited with {self.proc.returncode}{self._log_tail()}")
+            await asyncio.sleep(0.05)
+        port, path = port_file.read_text().split()[:2]
+        self.session = aiohttp.ClientSession()
+        self.ws = await self.session.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0)
         self.reader = asyncio.ensure_future(self._read())
 
+    async def _close(self) -> None:
+        try:
+            await asyncio.wait_for(self.send("Browser.close"), 5)
+        finally:
+            await self.ws.close()
+            self.reader.cancel()
+            assert self.session is not None
+            await self.session.close()
+
     async def send(self, method: str, params: dict[str, Any] | None = None, session: str = "") -> Any:
+        """A DevTools command's result (to the browser, or to the tab of a session)."""
         if self.reader.done():
             raise RuntimeError("Chromium closed the DevTools connection")
         ident = next(self.ids)
@@ -72,6 +145,7 @@ class _Connection:
         return await reply
 
     async def _read(self) -> None:
+        """Hand each reply to its command and each event to the listener of its tab."""
         why = "Chromium closed the DevTools connection"
         try:
             async for message in self.ws:
@@ -92,109 +166,31 @@ class _Connection:
                 if not reply.done():
                     reply.set_exception(RuntimeError(why))
 
-
-class Browser:
-    """A headless Chromium with a throwaway profile under tmp_path, killed and removed on exit."""
-
-    def __init__(self, tmp_path: Path, *, start_timeout: float = 30) -> None:
-        self.tmp_path, self.start_timeout = Path(tmp_path), start_timeout
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.session: aiohttp.ClientSession | None = None
-
-    def __enter__(self) -> Browser:
-        executable = require_chromium()
-        self.profile = Path(tempfile.mkdtemp(prefix="chromium-", dir=self.tmp_path))
-        self.log = self.profile.with_suffix(".log")
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="cdp", daemon=True)
-        self.thread.start()
-        try:
-            with self.log.open("wb") as log:  # the child keeps its own handle
-                self.proc = subprocess.Popen(
-                    [executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                )  # fmt: skip
-            self.cdp = self.run(self._connect(), self.start_timeout)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.session is not None:
-            with contextlib.suppress(Exception):  # a dead or stuck Chromium is killed below all the same
-                self.run(self._close(), 10)
-        if self.proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=10)
-            with contextlib.suppress(ProcessLookupError):  # renderers and zygote share the browser's group
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        if self.thread.is_alive():
-            self.thread.join(timeout=10)
-        self.loop.close()
-        shutil.rmtree(self.profile, ignore_errors=True)
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run a coroutine on the protocol's loop; give up (and cancel it) after timeout seconds."""
-        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, timeout), self.loop)
-        try:
-            return future.result(timeout + 5)
-        except TimeoutError:
-            future.cancel()
-            raise TimeoutError(f"Chromium did not answer within {timeout:g} s{self._log_tail()}") from None
-
-    def _log_tail(self) -> str:
-        text = self.log.read_text(errors="replace")[-1500:] if self.log.exists() else ""
-        return f"; its log ends:\n{text}" if text.strip() else ""
-
-    async def _connect(self) -> _Connection:
-        port_file = self.profile / "DevToolsActivePort"
-        while not port_file.exists() or len(port_file.read_text().split()) < 2:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"Chromium exited with {self.proc.returncode}{self._log_tail()}")
-            await asyncio.sleep(0.05)
-        port, path = port_file.read_text().split()[:2]
-        self.session = aiohttp.ClientSession()
-        ws = await self.session.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0)
-        return _Connection(ws)
-
-    async def _close(self) -> None:
-        try:
-            await asyncio.wait_for(self.cdp.send("Browser.close"), 5)
-        finally:
-            await self.cdp.ws.close()
-            self.cdp.reader.cancel()
-            assert self.session is not None
-            await self.session.close()
-
     def open(self, url: str, wait_for: str | None = None, timeout: float = 60) -> Page:
         """A new tab at url once loaded and, if given, once the JavaScript expression wait_for is truthy."""
         started = time.monotonic()
-        page = Page(self, self.run(self._new_tab(), timeout))
+        page = Page(self, *self.run(self._new_tab(), timeout))
         page.navigate(url, max(timeout - (time.monotonic() - started), 1))
         if wait_for is not None:
             page.wait_for(wait_for, max(timeout - (time.monotonic() - started), 1))
         return page
 
-    async def _new_tab(self) -> str:
-        target = await self.cdp.send("Target.createTarget", {"url": "about:blank"})
+    async def _new_tab(self) -> tuple[str, str]:
+        target = await self.send("Target.createTarget", {"url": "about:blank"})
         params = {"targetId": target["targetId"], "flatten": True}  # one websocket for all tabs
-        attached = await self.cdp.send("Target.attachToTarget", params)
-        return str(attached["sessionId"])
+        attached = await self.send("Target.attachToTarget", params)
+        return target["targetId"], attached["sessionId"]
 
 
 class Page:
     """One tab. errors lists what went wrong in it: console errors, exceptions and failed requests."""
 
-    def __init__(self, browser: Browser, session: str) -> None:
-        self.browser, self.session = browser, session
+    def __init__(self, browser: Browser, target: str, session: str) -> None:
+        self.browser, self.target, self.session = browser, target, session
         self._errors: list[str] = []
         self._urls: dict[str, str] = {}
         self._loaded = asyncio.Event()
-        browser.cdp.listeners[session] = self._on_event
+        browser.listeners[self.session] = self._on_event
         browser.run(self._enable(), 30)
 
     @property
@@ -202,7 +198,7 @@ class Page:
         return list(self._errors)
 
     async def _send(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        return await self.browser.cdp.send(method, params, self.session)
+        return await self.browser.send(method, params, self.session)
 
     async def _enable(self) -> None:
         for domain in ("Runtime", "Page", "Network", "Log"):
@@ -239,7 +235,8 @@ class Page:
             answer = await self._send("Page.navigate", {"url": url})
             if answer.get("errorText"):
                 raise AssertionError(f"could not open {url}: {answer['errorText']}")
-            await self._loaded.wait()
+            if "loaderId" in answer:  # none when only the #fragment changed: no load event then
+                await self._loaded.wait()
 
         try:
             self.browser.run(go(), timeout)
@@ -268,6 +265,8 @@ class Page:
                     if value := await self._evaluate(expression):
                         return value
                 except (JavaScriptError, RuntimeError) as why:  # not yet defined, or between two pages
+                    if self.browser.reader.done():
+                        raise
                     self._last_miss = str(why)
                 await asyncio.sleep(0.1)
 
@@ -296,3 +295,8 @@ class Page:
         await self._evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         shot = await self._send("Page.captureScreenshot", {"format": "png"})
         return base64.b64decode(shot["data"])
+
+    def close(self) -> None:
+        """Close the tab (a long-lived browser need not keep every page it opened)."""
+        self.browser.run(self.browser.send("Target.closeTarget", {"targetId": self.target}), 30)
+        self.browser.listeners.pop(self.session, None)

@@ -77,6 +77,7 @@ def test_a_page_is_waited_for_evaluated_and_its_errors_collected(site, browser):
     assert page.evaluate("fetch('/answer.json').then(r => r.json())") == {"answer": 42}
     assert page.evaluate("[1, 'two', null, {three: 3.5}]") == [1, "two", None, {"three": 3.5}]
     assert page.evaluate("undefined") is None
+    assert page.evaluate("innerWidth") == 1400, "pages are laid out at the screenshots' width"
     errors = page.errors
     assert "console.error: the page says 42" in errors
     uncaught = "uncaught ReferenceError: notDefinedAnywhere is not defined"
@@ -91,6 +92,17 @@ def test_a_javascript_exception_is_raised_with_its_text(site, browser):
         page.evaluate("null.x")
     with pytest.raises(JavaScriptError, match="no such value"):
         page.evaluate("Promise.reject(new Error('no such value'))")
+
+
+def test_a_page_navigates_waits_and_closes(site, browser):
+    page = browser.open(site + "/unreachable")
+    page.navigate(site + "/")
+    assert page.wait_for("document.getElementById('answer').textContent") == "42"
+    page.navigate(site + "/#elsewhere")  # the same document: no load event to wait for
+    assert page.evaluate("location.hash") == "#elsewhere"
+    page.close()
+    with pytest.raises(RuntimeError, match="DevTools"):
+        page.evaluate("1")
 
 
 def test_a_wait_that_never_comes_true_fails_with_the_page_errors(site, browser):
