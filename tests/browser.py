@@ -61,6 +61,8 @@ class Browser:
         self.tmp_path, self.start_timeout = Path(tmp_path), start_timeout
         self.proc: subprocess.Popen[bytes] | None = None
         self.session: aiohttp.ClientSession | None = None
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.reader: asyncio.Task[None] | None = None
         self.ids = itertools.count(1)
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.listeners: dict[str, Callable[[str, dict[str, Any]], None]] = {}
@@ -107,7 +109,7 @@ class Browser:
             return future.result(timeout + 5)
         except TimeoutError:
             future.cancel()
-            raise TimeoutError(f"Chromium did not answer within {timeout:g} s{self._log_tail()}") from None
+            raise TimeoutError(f"no answer from Chromium within {timeout:g} s") from None
 
     def _log_tail(self) -> str:
         text = self.log.read_text(errors="replace")[-1500:] if self.log.exists() else ""
@@ -126,17 +128,19 @@ class Browser:
         self.reader = asyncio.ensure_future(self._read())
 
     async def _close(self) -> None:
+        assert self.session is not None
         try:
             await asyncio.wait_for(self.send("Browser.close"), 5)
         finally:
-            await self.ws.close()
-            self.reader.cancel()
-            assert self.session is not None
+            if self.ws is not None and self.reader is not None:
+                await self.ws.close()
+                self.reader.cancel()
+                await asyncio.wait([self.reader], timeout=5)
             await self.session.close()
 
     async def send(self, method: str, params: dict[str, Any] | None = None, session: str = "") -> Any:
         """A DevTools command's result (to the browser, or to the tab of a session)."""
-        if self.reader.done():
+        if self.ws is None or self.reader is None or self.reader.done():
             raise RuntimeError("Chromium closed the DevTools connection")
         ident = next(self.ids)
         reply = self.pending[ident] = asyncio.get_running_loop().create_future()
@@ -147,6 +151,7 @@ class Browser:
     async def _read(self) -> None:
         """Hand each reply to its command and each event to the listener of its tab."""
         why = "Chromium closed the DevTools connection"
+        assert self.ws is not None
         try:
             async for message in self.ws:
                 if message.type != aiohttp.WSMsgType.TEXT:
@@ -170,9 +175,14 @@ class Browser:
         """A new tab at url once loaded and, if given, once the JavaScript expression wait_for is truthy."""
         started = time.monotonic()
         page = Page(self, *self.run(self._new_tab(), timeout))
-        page.navigate(url, max(timeout - (time.monotonic() - started), 1))
-        if wait_for is not None:
-            page.wait_for(wait_for, max(timeout - (time.monotonic() - started), 1))
+        try:
+            page.navigate(url, max(timeout - (time.monotonic() - started), 1))
+            if wait_for is not None:
+                page.wait_for(wait_for, max(timeout - (time.monotonic() - started), 1))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                page.close()
+            raise
         return page
 
     async def _new_tab(self) -> tuple[str, str]:
@@ -207,7 +217,7 @@ class Page:
     def _on_event(self, method: str, params: dict[str, Any]) -> None:
         if method == "Page.loadEventFired":
             self._loaded.set()
-        elif method == "Runtime.consoleAPICalled" and params["type"] == "error":
+        elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
             words = (a.get("value", a.get("description", a.get("type"))) for a in params["args"])
             self._errors.append("console.error: " + " ".join(map(str, words)))
         elif method == "Runtime.exceptionThrown":

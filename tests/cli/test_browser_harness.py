@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import struct
 import threading
 import time
@@ -128,6 +130,21 @@ def test_a_screenshot_is_a_png_of_the_whole_page(site, browser, tmp_path):
     width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk comes first
     assert (width, height >= 2400) == (900, True)
     assert len(data) > 5000
+
+
+def test_a_hung_script_times_out_and_a_dead_chromium_fails_at_once(tmp_path):
+    with Browser(tmp_path) as browser:
+        page = browser.open("about:blank")
+        with pytest.raises(TimeoutError, match="no answer from Chromium within 2 s"):
+            page.evaluate("while (true) {}", timeout=2)
+        other = browser.open("data:text/html,<p>still here")
+        assert other.evaluate("document.body.textContent") == "still here", "other tabs still answer"
+        assert browser.proc is not None
+        os.killpg(browser.proc.pid, signal.SIGKILL)
+        with pytest.raises(RuntimeError, match="Chromium closed the DevTools connection"):
+            page.evaluate("1")
+    assert browser.proc.returncode == -signal.SIGKILL
+    assert not browser.profile.exists()
 
 
 def test_chromium_is_gone_and_its_profile_removed_after_an_error(tmp_path):
