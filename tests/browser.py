@@ -63,7 +63,7 @@ class Browser:
         self.session: aiohttp.ClientSession | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.reader: asyncio.Task[None] | None = None
-        self.ids = itertools.count(1)
+        self.ids, self.gone = itertools.count(1), "Chromium closed the DevTools connection"
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.listeners: dict[str, Callable[[str, dict[str, Any]], None]] = {}
 
@@ -141,7 +141,7 @@ class Browser:
     async def send(self, method: str, params: dict[str, Any] | None = None, session: str = "") -> Any:
         """A DevTools command's result (to the browser, or to the tab of a session)."""
         if self.ws is None or self.reader is None or self.reader.done():
-            raise RuntimeError("Chromium closed the DevTools connection")
+            raise RuntimeError(self.gone)
         ident = next(self.ids)
         reply = self.pending[ident] = asyncio.get_running_loop().create_future()
         message = {"id": ident, "method": method, "params": params or {}}
@@ -150,14 +150,16 @@ class Browser:
 
     async def _read(self) -> None:
         """Hand each reply to its command and each event to the listener of its tab."""
-        why = "Chromium closed the DevTools connection"
         assert self.ws is not None
         try:
             async for message in self.ws:
                 if message.type != aiohttp.WSMsgType.TEXT:
                     break
                 data = json.loads(message.data)
-                if "id" in data and (reply := self.pending.pop(data["id"], None)) and not reply.done():
+                if "id" in data:  # a late reply (its command timed out) finds no one waiting
+                    reply = self.pending.pop(data["id"], None)
+                    if reply is None or reply.done():
+                        continue
                     if "error" in data:
                         reply.set_exception(RuntimeError(f"DevTools: {data['error'].get('message')}"))
                     else:
@@ -165,11 +167,11 @@ class Browser:
                 elif (listener := self.listeners.get(data.get("sessionId", ""))) is not None:
                     listener(data["method"], data.get("params", {}))
         except Exception as bug:  # a broken harness must fail the waiting test, not leave it hanging
-            why = f"the DevTools reader failed: {bug!r}"
+            self.gone = f"the DevTools reader failed: {bug!r}"
         finally:
             for reply in self.pending.values():
                 if not reply.done():
-                    reply.set_exception(RuntimeError(why))
+                    reply.set_exception(RuntimeError(self.gone))
 
     def open(self, url: str, wait_for: str | None = None, timeout: float = 60) -> Page:
         """A new tab at url once loaded and, if given, once the JavaScript expression wait_for is truthy."""

@@ -107,6 +107,15 @@ def test_a_page_navigates_waits_and_closes(site, browser):
         page.evaluate("1")
 
 
+def test_a_late_answer_to_a_command_that_timed_out_is_dropped(site, browser):
+    page = browser.open(site + "/")
+    with pytest.raises(TimeoutError, match=r"no answer from Chromium within 0\.5 s"):
+        page.evaluate("new Promise(done => setTimeout(() => done(1), 1500))", timeout=0.5)
+    # This one is answered after the first, whose late answer must not break the connection.
+    assert page.evaluate("new Promise(done => setTimeout(() => done(2), 1500))") == 2
+    assert page.evaluate("3") == 3
+
+
 def test_a_wait_that_never_comes_true_fails_with_the_page_errors(site, browser):
     with pytest.raises(AssertionError) as failed:
         browser.open(site + "/", wait_for="window.neverSet", timeout=3)
