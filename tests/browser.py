@@ -210,6 +210,8 @@ class Page:
         return list(self._errors)
 
     async def _send(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        if self.session not in self.browser.listeners:
+            raise RuntimeError("this tab was closed")
         return await self.browser.send(method, params, self.session)
 
     async def _enable(self) -> None:
@@ -310,5 +312,5 @@ class Page:
 
     def close(self) -> None:
         """Close the tab (a long-lived browser need not keep every page it opened)."""
-        self.browser.run(self.browser.send("Target.closeTarget", {"targetId": self.target}), 30)
-        self.browser.listeners.pop(self.session, None)
+        if self.browser.listeners.pop(self.session, None) is not None:
+            self.browser.run(self.browser.send("Target.closeTarget", {"targetId": self.target}), 30)
