@@ -1,10 +1,13 @@
 """Headless Chromium for tests, driven over the DevTools protocol with aiohttp's websocket client.
 
     with Browser(tmp_path) as browser:       # skips without Chromium (fails under CI=true)
-        page = browser.open(url, wait_for="document.querySelector('svg')")
-        page.evaluate("1 + 1"); page.errors; page.screenshot(tmp_path / "page.png")
+        page = browser.open(url, wait_for="document.querySelector('svg')")   # AssertionError on timeout
+        page.evaluate("fetch('/x.json').then(r => r.json())")   # JSON value; JavaScriptError if it throws
+        page.errors                          # console errors, uncaught exceptions, failed requests
+        page.navigate(other_url); page.wait_for("expression"); page.screenshot(tmp_path / "page.png")
 
 The protocol is asynchronous; its loop runs in a thread of its own so that tests stay plain functions.
+Every call has a timeout (TimeoutError), and Chromium's whole process group is killed on exit.
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ def require_chromium() -> str:
 
 class JavaScriptError(Exception):
     """An expression given to Page.evaluate threw."""
+
+
+class DevToolsError(RuntimeError):
+    """Chromium refused a command (e.g. no page to evaluate in while one replaces another)."""
 
 
 class Browser:
@@ -161,7 +168,7 @@ class Browser:
                     if reply is None or reply.done():
                         continue
                     if "error" in data:
-                        reply.set_exception(RuntimeError(f"DevTools: {data['error'].get('message')}"))
+                        reply.set_exception(DevToolsError(f"{data['error'].get('message')}"))
                     else:
                         reply.set_result(data.get("result", {}))
                 elif (listener := self.listeners.get(data.get("sessionId", ""))) is not None:
@@ -278,9 +285,7 @@ class Page:
                 try:
                     if value := await self._evaluate(expression):
                         return value
-                except (JavaScriptError, RuntimeError) as why:  # not yet defined, or between two pages
-                    if self.browser.reader.done():
-                        raise
+                except (JavaScriptError, DevToolsError) as why:  # not yet defined, or between two pages
                     self._last_miss = str(why)
                 await asyncio.sleep(0.1)
 
@@ -308,6 +313,7 @@ class Page:
         await self._send("Emulation.setDeviceMetricsOverride", metrics)
         await self._evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         shot = await self._send("Page.captureScreenshot", {"format": "png"})
+        await self._send("Emulation.clearDeviceMetricsOverride")
         return base64.b64decode(shot["data"])
 
     def close(self) -> None:

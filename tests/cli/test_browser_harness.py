@@ -105,6 +105,8 @@ def test_a_page_navigates_waits_and_closes(site, browser):
     page.close()
     with pytest.raises(RuntimeError, match="this tab was closed"):
         page.evaluate("1")
+    with pytest.raises(RuntimeError, match="this tab was closed"):
+        page.wait_for("true")  # at once, not after its 60 s
     page.close()  # twice is fine
 
 
@@ -140,6 +142,7 @@ def test_a_screenshot_is_a_png_of_the_whole_page(site, browser, tmp_path):
     width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk comes first
     assert (width, height >= 2400) == (900, True)
     assert len(data) > 5000
+    assert page.evaluate("innerWidth") == 1400, "the tab is back to its own size"
 
 
 def test_a_hung_script_times_out_and_a_dead_chromium_fails_at_once(tmp_path):
