@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from cfsync.browse import browse_metadata
 from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from cfsync.store.models import MODELS
 from cfsync.store.schema import metadata
+from tests.browser import Browser
 
 from .cli_helpers import TOKEN_ENV, one_error_line, write_config
 
@@ -142,8 +142,10 @@ def test_it_is_read_only(browsed):
     assert (status, answer["rows"][0]["n"] > 0) == (200, True)
 
 
-def _chromium() -> str | None:
-    return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    with Browser(tmp_path_factory.mktemp("chromium")) as browser:
+        yield browser
 
 
 @pytest.mark.parametrize(
@@ -154,24 +156,16 @@ def _chromium() -> str | None:
         ("/shop/mrr_monthly", ["Mrr monthly", "new_mrr_cents", "churned_mrr_cents"]),
     ],
 )
-def test_a_real_browser_shows_the_index_a_table_and_a_model(browsed, tmp_path, page, shows):
-    chromium = _chromium()
-    if chromium is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI needs Chromium for the browser test (.ci/run installs it)")
-        pytest.skip("no Chromium here (apt-get install chromium)")
+def test_a_real_browser_shows_the_index_a_table_and_a_model(browsed, browser, page, shows):
     url, _ = browsed
-    done = subprocess.run(
-        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         f"--user-data-dir={tmp_path}", "--dump-dom", url + page],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    dom = done.stdout
+    tab = browser.open(url + page)
+    dom = tab.evaluate("document.documentElement.outerHTML")
     for text in shows:
         assert text in dom, (page, text)
     if page == "/shop/mrr_monthly":
-        assert dom.count("<tr") > 2, "the model's rows are on the page"
+        assert tab.evaluate("document.querySelectorAll('tr').length") > 2, "the model's rows are on the page"
+    assert tab.errors == []
+    tab.close()
 
 
 def test_postgresql_is_pointed_at_other_tools(workdir):
