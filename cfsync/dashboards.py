@@ -75,7 +75,11 @@ GROUP BY month, currency ORDER BY month""",
                     "transform": [{"fold": ["gross", "refunds"], "as": ["part", "amount"]}],
                     "mark": {"type": "bar", "tooltip": True},
                     "encoding": {
-                        "y": {"field": "amount", "type": "quantitative", "title": None},
+                        "y": {
+                            "field": "amount",
+                            "type": "quantitative",
+                            "axis": {"title": _money_title("Net revenue")},
+                        },
                         "color": {
                             "field": "part",
                             "type": "nominal",
@@ -117,7 +121,11 @@ GROUP BY month, currency ORDER BY month""",
                     ],
                     "mark": {"type": "bar", "tooltip": True},
                     "encoding": {
-                        "y": {"field": "amount", "type": "quantitative", "title": None},
+                        "y": {
+                            "field": "amount",
+                            "type": "quantitative",
+                            "axis": {"title": _money_title("MRR")},
+                        },
                         "color": {
                             "field": "movement",
                             "type": "nominal",
