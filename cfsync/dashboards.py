@@ -78,24 +78,28 @@ GROUP BY month, currency ORDER BY month""",
                         "y": {
                             "field": "amount",
                             "type": "quantitative",
-                            "axis": {"title": _money_title("Net revenue")},
+                            "axis": {"title": _money_title("Revenue")},
                         },
                         "color": {
                             "field": "part",
                             "type": "nominal",
                             "title": None,
-                            "scale": {"domain": ["gross", "refunds", "net"]},
+                            "scale": {
+                                "domain": ["gross", "refunds", "net"],
+                                "range": ["#4c78a8", "#f58518", "#222"],
+                            },
                         },
                     },
                 },
                 {
-                    "mark": {"type": "line", "color": "#222", "point": True, "tooltip": True},
+                    "mark": {"type": "line", "point": True, "tooltip": True},
                     "encoding": {
+                        "color": {"datum": "net"},
                         "y": {
                             "field": "net",
                             "type": "quantitative",
-                            "axis": {"title": _money_title("Net revenue")},
-                        }
+                            "axis": {"title": _money_title("Revenue")},
+                        },
                     },
                 },
             ],
@@ -131,16 +135,17 @@ GROUP BY month, currency ORDER BY month""",
                             "type": "nominal",
                             "title": None,
                             "scale": {
-                                "domain": ["new", "expansion", "contraction", "churn"],
-                                "range": ["#4c9a2a", "#a4de02", "#f4a261", "#d62828"],
+                                "domain": ["new", "expansion", "contraction", "churn", "MRR"],
+                                "range": ["#4c9a2a", "#a4de02", "#f4a261", "#d62828", "#222"],
                             },
                         },
                     },
                 },
                 {
-                    "mark": {"type": "line", "color": "#222", "point": True, "tooltip": True},
+                    "mark": {"type": "line", "point": True, "tooltip": True},
                     "encoding": {
-                        "y": {"field": "mrr", "type": "quantitative", "axis": {"title": _money_title("MRR")}}
+                        "color": {"datum": "MRR"},
+                        "y": {"field": "mrr", "type": "quantitative", "axis": {"title": _money_title("MRR")}},
                     },
                 },
             ],
@@ -198,6 +203,8 @@ FROM funnel_conversion_daily
 WHERE 1 = 1 {_WORKSPACE} {_DAYS}
 GROUP BY funnel_id, step, step_label ORDER BY funnel_name, funnel_id, step""",
         {
+            # Bars of a few pixels each: three per step, a dozen steps and more.
+            "height": {"step": 7},
             "transform": [{"fold": ["views", "optins", "sales"], "as": ["count", "n"]}],
             "mark": {"type": "bar", "tooltip": True},
             "encoding": {
@@ -239,24 +246,30 @@ ORDER BY conversion_rate DESC, form_id""",
         "Courses: enrollments started and completed",
         f"""SELECT course_id, COALESCE(title, '(course ' || course_id || ')') AS course, enrollments,
   enrollments_started, enrollments_completed,
-  CASE WHEN enrollments > 0 THEN ROUND(1.0 * enrollments_started / enrollments, 4) END AS started_rate,
-  completion_rate AS completed_rate
+  CASE WHEN enrollments > 0 THEN ROUND(1.0 * enrollments_started / enrollments, 4) END AS started,
+  completion_rate AS completed
 FROM course_progress
 WHERE 1 = 1 {_WORKSPACE}
 ORDER BY completion_rate DESC, course_id""",
         {
-            "transform": [{"fold": ["started_rate", "completed_rate"], "as": ["share", "rate"]}],
+            "height": {"step": 9},
+            "transform": [{"fold": ["started", "completed"], "as": ["share", "rate"]}],
             "mark": {"type": "bar", "tooltip": True},
             "encoding": {
                 "y": {"field": "course", "type": "nominal", "sort": None, "title": None},
-                "yOffset": {"field": "share"},
+                "yOffset": {"field": "share", "sort": ["started", "completed"]},
                 "x": {
                     "field": "rate",
                     "type": "quantitative",
                     "title": "Share of enrollments",
                     "axis": {"format": "%"},
                 },
-                "color": {"field": "share", "type": "nominal", "title": None},
+                "color": {
+                    "field": "share",
+                    "type": "nominal",
+                    "title": None,
+                    "sort": ["started", "completed"],
+                },
             },
         },
     ),

@@ -198,13 +198,13 @@ def given(slug: str, rows: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
         return {r["form_id"]: {"conversion_rate": r["conversion_rate"]} for r in rows}
     assert slug == "courses"
     for r in rows:  # the share started, to 4 decimals
-        assert r["started_rate"] == pytest.approx(r["enrollments_started"] / r["enrollments"], abs=6e-5)
+        assert r["started"] == pytest.approx(r["enrollments_started"] / r["enrollments"], abs=6e-5)
     return {
         r["course_id"]: {
             "enrollments": r["enrollments"],
             "started": r["enrollments_started"],
             "completed": r["enrollments_completed"],
-            "completed_rate": r["completed_rate"],
+            "completed_rate": r["completed"],
         }
         for r in rows
     }
