@@ -3,7 +3,8 @@
 Datasette is an optional extra (`pip install 'cfsync[browse]'`): a well-kept browser for SQLite that shows
 tables, facets and queries, which no code of ours should redo. What cfsync adds is the metadata: a title and
 description for every table (its list endpoint), every column (its API field and type, from the schema's
-comments), the models as canned queries, facets on the columns people group by, and a default sort.
+comments), the models as canned queries, facets on the columns people group by, a default sort, and a
+dashboard of charts over the models (dashboards.py, drawn by the datasette-dashboards plugin).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import rich
 
+from .dashboards import DASHBOARD, dashboards
 from .errors import ConfigError
 from .listen import bound, url_of
 from .resources.catalog import CATALOG, CENTS
@@ -22,7 +24,12 @@ from .resources.facts import description
 from .store.models import MODELS
 from .store.schema import metadata
 
-__all__ = ["FACETS", "browse_metadata", "serve"]
+__all__ = ["DASHBOARD_PATH", "FACETS", "browse_metadata", "serve"]
+
+# Where `cfsync browse` opens: the dashboard. The index and every table stay a click away.
+DASHBOARD_PATH = f"/-/dashboards/{DASHBOARD}"
+# cfsync's own static files (static/charts.js: keeps each chart's vega view reachable), at /-/cfsync/.
+_STATIC = ("-/cfsync", Path(__file__).with_name("static"))
 
 # Columns worth a facet wherever a table has them: what analysts group and filter by.
 FACETS = (
@@ -168,6 +175,8 @@ def browse_metadata(database: str) -> dict[str, Any]:
         "answer revenue, subscriptions and MRR, lifetime value, course progress and form conversion. "
         "Money: sum the <column>_cents twins (exact). Read-only.",
         "databases": {database: {"tables": tables, "queries": queries}},
+        "plugins": {"datasette-dashboards": dashboards(database)},
+        "extra_js_urls": [f"/{_STATIC[0]}/charts.js"],
     }
 
 
@@ -177,7 +186,8 @@ async def serve(
     port: int = 8001,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the SQLite file at `path` read-only until cancelled; `on_ready(url)` once it listens.
+    """Serve the SQLite file at `path` read-only until cancelled; `on_ready(url)` once it listens (the
+    server's root: the dashboard is at DASHBOARD_PATH under it).
 
     Raises ConfigError when Datasette is not installed, ListenError when the address cannot be had."""
     try:
@@ -185,6 +195,10 @@ async def serve(
         from datasette.app import Datasette
     except ImportError:
         raise ConfigError("cfsync browse needs Datasette: pip install 'cfsync[browse]'") from None
+    try:
+        import datasette_dashboards  # noqa: F401 - Datasette finds it as a plugin; its absence is ours to say
+    except ImportError:
+        raise ConfigError("cfsync browse needs datasette-dashboards: pip install 'cfsync[browse]'") from None
     with bound(host, port) as sockets:  # before Datasette reads anything
         # Datasette prints every refused request (a 404, a query that is not a SELECT) with its traceback
         # on rich's global console; the answer already says what was wrong. cfsync's displays use their own.
@@ -192,6 +206,7 @@ async def serve(
         datasette = Datasette(
             files=[str(path)],
             metadata=browse_metadata(path.stem),
+            static_mounts=[(_STATIC[0], str(_STATIC[1]))],
             settings={"default_page_size": 50, "sql_time_limit_ms": 5000, "allow_download": True},
         )
         await datasette.invoke_startup()

@@ -24,10 +24,11 @@ _POSTGRES_TOOLS = "psql or pgcli, DBeaver, pgAdmin, Metabase or Superset"
 @click.option("--open/--no-open", "open_", default=None, help="Open a browser [default: on a terminal].")
 @click.pass_context
 def browse(ctx: click.Context, host: str, port: int, open_: bool | None) -> None:
-    """Browse the synced SQLite database in Datasette, read-only: every table and column described, the
-    models as canned queries (needs `pip install 'cfsync[browse]'`)."""
+    """Browse the synced SQLite database in Datasette, read-only: a dashboard of charts over the models
+    (revenue, MRR, products, UTM, funnels, forms, courses), every table and column described, the models as
+    canned queries (needs `pip install 'cfsync[browse]'`)."""
     from .. import app
-    from ..browse import serve
+    from ..browse import DASHBOARD_PATH, serve
     from ..store.db import redacted
 
     config = config_of(ctx)
@@ -44,10 +45,11 @@ def browse(ctx: click.Context, host: str, port: int, open_: bool | None) -> None
     show = sys.stdout.isatty() if open_ is None else open_
 
     def ready(address: str) -> None:
-        click.echo(f"browse: {address}/  (Ctrl-C stops it)")
+        dashboard = address + DASHBOARD_PATH
+        click.echo(f"browse: {dashboard}  (Ctrl-C stops it)")
         if show:
             import webbrowser
 
-            webbrowser.open(address)
+            webbrowser.open(dashboard)
 
     signals.run(serve(Path(path), host, port, on_ready=ready))

@@ -47,8 +47,10 @@ def browsed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         assert line.startswith("browse: http://127.0.0.1:"), line + (
             proc.stderr.read() if proc.stderr else ""
         )
+        opened = line.split()[1]
+        assert opened.endswith("/-/dashboards/cfsync"), "it opens on the dashboard (test_dashboard.py)"
         try:
-            yield line.split()[1].rstrip("/"), workdir / "shop.db"
+            yield opened.removesuffix("/-/dashboards/cfsync"), workdir / "shop.db"
         finally:
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=30)
