@@ -59,7 +59,7 @@ def run_demo(
     finally:
         engine.dispose()
     extra = "" if importlib.util.find_spec("datasette") else " (after: pip install 'cfsync[browse]')"
-    echo(f"\nbrowse it in Datasette: tables, models and every column described{extra}:")
+    echo(f"\nbrowse it in Datasette: a dashboard of charts, every table and model described{extra}:")
     echo(f"  {browse_command(db_path, program)}")
     return failed
 
