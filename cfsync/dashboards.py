@@ -47,6 +47,33 @@ def _money_title(what: str) -> dict[str, str]:
     return {"expr": f"'{what} (' + (length(data('rows')) ? data('rows')[0].currency : '-') + ')'"}
 
 
+def _ranked(label: str, value: dict[str, Any]) -> dict[str, Any]:
+    """Horizontal bars, one per `label`, the longest first; `value` is the x encoding (field, title)."""
+    return {
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "y": {"field": label, "type": "nominal", "sort": "-x", "title": None},
+            "x": {"type": "quantitative", **value},
+        },
+    }
+
+
+def _grouped(label: str, series: list[str], name: str, value: dict[str, Any], bar_px: int) -> dict[str, Any]:
+    """Bars of several columns (`series`) side by side per `label`, in that order: each row's columns are
+    folded into (`name`, value["field"]) pairs; `value` is the x encoding."""
+    return {
+        "height": {"step": bar_px},
+        "transform": [{"fold": series, "as": [name, value["field"]]}],
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "y": {"field": label, "type": "nominal", "sort": None, "title": None},
+            "yOffset": {"field": name, "sort": series},
+            "x": {"type": "quantitative", **value},
+            "color": {"field": name, "type": "nominal", "title": None, "sort": series},
+        },
+    }
+
+
 @dataclass(frozen=True)
 class Chart:
     slug: str
@@ -162,13 +189,7 @@ SELECT product_id, COALESCE(product_name, '(no product)') AS product, currency,
 FROM revenue_by_product
 WHERE {_IN_PICKED} {_WORKSPACE}
 GROUP BY product_id, product, currency ORDER BY net DESC""",
-        {
-            "mark": {"type": "bar", "tooltip": True},
-            "encoding": {
-                "y": {"field": "product", "type": "nominal", "sort": "-x", "title": None},
-                "x": {"field": "net", "type": "quantitative", "axis": {"title": _money_title("Net revenue")}},
-            },
-        },
+        _ranked("product", {"field": "net", "axis": {"title": _money_title("Net revenue")}}),
         money=True,
     ),
     Chart(
@@ -180,17 +201,7 @@ SELECT COALESCE(NULLIF(last_utm_source, ''), '(none)') AS utm_source, currency,
 FROM revenue_by_utm
 WHERE {_IN_PICKED} {_WORKSPACE} {_DAYS}
 GROUP BY utm_source, currency ORDER BY net DESC""",
-        {
-            "mark": {"type": "bar", "tooltip": True},
-            "encoding": {
-                "y": {"field": "utm_source", "type": "nominal", "sort": "-x", "title": None},
-                "x": {
-                    "field": "net",
-                    "type": "quantitative",
-                    "axis": {"title": _money_title("Net revenue, last touch")},
-                },
-            },
-        },
+        _ranked("utm_source", {"field": "net", "axis": {"title": _money_title("Net revenue, last touch")}}),
         money=True,
     ),
     Chart(
@@ -202,23 +213,14 @@ GROUP BY utm_source, currency ORDER BY net DESC""",
 FROM funnel_conversion_daily
 WHERE 1 = 1 {_WORKSPACE} {_DAYS}
 GROUP BY funnel_id, step, step_label ORDER BY funnel_name, funnel_id, step""",
-        {
-            # Bars of a few pixels each: three per step, a dozen steps and more.
-            "height": {"step": 7},
-            "transform": [{"fold": ["views", "optins", "sales"], "as": ["count", "n"]}],
-            "mark": {"type": "bar", "tooltip": True},
-            "encoding": {
-                "y": {"field": "step_label", "type": "nominal", "sort": None, "title": None},
-                "yOffset": {"field": "count", "sort": ["views", "optins", "sales"]},
-                "x": {"field": "n", "type": "quantitative", "title": "People (views, opt-ins, sales)"},
-                "color": {
-                    "field": "count",
-                    "type": "nominal",
-                    "title": None,
-                    "sort": ["views", "optins", "sales"],
-                },
-            },
-        },
+        # Bars of a few pixels each: three per step, a dozen steps and more.
+        _grouped(
+            "step_label",
+            ["views", "optins", "sales"],
+            "count",
+            {"field": "n", "title": "People (views, opt-ins, sales)"},
+            bar_px=7,
+        ),
     ),
     Chart(
         "forms",
@@ -228,18 +230,10 @@ GROUP BY funnel_id, step, step_label ORDER BY funnel_name, funnel_id, step""",
 FROM form_conversion
 WHERE 1 = 1 {_WORKSPACE}
 ORDER BY conversion_rate DESC, form_id""",
-        {
-            "mark": {"type": "bar", "tooltip": True},
-            "encoding": {
-                "y": {"field": "form", "type": "nominal", "sort": "-x", "title": None},
-                "x": {
-                    "field": "conversion_rate",
-                    "type": "quantitative",
-                    "title": "Submitters who ordered after",
-                    "axis": {"format": "%"},
-                },
-            },
-        },
+        _ranked(
+            "form",
+            {"field": "conversion_rate", "title": "Submitters who ordered after", "axis": {"format": "%"}},
+        ),
     ),
     Chart(
         "courses",
@@ -251,27 +245,13 @@ ORDER BY conversion_rate DESC, form_id""",
 FROM course_progress
 WHERE 1 = 1 {_WORKSPACE}
 ORDER BY completion_rate DESC, course_id""",
-        {
-            "height": {"step": 9},
-            "transform": [{"fold": ["started", "completed"], "as": ["share", "rate"]}],
-            "mark": {"type": "bar", "tooltip": True},
-            "encoding": {
-                "y": {"field": "course", "type": "nominal", "sort": None, "title": None},
-                "yOffset": {"field": "share", "sort": ["started", "completed"]},
-                "x": {
-                    "field": "rate",
-                    "type": "quantitative",
-                    "title": "Share of enrollments",
-                    "axis": {"format": "%"},
-                },
-                "color": {
-                    "field": "share",
-                    "type": "nominal",
-                    "title": None,
-                    "sort": ["started", "completed"],
-                },
-            },
-        },
+        _grouped(
+            "course",
+            ["started", "completed"],
+            "share",
+            {"field": "rate", "title": "Share of enrollments", "axis": {"format": "%"}},
+            bar_px=9,
+        ),
     ),
 )
 
