@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,33 @@ from cfsync.sandbox import Sandbox
 from cfsync.store.schema import metadata
 
 TOKEN_ENV = "CF_TOKEN"
+DASHBOARD_PATH = "/-/dashboards/cfsync"
+
+
+@contextlib.contextmanager
+def browsing(workdir: Path, env: dict[str, str]) -> Iterator[str]:
+    """`cfsync browse` run in `workdir` on a free port for the block: the dashboard URL it printed (and
+    opens on). Then SIGTERM stops it as every command: exit 143, one line, no traceback."""
+    command = [str(Path(sys.executable).with_name("cfsync")), "browse", "--port", "0", "--no-open"]
+    with subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        try:
+            # An empty line: it stopped at once, and says why on stderr.
+            assert line.startswith("browse: http://127.0.0.1:"), line or (
+                proc.stderr.read() if proc.stderr else ""
+            )
+            assert line.endswith(f"{DASHBOARD_PATH}  (Ctrl-C stops it)\n"), line
+            yield line.split()[1]
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == ["cfsync: error: interrupted by SIGTERM"], (
+        "no traceback, not even for 400s"
+    )
 
 
 def write_config(

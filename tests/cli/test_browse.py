@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import urllib.error
@@ -23,7 +22,7 @@ from cfsync.store.models import MODELS
 from cfsync.store.schema import metadata
 from tests.browser import Browser
 
-from .cli_helpers import TOKEN_ENV, one_error_line, write_config
+from .cli_helpers import DASHBOARD_PATH, TOKEN_ENV, browsing, one_error_line, write_config
 
 
 @pytest.fixture(scope="module")
@@ -38,26 +37,8 @@ def browsed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         sync = [str(exe), "-q", "sync", "--resource", "all", "--resource", "orders_transactions"]
         done = subprocess.run(sync, cwd=workdir, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    command = [str(exe), "browse", "--port", "0", "--no-open"]
-    with subprocess.Popen(
-        command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as proc:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("browse: http://127.0.0.1:"), line + (
-            proc.stderr.read() if proc.stderr else ""
-        )
-        opened = line.split()[1]
-        assert opened.endswith("/-/dashboards/cfsync"), "it opens on the dashboard (test_dashboard.py)"
-        try:
-            yield opened.removesuffix("/-/dashboards/cfsync"), workdir / "shop.db"
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 143
-    assert err.strip().splitlines() == ["cfsync: error: interrupted by SIGTERM"], (
-        "no traceback, not even for 400s"
-    )
+    with browsing(workdir, env) as opened:
+        yield opened.removesuffix(DASHBOARD_PATH), workdir / "shop.db"
 
 
 def get(url: str) -> tuple[int, Any]:

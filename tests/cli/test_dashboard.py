@@ -9,7 +9,6 @@ CFSYNC_SCREENSHOT=<path.png> also writes the dashboard's picture there (`make sc
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from cfsync.dashboards import CHARTS, DASHBOARD, LAYOUT
 from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from tests.browser import Browser
 
-from .cli_helpers import TOKEN_ENV, write_config
+from .cli_helpers import TOKEN_ENV, browsing, write_config
 
 MONEY = {chart.slug for chart in CHARTS if chart.money}
 # What each chart reads its rows by, and the values compared (money in cents: the charts show units).
@@ -60,20 +59,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
             more.write('resources = ["all", "orders_transactions"]\nstats_days = 30\n')
         done = subprocess.run([str(exe), "-q", "sync"], cwd=workdir, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    command = [str(exe), "browse", "--port", "0", "--no-open"]
-    with subprocess.Popen(
-        command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as proc:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        try:
-            assert line.startswith("browse: http://127.0.0.1:"), line
-            assert line.endswith("/-/dashboards/cfsync  (Ctrl-C stops it)\n"), line
-            yield line.split()[1], workdir / "shop.db"
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=30)
-    assert proc.returncode == 143
+    with browsing(workdir, env) as opened:
+        yield opened, workdir / "shop.db"
 
 
 @pytest.fixture(scope="module")
