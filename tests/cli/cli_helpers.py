@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
+from cfsync.browse import DASHBOARD_PATH
 from cfsync.cli import cli
 from cfsync.sandbox import Sandbox
 from cfsync.store.schema import metadata
 
 TOKEN_ENV = "CF_TOKEN"
-DASHBOARD_PATH = "/-/dashboards/cfsync"
 
 
 @contextlib.contextmanager

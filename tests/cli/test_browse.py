@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cfsync.browse import browse_metadata
+from cfsync.browse import DASHBOARD_PATH, browse_metadata
 from cfsync.sandbox import Sandbox, SandboxConfig, serve_in_thread
 from cfsync.store.models import MODELS
 from cfsync.store.schema import metadata
 from tests.browser import Browser
 
-from .cli_helpers import DASHBOARD_PATH, TOKEN_ENV, browsing, one_error_line, write_config
+from .cli_helpers import TOKEN_ENV, browsing, one_error_line, write_config
 
 
 @pytest.fixture(scope="module")
