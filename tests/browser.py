@@ -152,7 +152,11 @@ class Browser:
         ident = next(self.ids)
         reply = self.pending[ident] = asyncio.get_running_loop().create_future()
         message = {"id": ident, "method": method, "params": params or {}}
-        await self.ws.send_str(json.dumps({**message, "sessionId": session} if session else message))
+        try:
+            await self.ws.send_str(json.dumps({**message, "sessionId": session} if session else message))
+        except (aiohttp.ClientError, ConnectionError) as lost:  # it went while the reader had not seen it yet
+            self.pending.pop(ident, None)
+            raise RuntimeError(self.gone) from lost
         return await reply
 
     async def _read(self) -> None:
